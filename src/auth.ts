@@ -1,0 +1,56 @@
+/**
+ * Access control at the edge (PROTOCOL.md, "Access"): HS256 JWTs verified by
+ * hono/jwt. No token or a bad one is 401; a good token for another channel or
+ * a smaller scope is 403.
+ */
+import { verify } from "hono/jwt";
+import { allows, Claims, type Scope } from "./protocol/access.ts";
+import { ProtocolError } from "./protocol/errors.ts";
+
+/** Who is asking, and for what. `user` is unknown on an open worker. */
+export interface Principal {
+  readonly user: string | undefined;
+  readonly channel: string;
+  readonly scope: Scope;
+}
+
+/** An open worker (no AUTH_SECRET) lets everyone do everything. */
+export const OPEN: Principal = { user: undefined, channel: "*", scope: "admin" };
+
+/** The bearer token of a request: the Authorization header, or `?token=` for browser sockets. */
+export function tokenOf(
+  authorization: string | undefined,
+  queryToken: string | undefined,
+): string | undefined {
+  const match = authorization?.match(/^Bearer\s+(\S+)\s*$/i);
+  return match?.[1] ?? queryToken;
+}
+
+/** Verifies a token, or throws `unauthorized`. */
+export async function authenticate(secret: string, token: string | undefined): Promise<Principal> {
+  if (!token) throw new ProtocolError("unauthorized", "a bearer token is required");
+  let payload: unknown;
+  try {
+    payload = await verify(token, secret, "HS256");
+  } catch {
+    throw new ProtocolError("unauthorized", "the token is invalid or expired");
+  }
+  const claims = Claims.safeParse(payload);
+  if (!claims.success) {
+    throw new ProtocolError("unauthorized", "the token lacks valid sub, ch and scope claims");
+  }
+  return { user: claims.data.sub, channel: claims.data.ch, scope: claims.data.scope };
+}
+
+/** Throws `forbidden` unless the principal may act on `channel` with `needed`. */
+export function authorize(principal: Principal, channel: string, needed: Scope): void {
+  if (principal.channel !== "*" && principal.channel !== channel) {
+    throw new ProtocolError("forbidden", `this token is for channel ${principal.channel}`);
+  }
+  if (!allows(principal.scope, needed)) {
+    throw new ProtocolError(
+      "forbidden",
+      `this needs the ${needed} scope; the token has ${principal.scope}`,
+    );
+  }
+}

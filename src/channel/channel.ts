@@ -1,0 +1,441 @@
+/**
+ * The channel's Durable Object: thin glue between the runtime (RPC from the
+ * worker, hibernatable WebSockets, the alarm) and the store, the pure routing
+ * of pushes and the simulator.
+ */
+import { DurableObject } from "cloudflare:workers";
+import { compareKeys, type Key } from "../core/key.ts";
+import { TokenBucket } from "../core/rate-limit.ts";
+import { initialView, route } from "../core/view.ts";
+import type { Env } from "../env.ts";
+import { allows, Scope } from "../protocol/access.ts";
+import { type ErrorInfo, ProtocolError, toErrorInfo } from "../protocol/errors.ts";
+import { parseClientFrame } from "../protocol/parse.ts";
+import {
+  type ClientFrame,
+  type InsertReply,
+  MAX_FRAME_BYTES,
+  type Message,
+  type NewMessage,
+  type PageBody,
+  type PageRequest,
+  PROTOCOL_VERSION,
+  type ServerFrame,
+  type SimulatorState,
+  type SimulatorUpdate,
+  type Stats,
+  type Timeline,
+} from "../protocol/schemas.ts";
+import { type Session, sessionOf } from "./session.ts";
+import { Simulator } from "./simulator.ts";
+import {
+  ChannelStore,
+  type Draft,
+  type InsertResult,
+  keyOf,
+  type StoredMessage,
+  toWire,
+} from "./store.ts";
+
+/** Headers the worker sets on a WebSocket upgrade it has validated. */
+export const CHANNEL_HEADER = "x-scrollback-channel";
+export const USER_HEADER = "x-scrollback-user";
+export const SCOPE_HEADER = "x-scrollback-scope";
+
+/** Answered by the runtime itself, without waking a hibernated object. */
+const PING = '{"type":"ping"}';
+const PONG = '{"type":"pong"}';
+
+/** What an RPC call returns: never a thrown error across the RPC boundary. */
+export type Outcome<T> =
+  | { readonly ok: true; readonly value: T; readonly rowsRead: number }
+  | { readonly ok: false; readonly error: ErrorInfo; readonly rowsRead: number };
+
+export class Channel extends DurableObject<Env> {
+  #store: ChannelStore | undefined;
+  #simulator: Simulator | undefined;
+  #name: string | undefined;
+  readonly #budgets = new WeakMap<WebSocket, TokenBucket>();
+
+  constructor(ctx: DurableObjectState, env: Env) {
+    super(ctx, env);
+    // Stays light: the store is opened on first use, not on every wake.
+    ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair(PING, PONG));
+  }
+
+  get #db(): ChannelStore {
+    this.#store ??= new ChannelStore(this.ctx.storage);
+    return this.#store;
+  }
+
+  get #sim(): Simulator {
+    this.#simulator ??= new Simulator(this.#db, this.ctx.storage, (drafts, alsoWrite) =>
+      this.#commit(drafts, alsoWrite),
+    );
+    return this.#simulator;
+  }
+
+  /** The channel's name, remembered from the worker's first call. */
+  #named(channel: string): void {
+    if (this.#name === channel) return;
+    if (this.#db.getMeta("channel") !== channel) this.#db.setMeta("channel", channel);
+    this.#name = channel;
+  }
+
+  get #channel(): string {
+    this.#name ??= this.#db.getMeta("channel") ?? "";
+    return this.#name;
+  }
+
+  #run<T>(channel: string, fn: (store: ChannelStore) => T): Outcome<T> {
+    try {
+      this.#named(channel);
+      const value = fn(this.#db);
+      return { ok: true, value, rowsRead: this.#db.takeRowsRead() };
+    } catch (err) {
+      this.#log(err);
+      return { ok: false, error: toErrorInfo(err), rowsRead: this.#store?.takeRowsRead() ?? 0 };
+    }
+  }
+
+  #log(err: unknown): void {
+    if (!(err instanceof ProtocolError)) console.error(`[channel ${this.#name ?? "?"}]`, err);
+  }
+
+  // ── RPC from the worker (inputs already validated there) ────────────────
+
+  async stats(channel: string): Promise<Outcome<Stats>> {
+    return this.#run(channel, (s) => ({
+      channel,
+      total: s.total,
+      lateTotal: s.lateTotal,
+      oldest: s.oldest(),
+      newest: s.newest,
+    }));
+  }
+
+  async page(channel: string, request: PageRequest): Promise<Outcome<PageBody>> {
+    return this.#run(channel, (s) => s.page(request.anchor, request.before, request.after));
+  }
+
+  async timeline(channel: string, points: number): Promise<Outcome<Timeline>> {
+    return this.#run(channel, (s) => s.timeline(points));
+  }
+
+  /** Stores a batch from HTTP; `author` fills in messages that have none. */
+  async insert(
+    channel: string,
+    messages: NewMessage[],
+    author: string,
+  ): Promise<Outcome<InsertReply>> {
+    return this.#run(channel, () => {
+      const now = Date.now();
+      const result = this.#commit(messages.map((m) => draftOf(m, author, now)));
+      const inserted = result.inserted.length;
+      return { inserted, duplicates: messages.length - inserted, total: result.total };
+    });
+  }
+
+  async simulator(channel: string): Promise<Outcome<SimulatorState>> {
+    return this.#run(channel, () => this.#sim.state());
+  }
+
+  async startSimulator(channel: string, update: SimulatorUpdate): Promise<Outcome<SimulatorState>> {
+    this.#named(channel);
+    const state = await this.#sim.start(update, Date.now());
+    return { ok: true, value: state, rowsRead: this.#db.takeRowsRead() };
+  }
+
+  async stopSimulator(channel: string): Promise<Outcome<SimulatorState>> {
+    this.#named(channel);
+    const state = await this.#sim.stop();
+    return { ok: true, value: state, rowsRead: this.#db.takeRowsRead() };
+  }
+
+  /** The simulator's tick: at-least-once, so the simulator makes it idempotent. */
+  override async alarm(): Promise<void> {
+    await this.#sim.tick(Date.now());
+  }
+
+  // ── WebSockets ───────────────────────────────────────────────────────────
+
+  /** A WebSocket upgrade the worker has validated (channel, user, scope in headers). */
+  override async fetch(request: Request): Promise<Response> {
+    const channel = request.headers.get(CHANNEL_HEADER);
+    const user = request.headers.get(USER_HEADER);
+    const scope = Scope.catch("read").parse(request.headers.get(SCOPE_HEADER));
+    if (!channel || !user || request.headers.get("Upgrade")?.toLowerCase() !== "websocket") {
+      return new Response("expected a WebSocket upgrade from the worker", { status: 400 });
+    }
+    this.#named(channel);
+    const db = this.#db;
+    const pair = new WebSocketPair();
+    const [client, server] = [pair[0], pair[1]];
+    this.ctx.acceptWebSocket(server);
+    const session: Session = { user, scope, view: initialView(db.newest) };
+    server.serializeAttachment(session);
+    send(server, {
+      type: "hello",
+      protocol: PROTOCOL_VERSION,
+      channel,
+      user,
+      total: db.total,
+      lateUnread: db.unread(user),
+      newest: db.newest,
+    });
+    db.takeRowsRead();
+    return new Response(null, { status: 101, webSocket: client });
+  }
+
+  override async webSocketMessage(ws: WebSocket, raw: string | ArrayBuffer): Promise<void> {
+    let rid: string | undefined;
+    try {
+      const session = sessionOf(ws);
+      if (!session) throw new Error("a socket without a session");
+      const json = parseFrameText(raw);
+      rid = ridOf(json);
+      if (!this.#budget(ws).take(Date.now())) {
+        throw new ProtocolError("rate_limited", "over this socket's frame budget; slow down");
+      }
+      const frame = parseClientFrame(json);
+      this.#dispatch(ws, session, frame);
+    } catch (err) {
+      this.#log(err);
+      send(ws, { type: "error", ...(rid === undefined ? {} : { rid }), ...toErrorInfo(err) });
+    } finally {
+      this.#store?.takeRowsRead();
+    }
+  }
+
+  override async webSocketClose(ws: WebSocket, code: number, reason: string): Promise<void> {
+    try {
+      // 1005/1006 are reserved and may not be sent back.
+      ws.close(code === 1005 || code === 1006 ? 1000 : code, reason);
+    } catch {
+      // Already closed: nothing to answer.
+    } finally {
+      this.#budgets.delete(ws);
+    }
+  }
+
+  override async webSocketError(ws: WebSocket, error: unknown): Promise<void> {
+    console.warn(`[channel ${this.#channel}] socket error`, error);
+    this.#budgets.delete(ws);
+  }
+
+  /**
+   * Frames a socket may still send. Kept in memory only: a socket that had
+   * hibernated was idle long enough for its bucket to be full again.
+   */
+  #budget(ws: WebSocket): TokenBucket {
+    let bucket = this.#budgets.get(ws);
+    if (!bucket) {
+      bucket = new TokenBucket(
+        positive(this.env.WS_RATE, 200),
+        positive(this.env.WS_BURST, 400),
+        Date.now(),
+      );
+      this.#budgets.set(ws, bucket);
+    }
+    return bucket;
+  }
+
+  #dispatch(ws: WebSocket, session: Session, frame: ClientFrame): void {
+    const db = this.#db;
+    const { user } = session;
+    const rid = frame.rid === undefined ? {} : { rid: frame.rid };
+    switch (frame.type) {
+      case "page":
+        send(ws, {
+          type: "page",
+          ...rid,
+          ...db.page(frame.anchor, frame.before, frame.after, user),
+        });
+        return;
+      case "view": {
+        const { first, last, live } = frame;
+        if (first && last && compareKeys(first, last) > 0) {
+          throw new ProtocolError("bad_request", "first: must not be after last");
+        }
+        ws.serializeAttachment({ ...session, view: { first, last, live } } satisfies Session);
+        db.markSeenInRange(user, first, last);
+        send(ws, { type: "view", ...rid, lateUnread: db.unread(user) });
+        return;
+      }
+      case "send": {
+        if (!allows(session.scope, "write")) {
+          throw new ProtocolError("forbidden", "sending needs the write scope");
+        }
+        const now = Date.now();
+        const drafts = frame.messages.map((m) => draftOf(m, user, now));
+        const result = db.insert(drafts);
+        // Output gate: this frame leaves only once the write is durable.
+        send(ws, { type: "sent", ...rid, results: result.results, total: result.total });
+        this.#fanOut(result.inserted);
+        return;
+      }
+      case "late.next": {
+        const next = db.lateNext(user);
+        if (!next) throw new ProtocolError("not_found", "no unread late messages");
+        send(ws, {
+          type: "page",
+          ...rid,
+          ...db.page({ id: next.id }, frame.before, frame.after, user),
+        });
+        return;
+      }
+      case "late.list":
+        send(ws, { type: "late.list", ...rid, ...db.lateList(user, frame.limit) });
+        return;
+      case "late.ack":
+        db.ack(user);
+        send(ws, { type: "view", ...rid, lateUnread: db.unread(user) });
+        return;
+      case "ping":
+        send(ws, { type: "pong", ...rid });
+        return;
+      default: {
+        const unreachable: never = frame;
+        throw new Error(`unhandled frame ${JSON.stringify(unreachable)}`);
+      }
+    }
+  }
+
+  // ── Writes and fan-out ───────────────────────────────────────────────────
+
+  /** Every write goes through here, whatever its source, then fans out. */
+  #commit(drafts: readonly Draft[], alsoWrite?: (result: InsertResult) => void): InsertResult {
+    const result = this.#db.insert(drafts, alsoWrite);
+    this.#fanOut(result.inserted);
+    return result;
+  }
+
+  /**
+   * Pushes one stored batch to every socket: at most one `insert` and one
+   * `status` each. Routing is O(log batch) a socket, positions are computed
+   * once for the union of what is pushed, and identical insert frames are
+   * serialized once: O(sockets + batch) overall.
+   */
+  #fanOut(inserted: readonly StoredMessage[]): void {
+    if (inserted.length === 0) return;
+    const db = this.#db;
+    const sorted = [...inserted].sort(compareKeys);
+    const keys: Key[] = sorted.map(keyOf);
+    const sortedIndex = new Map(sorted.map((m, i) => [m, i]));
+    const lateByArrival = inserted.filter((m) => m.lateNo !== null).reverse();
+    const needed = new Uint8Array(sorted.length);
+
+    const plans = [];
+    for (const ws of this.ctx.getWebSockets()) {
+      const session = sessionOf(ws);
+      if (!session) continue;
+      const routing = route(session.view, keys);
+      needed.fill(1, routing.from, routing.to);
+      const latest: number[] = [];
+      for (const m of lateByArrival) {
+        if (latest.length === 3) break;
+        const i = sortedIndex.get(m) as number;
+        if (i < routing.from || i >= routing.to) {
+          latest.push(i);
+          needed[i] = 1;
+        }
+      }
+      plans.push({ ws, session, routing, latest });
+    }
+    if (plans.length === 0) return;
+
+    const positions = new Array<number>(sorted.length);
+    const wanted = [...needed.keys()].filter((i) => needed[i] === 1);
+    db.positionsOf(wanted.map((i) => keys[i] as Key)).forEach((p, j) => {
+      positions[wanted[j] as number] = p;
+    });
+    const total = db.total;
+    const insertFrames = new Map<string, string>();
+
+    for (const { ws, session, routing } of plans) {
+      const { from, to, next } = routing;
+      if (to > from) {
+        const run = `${from}:${to}`;
+        let frame = insertFrames.get(run);
+        if (frame === undefined) {
+          const messages: Message[] = [];
+          for (let i = from; i < to; i++) {
+            messages.push({
+              ...toWire(sorted[i] as StoredMessage),
+              position: positions[i] as number,
+            });
+          }
+          frame = JSON.stringify({ type: "insert", messages, total } satisfies ServerFrame);
+          insertFrames.set(run, frame);
+        }
+        sendRaw(ws, frame);
+        const seen = sorted.slice(from, to).flatMap((m) => (m.lateNo === null ? [] : [m.lateNo]));
+        if (seen.length > 0) db.markSeen(session.user, seen);
+      }
+      if (next !== session.view)
+        ws.serializeAttachment({ ...session, view: next } satisfies Session);
+    }
+    // Second pass: unread counts include what the user's other sockets were just pushed.
+    for (const { ws, session, routing, latest } of plans) {
+      send(ws, {
+        type: "status",
+        total,
+        lateUnread: db.unread(session.user),
+        shifted: routing.shifted,
+        ...(latest.length > 0
+          ? {
+              latest: latest.map((i) => {
+                const m = sorted[i] as StoredMessage;
+                return { id: m.id, ts: m.ts, position: positions[i] as number };
+              }),
+            }
+          : {}),
+      });
+    }
+  }
+}
+
+/** A client message with its defaults applied (PROTOCOL.md, `send`). */
+function draftOf(m: NewMessage, author: string, now: number): Draft {
+  return { id: m.id, ts: m.ts ?? now, author: m.author ?? author, text: m.text };
+}
+
+function send(ws: WebSocket, frame: ServerFrame): void {
+  sendRaw(ws, JSON.stringify(frame));
+}
+
+function sendRaw(ws: WebSocket, text: string): void {
+  try {
+    ws.send(text);
+  } catch {
+    // The socket is closing; its close handler cleans up.
+  }
+}
+
+/** Size-checks and parses a frame's text; errors are the client's. */
+function parseFrameText(raw: string | ArrayBuffer): unknown {
+  if (typeof raw !== "string") {
+    throw new ProtocolError("bad_request", "frames must be JSON text, not binary");
+  }
+  // UTF-8 takes at most 3 bytes per UTF-16 code unit: measure only when it may matter.
+  if (raw.length * 3 > MAX_FRAME_BYTES && new TextEncoder().encode(raw).length > MAX_FRAME_BYTES) {
+    throw new ProtocolError("too_large", `frames are limited to ${MAX_FRAME_BYTES} bytes`);
+  }
+  try {
+    return JSON.parse(raw);
+  } catch {
+    throw new ProtocolError("bad_request", "invalid JSON");
+  }
+}
+
+/** The frame's `rid` when it is a usable one, to echo even on errors. */
+function ridOf(json: unknown): string | undefined {
+  if (typeof json !== "object" || json === null || !("rid" in json)) return undefined;
+  const rid = json.rid;
+  return typeof rid === "string" && rid.length <= 64 ? rid : undefined;
+}
+
+function positive(value: string | undefined, fallback: number): number {
+  const n = Number(value);
+  return Number.isFinite(n) && n > 0 ? n : fallback;
+}

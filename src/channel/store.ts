@@ -1,0 +1,557 @@
+/**
+ * The channel's SQLite store: messages, the persisted position index, readers'
+ * late state and small settings. Everything here is synchronous SQL, so the
+ * Durable Object's input gate serializes writers; every multi-row write runs
+ * in `transactionSync` (DO SQLite has no BEGIN).
+ */
+import { compareKeys, decodeId, encodeId, type Key } from "../core/key.ts";
+import {
+  ackAll,
+  isUnread,
+  markSeen,
+  newReader,
+  type Reader,
+  type SeenSet,
+  unreadCount,
+} from "../core/late.ts";
+import { type Bucket, type BucketRows, PositionIndex } from "../core/position-index.ts";
+import { ProtocolError } from "../protocol/errors.ts";
+import type { Anchor, LateItem, Message, PageBody } from "../protocol/schemas.ts";
+
+/** Bumped when the schema changes; kept in `meta` (DO SQLite has no user_version). */
+export const SCHEMA_VERSION = 1;
+
+/** A message as stored. `lateNo` is its ordinal among late arrivals, or null. */
+export interface StoredMessage {
+  readonly seq: number;
+  readonly id: string;
+  readonly ts: number;
+  readonly author: string;
+  readonly text: string;
+  readonly lateNo: number | null;
+}
+
+/** A message to store, with ts and author resolved; no id: the store makes one. */
+export interface Draft {
+  readonly id: string | undefined;
+  readonly ts: number;
+  readonly author: string;
+  readonly text: string;
+}
+
+export interface InsertResult {
+  readonly results: { id: string; seq: number; duplicate: boolean }[];
+  /** The newly stored messages, in arrival order. */
+  readonly inserted: StoredMessage[];
+  readonly total: number;
+}
+
+type Row = Record<string, SqlStorageValue>;
+interface MessageRow extends Row {
+  seq: number;
+  id: ArrayBuffer;
+  ts: number;
+  author: string;
+  text: string;
+  late_no: number | null;
+}
+
+const COLUMNS = "seq, id, ts, author, text, late_no";
+
+const SCHEMA = [
+  `CREATE TABLE messages (
+     seq INTEGER PRIMARY KEY,   -- arrival order, 1, 2, 3, …
+     id BLOB NOT NULL UNIQUE,   -- UTF-16BE: memcmp order is the protocol's code-unit order
+     ts INTEGER NOT NULL,
+     author TEXT NOT NULL,
+     text TEXT NOT NULL,
+     late_no INTEGER            -- ordinal among late arrivals; NULL when on time
+   )`,
+  "CREATE INDEX messages_key ON messages (ts, id)",
+  "CREATE UNIQUE INDEX messages_late_no ON messages (late_no) WHERE late_no IS NOT NULL",
+  "CREATE INDEX messages_late_key ON messages (ts, id) WHERE late_no IS NOT NULL",
+  `CREATE TABLE buckets (
+     lo_ts INTEGER NOT NULL, lo_id BLOB NOT NULL, size INTEGER NOT NULL,
+     PRIMARY KEY (lo_ts, lo_id)
+   ) WITHOUT ROWID`,
+  "CREATE TABLE readers (user TEXT PRIMARY KEY, base INTEGER NOT NULL, seen INTEGER NOT NULL) WITHOUT ROWID",
+  "CREATE TABLE seen (user TEXT NOT NULL, late_no INTEGER NOT NULL, PRIMARY KEY (user, late_no)) WITHOUT ROWID",
+];
+
+const blob = (id: string): ArrayBuffer => encodeId(id).buffer;
+const unbounded = (hi: Key) => hi.ts > Number.MAX_SAFE_INTEGER;
+
+function toStored(row: MessageRow): StoredMessage {
+  return {
+    seq: row.seq,
+    id: decodeId(new Uint8Array(row.id)),
+    ts: row.ts,
+    author: row.author,
+    text: row.text,
+    lateNo: row.late_no,
+  };
+}
+
+/** The wire shape of a stored message. */
+export function toWire(m: StoredMessage): Message {
+  return {
+    id: m.id,
+    ts: m.ts,
+    author: m.author,
+    text: m.text,
+    seq: m.seq,
+    late: m.lateNo !== null,
+  };
+}
+
+export const keyOf = (m: { ts: number; id: string }): Key => ({ ts: m.ts, id: m.id });
+
+/** An id the server makes: its padded seq sorts it after its batch-mates at the same ts. */
+function serverId(seq: number): string {
+  return `s${seq.toString(36).padStart(10, "0")}-${crypto.randomUUID().slice(0, 8)}`;
+}
+
+export class ChannelStore implements BucketRows {
+  readonly #sql: SqlStorage;
+  readonly #storage: Pick<DurableObjectStorage, "sql" | "transactionSync">;
+  #index!: PositionIndex;
+  #lastSeq = 0;
+  #lateTotal = 0;
+  #newest: Key | null = null;
+  #readers = new Map<string, Reader>();
+  #rowsRead = 0;
+
+  constructor(storage: Pick<DurableObjectStorage, "sql" | "transactionSync">) {
+    this.#storage = storage;
+    this.#sql = storage.sql;
+    this.#migrate();
+    this.#load();
+  }
+
+  // ── Accounting ───────────────────────────────────────────────────────────
+
+  /** SQLite rows read since the last call (for Server-Timing and the tests). */
+  takeRowsRead(): number {
+    const n = this.#rowsRead;
+    this.#rowsRead = 0;
+    return n;
+  }
+
+  #all<T extends Row>(query: string, ...args: SqlStorageValue[]): T[] {
+    const cursor = this.#sql.exec<T>(query, ...args);
+    const rows = cursor.toArray();
+    this.#rowsRead += cursor.rowsRead;
+    return rows;
+  }
+
+  #one<T extends Row>(query: string, ...args: SqlStorageValue[]): T | undefined {
+    return this.#all<T>(query, ...args)[0];
+  }
+
+  // ── Schema and wake ──────────────────────────────────────────────────────
+
+  #migrate(): void {
+    this.#sql.exec("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)");
+    const version = Number(this.getMeta("schema") ?? 0);
+    if (version === SCHEMA_VERSION) return;
+    if (version > SCHEMA_VERSION) throw new Error(`schema ${version} is newer than this code`);
+    this.#storage.transactionSync(() => {
+      for (const statement of SCHEMA) this.#sql.exec(statement);
+      this.setMeta("schema", String(SCHEMA_VERSION));
+    });
+  }
+
+  /** Loads the in-memory state: the bucket list and three O(1) lookups. */
+  #load(): void {
+    const buckets = this.#all<{ lo_ts: number; lo_id: ArrayBuffer; size: number }>(
+      "SELECT lo_ts, lo_id, size FROM buckets ORDER BY lo_ts, lo_id",
+    ).map(
+      (r): Bucket => ({ lo: { ts: r.lo_ts, id: decodeId(new Uint8Array(r.lo_id)) }, size: r.size }),
+    );
+    this.#index = new PositionIndex(this, buckets);
+    this.#lastSeq = this.#one<{ n: number | null }>("SELECT max(seq) AS n FROM messages")?.n ?? 0;
+    this.#lateTotal =
+      this.#one<{ n: number | null }>("SELECT max(late_no) AS n FROM messages")?.n ?? 0;
+    const newest = this.#one<MessageRow>(
+      `SELECT ${COLUMNS} FROM messages ORDER BY ts DESC, id DESC LIMIT 1`,
+    );
+    this.#newest = newest ? keyOf(toStored(newest)) : null;
+    this.#readers.clear();
+  }
+
+  getMeta(key: string): string | undefined {
+    return this.#one<{ value: string }>("SELECT value FROM meta WHERE key = ?", key)?.value;
+  }
+
+  setMeta(key: string, value: string): void {
+    this.#sql.exec(
+      "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+      key,
+      value,
+    );
+  }
+
+  // ── BucketRows: range questions inside one bucket ────────────────────────
+
+  count(lo: Key, hi: Key): number {
+    const row = unbounded(hi)
+      ? this.#one<{ n: number }>(
+          "SELECT count(*) AS n FROM messages WHERE (ts, id) >= (?, ?)",
+          lo.ts,
+          blob(lo.id),
+        )
+      : this.#one<{ n: number }>(
+          "SELECT count(*) AS n FROM messages WHERE (ts, id) >= (?, ?) AND (ts, id) < (?, ?)",
+          lo.ts,
+          blob(lo.id),
+          hi.ts,
+          blob(hi.id),
+        );
+    return row?.n ?? 0;
+  }
+
+  nth(lo: Key, hi: Key, offset: number, fromEnd: boolean): Key | undefined {
+    const row = fromEnd
+      ? unbounded(hi)
+        ? this.#one<MessageRow>(
+            "SELECT ts, id FROM messages ORDER BY ts DESC, id DESC LIMIT 1 OFFSET ?",
+            offset,
+          )
+        : this.#one<MessageRow>(
+            "SELECT ts, id FROM messages WHERE (ts, id) < (?, ?) ORDER BY ts DESC, id DESC LIMIT 1 OFFSET ?",
+            hi.ts,
+            blob(hi.id),
+            offset,
+          )
+      : this.#one<MessageRow>(
+          "SELECT ts, id FROM messages WHERE (ts, id) >= (?, ?) ORDER BY ts, id LIMIT 1 OFFSET ?",
+          lo.ts,
+          blob(lo.id),
+          offset,
+        );
+    return row ? { ts: row.ts, id: decodeId(new Uint8Array(row.id)) } : undefined;
+  }
+
+  keys(lo: Key, hi: Key): Key[] {
+    const rows = unbounded(hi)
+      ? this.#all<MessageRow>(
+          "SELECT ts, id FROM messages WHERE (ts, id) >= (?, ?) ORDER BY ts, id",
+          lo.ts,
+          blob(lo.id),
+        )
+      : this.#all<MessageRow>(
+          "SELECT ts, id FROM messages WHERE (ts, id) >= (?, ?) AND (ts, id) < (?, ?) ORDER BY ts, id",
+          lo.ts,
+          blob(lo.id),
+          hi.ts,
+          blob(hi.id),
+        );
+    return rows.map((r) => ({ ts: r.ts, id: decodeId(new Uint8Array(r.id)) }));
+  }
+
+  // ── Reads ────────────────────────────────────────────────────────────────
+
+  get total(): number {
+    return this.#index.total;
+  }
+
+  get lateTotal(): number {
+    return this.#lateTotal;
+  }
+
+  get newest(): Key | null {
+    return this.#newest;
+  }
+
+  get bucketCount(): number {
+    return this.#index.bucketCount;
+  }
+
+  oldest(): Key | null {
+    return this.total > 0 ? (this.#index.keyAt(0) ?? null) : null;
+  }
+
+  /** Positions of keys of stored messages, given ascending. */
+  positionsOf(sortedKeys: readonly Key[]): number[] {
+    return this.#index.ranks(sortedKeys);
+  }
+
+  byId(id: string): StoredMessage | undefined {
+    const row = this.#one<MessageRow>(`SELECT ${COLUMNS} FROM messages WHERE id = ?`, blob(id));
+    return row ? toStored(row) : undefined;
+  }
+
+  /**
+   * A page around an anchor (PROTOCOL.md, `page`). With `user`, late
+   * messages that user has not seen carry `unread: true`.
+   */
+  page(anchor: Anchor, before: number, after: number, user?: string): PageBody {
+    const total = this.total;
+    if (total === 0) {
+      if (typeof anchor === "object" && "id" in anchor) throw notFound(anchor.id);
+      return { messages: [], start: 0, total: 0, hasOlder: false, hasNewer: false };
+    }
+    const { key, position } = this.#resolve(anchor, total);
+    const older = this.#all<MessageRow>(
+      `SELECT ${COLUMNS} FROM messages WHERE (ts, id) < (?, ?) ORDER BY ts DESC, id DESC LIMIT ?`,
+      key.ts,
+      blob(key.id),
+      before,
+    ).reverse();
+    const rest = this.#all<MessageRow>(
+      `SELECT ${COLUMNS} FROM messages WHERE (ts, id) >= (?, ?) ORDER BY ts, id LIMIT ?`,
+      key.ts,
+      blob(key.id),
+      after + 1,
+    );
+    const stored = [...older, ...rest].map(toStored);
+    const start = position - older.length;
+    const messages = stored.map(toWire);
+    if (user !== undefined) this.#flagUnread(user, stored, messages);
+    return {
+      messages,
+      start,
+      total,
+      anchorIndex: older.length,
+      hasOlder: start > 0,
+      hasNewer: start + messages.length < total,
+    };
+  }
+
+  /** The anchor's key and position; every anchor but an unknown id resolves. */
+  #resolve(anchor: Anchor, total: number): { key: Key; position: number } {
+    if (anchor === "newest") return { key: this.#newest as Key, position: total - 1 };
+    if (anchor === "oldest") return { key: this.#index.keyAt(0) as Key, position: 0 };
+    if ("position" in anchor) {
+      const position = Math.min(Math.max(anchor.position, 0), total - 1);
+      return { key: this.#index.keyAt(position) as Key, position };
+    }
+    if ("id" in anchor) {
+      const found = this.byId(anchor.id);
+      if (!found) throw notFound(anchor.id);
+      const key = keyOf(found);
+      return { key, position: this.#index.rank(key) };
+    }
+    // The first message whose ts ≥ the given one; after the newest: the newest.
+    const row = this.#one<MessageRow>(
+      "SELECT ts, id FROM messages WHERE (ts, id) >= (?, ?) ORDER BY ts, id LIMIT 1",
+      anchor.ts,
+      blob(""),
+    );
+    if (!row) return { key: this.#newest as Key, position: total - 1 };
+    const key = { ts: row.ts, id: decodeId(new Uint8Array(row.id)) };
+    return { key, position: this.#index.rank(key) };
+  }
+
+  /** `timeline`: the ts at N evenly spaced positions, for scrollbar labels. */
+  timeline(points: number): { total: number; points: { position: number; ts: number }[] } {
+    const total = this.total;
+    if (total === 0) return { total, points: [] };
+    const out: { position: number; ts: number }[] = [];
+    for (let i = 0; i < points; i++) {
+      const position = Math.round((i * (total - 1)) / (points - 1));
+      const key = this.#index.keyAt(position) as Key;
+      out.push({ position, ts: key.ts });
+    }
+    return { total, points: out };
+  }
+
+  // ── Writes ───────────────────────────────────────────────────────────────
+
+  /**
+   * Stores a batch, all or nothing: an id already stored (or repeated in the
+   * batch) is a duplicate and a no-op. `alsoWrite` runs inside the same
+   * transaction (the simulator records its tick there).
+   */
+  insert(drafts: readonly Draft[], alsoWrite?: (result: InsertResult) => void): InsertResult {
+    try {
+      return this.#storage.transactionSync(() => {
+        const result = this.#insertAll(drafts);
+        alsoWrite?.(result);
+        return result;
+      });
+    } catch (err) {
+      // The transaction rolled back; the in-memory state must follow it.
+      this.#load();
+      throw err;
+    }
+  }
+
+  #insertAll(drafts: readonly Draft[]): InsertResult {
+    const results: InsertResult["results"] = [];
+    const inserted: StoredMessage[] = [];
+    for (const draft of drafts) {
+      const seq = this.#lastSeq + 1;
+      const id = draft.id ?? serverId(seq);
+      const key = { ts: draft.ts, id };
+      const late = this.#newest !== null && compareKeys(key, this.#newest) < 0;
+      const lateNo = late ? this.#lateTotal + 1 : null;
+      const stored = this.#all(
+        "INSERT INTO messages (seq, id, ts, author, text, late_no) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING RETURNING seq",
+        seq,
+        blob(id),
+        draft.ts,
+        draft.author,
+        draft.text,
+        lateNo,
+      );
+      if (stored.length === 0) {
+        const existing = this.byId(id) as StoredMessage;
+        results.push({ id, seq: existing.seq, duplicate: true });
+        continue;
+      }
+      this.#lastSeq = seq;
+      if (lateNo !== null) this.#lateTotal = lateNo;
+      else this.#newest = key;
+      results.push({ id, seq, duplicate: false });
+      inserted.push({ seq, id, ts: draft.ts, author: draft.author, text: draft.text, lateNo });
+    }
+    this.#index.added(inserted.map(keyOf));
+    for (const b of this.#index.takeChanges()) {
+      this.#sql.exec(
+        "INSERT INTO buckets (lo_ts, lo_id, size) VALUES (?, ?, ?) ON CONFLICT (lo_ts, lo_id) DO UPDATE SET size = excluded.size",
+        b.lo.ts,
+        blob(b.lo.id),
+        b.size,
+      );
+    }
+    return { results, inserted, total: this.total };
+  }
+
+  // ── Late messages, per user ──────────────────────────────────────────────
+
+  /** The user's late state, created at their first connection. */
+  reader(user: string): Reader {
+    const cached = this.#readers.get(user);
+    if (cached) return cached;
+    let row = this.#one<{ base: number; seen: number }>(
+      "SELECT base, seen FROM readers WHERE user = ?",
+      user,
+    );
+    if (!row) {
+      row = newReader(this.#lateTotal);
+      this.#sql.exec(
+        "INSERT INTO readers (user, base, seen) VALUES (?, ?, ?)",
+        user,
+        row.base,
+        row.seen,
+      );
+    }
+    const reader = { base: row.base, seen: row.seen };
+    this.#readers.set(user, reader);
+    return reader;
+  }
+
+  unread(user: string): number {
+    return unreadCount(this.reader(user), this.#lateTotal);
+  }
+
+  #seenSet(user: string): SeenSet {
+    return {
+      add: (n) => {
+        const cursor = this.#sql.exec(
+          "INSERT INTO seen (user, late_no) VALUES (?, ?) ON CONFLICT DO NOTHING RETURNING late_no",
+          user,
+          n,
+        );
+        return cursor.toArray().length > 0;
+      },
+      has: (n) =>
+        this.#one("SELECT 1 AS x FROM seen WHERE user = ? AND late_no = ?", user, n) !== undefined,
+      delete: (n) => {
+        this.#sql.exec("DELETE FROM seen WHERE user = ? AND late_no = ?", user, n);
+      },
+    };
+  }
+
+  #saveReader(user: string, reader: Reader): void {
+    this.#readers.set(user, reader);
+    this.#sql.exec(
+      "UPDATE readers SET base = ?, seen = ? WHERE user = ?",
+      reader.base,
+      reader.seen,
+      user,
+    );
+  }
+
+  /** Marks late messages (by ordinal) seen by the user. */
+  markSeen(user: string, ordinals: readonly number[]): void {
+    const before = this.reader(user);
+    if (!ordinals.some((n) => n > before.base)) return;
+    this.#storage.transactionSync(() => {
+      this.#saveReader(user, markSeen(before, ordinals, this.#seenSet(user)));
+    });
+  }
+
+  /** Marks seen every late message inside [first, last] (null: open end). */
+  markSeenInRange(user: string, first: Key | null, last: Key | null): void {
+    const reader = this.reader(user);
+    if (reader.base >= this.#lateTotal) return;
+    let query = "SELECT late_no FROM messages WHERE late_no > ?";
+    const args: SqlStorageValue[] = [reader.base];
+    if (first) {
+      query += " AND (ts, id) >= (?, ?)";
+      args.push(first.ts, blob(first.id));
+    }
+    if (last) {
+      query += " AND (ts, id) <= (?, ?)";
+      args.push(last.ts, blob(last.id));
+    }
+    const ordinals = this.#all<{ late_no: number }>(query, ...args).map((r) => r.late_no);
+    this.markSeen(user, ordinals);
+  }
+
+  /** `late.ack`: every late message read. */
+  ack(user: string): void {
+    this.reader(user);
+    this.#storage.transactionSync(() => {
+      this.#sql.exec("DELETE FROM seen WHERE user = ?", user);
+      this.#saveReader(user, ackAll(this.#lateTotal));
+    });
+  }
+
+  /** The unread late message that arrived first: ordinal base + 1, by the watermark invariant. */
+  lateNext(user: string): StoredMessage | undefined {
+    const { base } = this.reader(user);
+    if (base >= this.#lateTotal) return undefined;
+    const row = this.#one<MessageRow>(
+      `SELECT ${COLUMNS} FROM messages WHERE late_no = ?`,
+      base + 1,
+    );
+    return row ? toStored(row) : undefined;
+  }
+
+  /** Unread late messages, oldest arrival first, with their positions. */
+  lateList(user: string, limit: number): { unread: number; items: LateItem[] } {
+    const { base } = this.reader(user);
+    const rows = this.#all<MessageRow>(
+      `SELECT ${COLUMNS} FROM messages
+       WHERE late_no > ? AND late_no NOT IN (SELECT late_no FROM seen WHERE user = ? AND late_no > ?)
+       ORDER BY late_no LIMIT ?`,
+      base,
+      user,
+      base,
+      limit,
+    ).map(toStored);
+    const byKey = [...rows].sort((a, b) => compareKeys(a, b));
+    const ranks = this.positionsOf(byKey.map(keyOf));
+    const positions = new Map(byKey.map((m, k) => [m, ranks[k] ?? 0]));
+    return {
+      unread: this.unread(user),
+      items: rows.map((m) => ({ id: m.id, ts: m.ts, position: positions.get(m) ?? 0, seq: m.seq })),
+    };
+  }
+
+  #flagUnread(user: string, stored: readonly StoredMessage[], out: Message[]): void {
+    const reader = this.reader(user);
+    const seen = this.#seenSet(user);
+    stored.forEach((m, i) => {
+      const wire = out[i];
+      if (wire && m.lateNo !== null && isUnread(reader, m.lateNo, seen)) wire.unread = true;
+    });
+  }
+}
+
+function notFound(id: string): ProtocolError {
+  return new ProtocolError("not_found", `no message with id ${JSON.stringify(id)}`);
+}

@@ -1,0 +1,202 @@
+/**
+ * The position index: exact ranks in a list of millions of keys that grows in
+ * the middle, at a cost independent of the list's size.
+ *
+ * Like Python's sortedcontainers (an index tree over bucket lengths), the key
+ * space is cut into buckets, contiguous key ranges of at most
+ * {@link MAX_BUCKET} rows each. Only the buckets' lower bounds and sizes live
+ * here (a few thousand at 1M rows; persisted by the store, loaded on wake);
+ * a Fenwick tree over the sizes gives "how many rows before bucket b" and
+ * "which bucket holds position p" in O(log buckets). The rows themselves stay
+ * in the store, which answers range questions inside one bucket through its
+ * (ts, id) index, so every lookup reads at most one bucket's rows.
+ */
+import { Fenwick } from "./fenwick.ts";
+import { type Key, MAX_KEY, MIN_KEY, upperBound } from "./key.ts";
+
+/** Most rows a bucket keeps: bounds the rows any single lookup reads. */
+export const MAX_BUCKET = 512;
+/** A split middle bucket is cut into pieces this full, leaving room to grow. */
+export const SPLIT_FILL = 384;
+
+/** A bucket: the rows with lo ≤ key < the next bucket's lo. */
+export interface Bucket {
+  readonly lo: Key;
+  readonly size: number;
+}
+
+/** Range questions the store answers over its rows, each in O(rows in range). */
+export interface BucketRows {
+  /** How many rows have lo ≤ key < hi. */
+  count(lo: Key, hi: Key): number;
+  /** The key at `offset` among rows with lo ≤ key < hi, counted from the low end or the high end. */
+  nth(lo: Key, hi: Key, offset: number, fromEnd: boolean): Key | undefined;
+  /** Every key with lo ≤ key < hi, ascending (used only to split a bucket). */
+  keys(lo: Key, hi: Key): Key[];
+}
+
+export class PositionIndex {
+  readonly rows: BucketRows;
+  #buckets: Bucket[];
+  #sizes: Fenwick;
+  /** Buckets whose size or existence changed since the last {@link takeChanges}. */
+  #dirty = new Set<Key>();
+
+  /** `buckets` as persisted, ascending by lo; an empty list starts one empty bucket. */
+  constructor(rows: BucketRows, buckets: readonly Bucket[]) {
+    this.rows = rows;
+    this.#buckets = buckets.length > 0 ? [...buckets] : [{ lo: MIN_KEY, size: 0 }];
+    if (buckets.length === 0) this.#dirty.add(MIN_KEY);
+    this.#sizes = new Fenwick(this.#buckets.map((b) => b.size));
+  }
+
+  /** How many rows the list holds. */
+  get total(): number {
+    return this.#sizes.total;
+  }
+
+  get bucketCount(): number {
+    return this.#buckets.length;
+  }
+
+  /** The rank of `key` among the rows: how many rows sort before it. */
+  rank(key: Key): number {
+    const b = this.#bucketOf(key);
+    return this.#sizes.before(b) + this.#rankInBucket(b, key);
+  }
+
+  /**
+   * Ranks of many keys, ascending: keys that share a bucket are counted from
+   * the previous one, so a whole batch costs at most one bucket scan each.
+   */
+  ranks(sortedKeys: readonly Key[]): number[] {
+    const out: number[] = [];
+    let prevBucket = -1;
+    let prev: Key = MIN_KEY;
+    let prevRank = 0;
+    for (const key of sortedKeys) {
+      const b = this.#bucketOf(key);
+      const rank =
+        b === prevBucket
+          ? prevRank + this.rows.count(prev, key)
+          : this.#sizes.before(b) + this.#rankInBucket(b, key);
+      out.push(rank);
+      prevBucket = b;
+      prev = key;
+      prevRank = rank;
+    }
+    return out;
+  }
+
+  /** The key at position `p` (0 ≤ p < total), or undefined outside. */
+  keyAt(p: number): Key | undefined {
+    if (!Number.isInteger(p) || p < 0 || p >= this.total) return undefined;
+    const { bucket, offset } = this.#sizes.seek(p);
+    const { lo, hi, size } = this.#bounds(bucket);
+    // Walk in from the nearer end of the bucket: at most half of it is read.
+    const fromEnd = offset >= size / 2;
+    return this.rows.nth(lo, hi, fromEnd ? size - 1 - offset : offset, fromEnd);
+  }
+
+  /** Records rows just stored by the caller (in any order). */
+  added(keys: Iterable<Key>): void {
+    for (const key of keys) {
+      const b = this.#bucketOf(key);
+      this.#sizes.add(b, 1);
+      const bucket = this.#buckets[b] as Bucket;
+      this.#buckets[b] = { lo: bucket.lo, size: bucket.size + 1 };
+      this.#dirty.add(bucket.lo);
+    }
+    this.#splitOversized();
+  }
+
+  /** Buckets to persist since the last call: upserts by lo. */
+  takeChanges(): Bucket[] {
+    if (this.#dirty.size === 0) return [];
+    const changed = this.#buckets.filter((b) => this.#dirty.has(b.lo));
+    this.#dirty = new Set();
+    return changed;
+  }
+
+  /** The buckets, for tests and diagnostics. */
+  buckets(): readonly Bucket[] {
+    return this.#buckets;
+  }
+
+  #bucketOf(key: Key): number {
+    // The first bucket's lo is MIN_KEY, so this is never −1.
+    return upperBound(this.#buckets, key, (b) => b.lo) - 1;
+  }
+
+  #bounds(b: number): { lo: Key; hi: Key; size: number } {
+    const bucket = this.#buckets[b] as Bucket;
+    return { lo: bucket.lo, hi: this.#buckets[b + 1]?.lo ?? MAX_KEY, size: bucket.size };
+  }
+
+  /** Rows of bucket b before `key`, counting from whichever end is likelier nearer. */
+  #rankInBucket(b: number, key: Key): number {
+    const { lo, hi, size } = this.#bounds(b);
+    if (size === 0) return 0;
+    if (this.#nearerHigh(b, key)) return size - this.rows.count(key, hi);
+    return this.rows.count(lo, key);
+  }
+
+  /**
+   * Guesses which end of bucket b is nearer `key`. Arrivals land mostly at the
+   * bottom of the list, so in the last bucket the high end wins; elsewhere the
+   * bucket's bounds interpolate by time. Only cost depends on the guess.
+   */
+  #nearerHigh(b: number, key: Key): boolean {
+    if (b === this.#buckets.length - 1) return true;
+    const { lo, hi } = this.#bounds(b);
+    if (lo === MIN_KEY) return true;
+    return key.ts - lo.ts > hi.ts - key.ts;
+  }
+
+  #splitOversized(): void {
+    let changed = false;
+    for (let b = this.#buckets.length - 1; b >= 0; b--) {
+      const { lo, hi, size } = this.#bounds(b);
+      if (size <= MAX_BUCKET) continue;
+      const keys = this.rows.keys(lo, hi);
+      const isLast = b === this.#buckets.length - 1;
+      const pieces = splitSizes(keys.length, isLast);
+      const replacement: Bucket[] = [];
+      let start = 0;
+      for (const pieceSize of pieces) {
+        // The first piece keeps the old lo so the buckets still tile the key space.
+        const pieceLo = start === 0 ? lo : (keys[start] as Key);
+        replacement.push({ lo: pieceLo, size: pieceSize });
+        this.#dirty.add(pieceLo);
+        start += pieceSize;
+      }
+      this.#buckets.splice(b, 1, ...replacement);
+      changed = true;
+    }
+    if (changed) this.#sizes = new Fenwick(this.#buckets.map((b) => b.size));
+  }
+}
+
+/**
+ * How to cut an oversized bucket. The last bucket takes the appends at the
+ * bottom, so it is cut into full pieces and a remainder (as a B-tree splits on
+ * sequential inserts), keeping the bucket count near total / MAX_BUCKET. A
+ * middle bucket is cut into equal pieces about {@link SPLIT_FILL} full.
+ */
+export function splitSizes(size: number, isLast: boolean): number[] {
+  if (size <= MAX_BUCKET) return [size];
+  if (isLast) {
+    const pieces: number[] = [];
+    let rest = size;
+    while (rest > MAX_BUCKET) {
+      pieces.push(MAX_BUCKET);
+      rest -= MAX_BUCKET;
+    }
+    pieces.push(rest);
+    return pieces;
+  }
+  const count = Math.ceil(size / SPLIT_FILL);
+  const base = Math.floor(size / count);
+  const extra = size - base * count;
+  return Array.from({ length: count }, (_, i) => base + (i < extra ? 1 : 0));
+}

@@ -1,0 +1,63 @@
+/**
+ * A socket's view: the range of messages its client holds and wants kept
+ * current (PROTOCOL.md, `view`). Pure rules for routing a stored batch.
+ */
+import { compareKeys, type Key, lowerBound, upperBound } from "./key.ts";
+
+export interface View {
+  /** First key held, inclusive; null: open at the top. */
+  readonly first: Key | null;
+  /** Last key held, inclusive; null: open at the bottom. */
+  readonly last: Key | null;
+  /** At the bottom, following new arrivals. */
+  readonly live: boolean;
+  /** Holds nothing yet (connected to an empty channel): every message is after it. */
+  readonly empty?: true;
+}
+
+/** The view a socket starts with: live, holding just the newest message. */
+export function initialView(newest: Key | null): View {
+  return newest
+    ? { first: newest, last: newest, live: true }
+    : { first: null, last: null, live: true, empty: true };
+}
+
+/** True when `key` lies inside the view's range. */
+export function inView(view: View, key: Key): boolean {
+  if (view.empty) return false;
+  if (view.first && compareKeys(key, view.first) < 0) return false;
+  if (view.last && compareKeys(key, view.last) > 0) return false;
+  return true;
+}
+
+export interface Routing {
+  /** Indices into the batch of the messages to push: one ascending run. */
+  readonly from: number;
+  readonly to: number;
+  /** How many of the batch landed before the view's first key. */
+  readonly shifted: number;
+  /** The view after the batch: a live view grows to hold what it was pushed. */
+  readonly next: View;
+}
+
+const self = (key: Key) => key;
+
+/**
+ * Routes a stored batch, given ascending by key, to one view in O(log batch):
+ * the messages inside it, or after it when it is live, are pushed (always one
+ * contiguous run of the sorted batch); those before its first key shift it.
+ */
+export function route(view: View, sortedBatch: readonly Key[]): Routing {
+  const n = sortedBatch.length;
+  if (view.empty) {
+    if (!view.live || n === 0) return { from: 0, to: 0, shifted: 0, next: view };
+    const first = sortedBatch[0] as Key;
+    const last = sortedBatch[n - 1] as Key;
+    return { from: 0, to: n, shifted: 0, next: { first, last, live: true } };
+  }
+  const from = view.first ? lowerBound(sortedBatch, view.first, self) : 0;
+  const insideTo = view.last ? upperBound(sortedBatch, view.last, self) : n;
+  const to = view.live ? n : insideTo;
+  const next = view.live && to > insideTo ? { ...view, last: sortedBatch[to - 1] as Key } : view;
+  return { from, to: Math.max(from, to), shifted: from, next };
+}

@@ -1,0 +1,200 @@
+/**
+ * The edge: a Hono app that validates every path, query and body with zod,
+ * checks access, and forwards to the channel's Durable Object. Nothing
+ * unvalidated reaches the object.
+ */
+import { type Context, Hono } from "hono";
+import { bodyLimit } from "hono/body-limit";
+import { authenticate, authorize, OPEN, type Principal, tokenOf } from "./auth.ts";
+import {
+  CHANNEL_HEADER,
+  type Channel,
+  type Outcome,
+  SCOPE_HEADER,
+  USER_HEADER,
+} from "./channel/channel.ts";
+import type { Env } from "./env.ts";
+import type { Scope } from "./protocol/access.ts";
+import { ERROR_STATUS, errorBody, ProtocolError, toErrorInfo } from "./protocol/errors.ts";
+import { parseOrThrow } from "./protocol/parse.ts";
+import {
+  ChannelName,
+  InsertBody,
+  PageQuery,
+  SimulatorUpdate,
+  SocketQuery,
+  TimelineQuery,
+  UserName,
+} from "./protocol/schemas.ts";
+
+export { Channel } from "./channel/channel.ts";
+
+/** Largest HTTP body: 10,000 messages of typical size fit many times over. */
+export const MAX_BODY_BYTES = 32 * 1024 * 1024;
+
+type App = { Bindings: Env };
+type Ctx = Context<App>;
+
+const app = new Hono<App>();
+let warnedOpen = false;
+
+app.onError((err, c) => {
+  const info = toErrorInfo(err);
+  if (!(err instanceof ProtocolError)) console.error(`[worker] ${c.req.method} ${c.req.path}`, err);
+  return c.json(errorBody(info), ERROR_STATUS[info.code]);
+});
+
+app.notFound((c) =>
+  c.json(
+    errorBody({ code: "not_found", message: `no route for ${c.req.method} ${c.req.path}` }),
+    404,
+  ),
+);
+
+app.get("/", (c) =>
+  c.json({
+    service: "scrollback",
+    protocol: 1,
+    docs: "see README.md; channels at /v1/channels/{channel}",
+  }),
+);
+
+/** The channel named in the path, validated. */
+function channelOf(c: Ctx): string {
+  return parseOrThrow(ChannelName.describe("channel"), c.req.param("ch"));
+}
+
+/** Authenticates (when the worker has a secret) and checks the scope for this channel. */
+async function access(c: Ctx, channel: string, needed: Scope): Promise<Principal> {
+  const secret = c.env.AUTH_SECRET;
+  if (!secret) {
+    if (!warnedOpen) {
+      warnedOpen = true;
+      console.warn(
+        "[worker] AUTH_SECRET is not set: the API is open to anyone (local development only)",
+      );
+    }
+    return OPEN;
+  }
+  const principal = await authenticate(
+    secret,
+    tokenOf(c.req.header("Authorization"), c.req.query("token")),
+  );
+  authorize(principal, channel, needed);
+  return principal;
+}
+
+function stub(c: Ctx, channel: string): DurableObjectStub<Channel> {
+  return c.env.CHANNEL.get(c.env.CHANNEL.idFromName(channel));
+}
+
+/** Answers an object's outcome, with its rows read and round trip in Server-Timing. */
+async function reply<T>(c: Ctx, call: Promise<Outcome<T>>): Promise<Response> {
+  const started = performance.now();
+  const outcome = await call;
+  const ms = performance.now() - started;
+  c.header(
+    "Server-Timing",
+    `object;dur=${ms.toFixed(2)};desc="Durable Object round trip", rows;dur=${outcome.rowsRead};desc="SQLite rows read (a count, not ms)"`,
+  );
+  if (!outcome.ok) return c.json(errorBody(outcome.error), ERROR_STATUS[outcome.error.code]);
+  return c.json(outcome.value as object);
+}
+
+function query(c: Ctx): Record<string, string> {
+  const { token: _token, ...rest } = c.req.query();
+  return rest;
+}
+
+app.get("/v1/channels/:ch", async (c) => {
+  const channel = channelOf(c);
+  await access(c, channel, "read");
+  return reply(c, stub(c, channel).stats(channel));
+});
+
+app.get("/v1/channels/:ch/messages", async (c) => {
+  const channel = channelOf(c);
+  const request = parseOrThrow(PageQuery, query(c));
+  await access(c, channel, "read");
+  return reply(c, stub(c, channel).page(channel, request));
+});
+
+app.post(
+  "/v1/channels/:ch/messages",
+  bodyLimit({
+    maxSize: MAX_BODY_BYTES,
+    onError: (c) =>
+      c.json(
+        errorBody({ code: "too_large", message: `bodies are limited to ${MAX_BODY_BYTES} bytes` }),
+        413,
+      ),
+  }),
+  async (c) => {
+    const channel = channelOf(c);
+    const principal = await access(c, channel, "write");
+    const body = parseOrThrow(InsertBody, await jsonBody(c));
+    const author = principal.user;
+    const missing = body.messages.findIndex((m) => m.author === undefined);
+    if (author === undefined && missing >= 0) {
+      throw new ProtocolError(
+        "bad_request",
+        `messages[${missing}].author: required (no signed-in user to default to)`,
+      );
+    }
+    return reply(c, stub(c, channel).insert(channel, body.messages, author ?? ""));
+  },
+);
+
+app.get("/v1/channels/:ch/timeline", async (c) => {
+  const channel = channelOf(c);
+  const { points } = parseOrThrow(TimelineQuery, query(c));
+  await access(c, channel, "read");
+  return reply(c, stub(c, channel).timeline(channel, points));
+});
+
+app.get("/v1/channels/:ch/simulator", async (c) => {
+  const channel = channelOf(c);
+  await access(c, channel, "read");
+  return reply(c, stub(c, channel).simulator(channel));
+});
+
+app.put("/v1/channels/:ch/simulator", bodyLimit({ maxSize: 64 * 1024 }), async (c) => {
+  const channel = channelOf(c);
+  await access(c, channel, "admin");
+  const update = parseOrThrow(SimulatorUpdate, await jsonBody(c));
+  return reply(c, stub(c, channel).startSimulator(channel, update));
+});
+
+app.delete("/v1/channels/:ch/simulator", async (c) => {
+  const channel = channelOf(c);
+  await access(c, channel, "admin");
+  return reply(c, stub(c, channel).stopSimulator(channel));
+});
+
+app.get("/v1/channels/:ch/ws", async (c) => {
+  const channel = channelOf(c);
+  if (c.req.header("Upgrade")?.toLowerCase() !== "websocket") {
+    throw new ProtocolError("bad_request", "expected a WebSocket upgrade (Upgrade: websocket)");
+  }
+  const q = parseOrThrow(SocketQuery, c.req.query());
+  const principal = await access(c, channel, "read");
+  // With a token the user is its subject; an open worker takes ?user=.
+  const user = principal.user ?? q.user;
+  if (user === undefined) throw new ProtocolError("bad_request", "user: required (?user=)");
+  parseOrThrow(UserName, user);
+  const headers = new Headers(c.req.raw.headers);
+  headers.set(CHANNEL_HEADER, channel);
+  headers.set(USER_HEADER, user);
+  headers.set(SCOPE_HEADER, principal.scope);
+  return stub(c, channel).fetch(new Request(c.req.raw.url, { headers }));
+});
+
+async function jsonBody(c: Ctx): Promise<unknown> {
+  try {
+    return await c.req.json();
+  } catch {
+    throw new ProtocolError("bad_request", "the body must be valid JSON");
+  }
+}
+
+export default app;
