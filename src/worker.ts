@@ -20,6 +20,7 @@ import { parseOrThrow } from "./protocol/parse.ts";
 import {
   ChannelName,
   InsertBody,
+  MAX_BODY_BYTES,
   PageQuery,
   SimulatorUpdate,
   SocketQuery,
@@ -29,8 +30,6 @@ import {
 
 export { Channel } from "./channel/channel.ts";
 
-/** Largest HTTP body: 10,000 messages of typical size fit many times over. */
-export const MAX_BODY_BYTES = 32 * 1024 * 1024;
 
 type App = { Bindings: Env };
 type Ctx = Context<App>;

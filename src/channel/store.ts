@@ -170,8 +170,11 @@ export class ChannelStore implements BucketRows {
     );
     this.#index = new PositionIndex(this, buckets);
     this.#lastSeq = this.#one<{ n: number | null }>("SELECT max(seq) AS n FROM messages")?.n ?? 0;
+    // `late_no IS NOT NULL` lets SQLite use the partial index: max(late_no) alone scans the table.
     this.#lateTotal =
-      this.#one<{ n: number | null }>("SELECT max(late_no) AS n FROM messages")?.n ?? 0;
+      this.#one<{ n: number }>(
+        "SELECT late_no AS n FROM messages WHERE late_no IS NOT NULL ORDER BY late_no DESC LIMIT 1",
+      )?.n ?? 0;
     const newest = this.#one<MessageRow>(
       `SELECT ${COLUMNS} FROM messages ORDER BY ts DESC, id DESC LIMIT 1`,
     );

@@ -3,7 +3,7 @@
  * bottom, some late by a heavy-tailed number of messages, and now and then a
  * chunk of consecutive messages (a peer's offline conversation) arbitrarily
  * late. Pure and deterministic: a tick's arrivals depend only on the
- * settings, the run and the tick number, so a retried alarm regenerates the
+ * settings, the window and the tick number, so a retried alarm regenerates the
  * same messages with the same ids, and the store's duplicate check makes the
  * retry a no-op.
  */
@@ -79,7 +79,8 @@ export function bottomCount(rate: number, tickMs: number, tick: number): number 
 
 /** The arrivals of one tick, in arrival order. */
 export function generateTick(settings: ArrivalSettings, window: TickWindow): Arrival[] {
-  const random = prng(mixSeed(settings.seed, window.tick, window.start));
+  // Seeded by (seed, tick) only: the same seed replays the same arrivals at any epoch.
+  const random = prng(mixSeed(settings.seed, window.tick));
   const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)] as T;
   const sentence = () =>
     Array.from({ length: 1 + Math.floor(random() * 12) }, () => pick(WORDS)).join(" ");

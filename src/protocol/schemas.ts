@@ -19,6 +19,8 @@ export const MAX_SEND_HTTP = 10_000;
 export const MAX_TEXT = 4_000;
 /** Longest id, author, channel and user name. */
 export const MAX_NAME = 64;
+/** Largest HTTP body, in bytes: 10,000 messages of typical size fit many times over. */
+export const MAX_BODY_BYTES = 32 * 1024 * 1024;
 /** Largest WebSocket frame, in bytes. */
 export const MAX_FRAME_BYTES = 1024 * 1024;
 /** Largest `late.list` limit, and its default. */

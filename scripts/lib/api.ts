@@ -1,0 +1,47 @@
+/** A small HTTP client for the scripts: JSON in, JSON out, errors with their code. */
+
+export interface ApiOptions {
+  /** Base URL of the worker, e.g. http://127.0.0.1:8787 */
+  readonly url: string;
+  /** A bearer token, when the worker has AUTH_SECRET. */
+  readonly token?: string | undefined;
+}
+
+export class ApiError extends Error {
+  readonly status: number;
+  readonly code: string;
+  constructor(status: number, code: string, message: string) {
+    super(`${status} ${code}: ${message}`);
+    this.status = status;
+    this.code = code;
+  }
+}
+
+/** Calls the API; resolves to the JSON body, rejects with an ApiError on an error status. */
+export async function api<T>(
+  options: ApiOptions,
+  path: string,
+  init: { method?: string; body?: unknown } = {},
+): Promise<T> {
+  const headers: Record<string, string> = {};
+  if (options.token) headers.Authorization = `Bearer ${options.token}`;
+  if (init.body !== undefined) headers["Content-Type"] = "application/json";
+  const res = await fetch(new URL(path, options.url), {
+    method: init.method ?? "GET",
+    headers,
+    ...(init.body === undefined ? {} : { body: JSON.stringify(init.body) }),
+  });
+  const text = await res.text();
+  const json = text ? (JSON.parse(text) as unknown) : undefined;
+  if (!res.ok) {
+    const error = (json as { error?: { code?: string; message?: string } } | undefined)?.error;
+    throw new ApiError(res.status, error?.code ?? "unknown", error?.message ?? text);
+  }
+  return json as T;
+}
+
+/** True when the script file is the one node was asked to run. */
+export function isMain(metaUrl: string): boolean {
+  const entry = process.argv[1];
+  return entry !== undefined && new URL(metaUrl).pathname === new URL(`file://${entry}`).pathname;
+}
