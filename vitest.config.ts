@@ -14,6 +14,17 @@ export default defineConfig({
         },
       },
       {
+        // Real `wrangler dev` servers on loopback, driven from Node: scripts, restarts, browser.
+        test: {
+          name: "e2e",
+          include: ["test/e2e/**/*.test.ts"],
+          environment: "node",
+          testTimeout: 300_000,
+          hookTimeout: 300_000,
+          fileParallelism: false,
+        },
+      },
+      {
         plugins: [cloudflareTest({ wrangler: { configPath: "./wrangler.toml" } })],
         test: {
           name: "worker",

@@ -116,7 +116,8 @@ export async function seed(options: SeedOptions): Promise<SeedResult> {
   const bar = options.progress
     ? new cliProgress.SingleBar(
         {
-          format: " seeding {bar} {percentage}% | {value}/{total} | {rate} msg/s | ETA {eta_formatted}",
+          format:
+            " seeding {bar} {percentage}% | {value}/{total} | {rate} msg/s | ETA {eta_formatted}",
           hideCursor: true,
         },
         cliProgress.Presets.shades_classic,

@@ -30,7 +30,11 @@ function startWrangler(): ChildProcess {
   const child = spawn(
     "wrangler",
     ["dev", "--ip", "127.0.0.1", "--port", String(port), "--persist-to", ".wrangler/state"],
-    { stdio: ["ignore", "pipe", "pipe"], detached: true, env: { ...process.env, WRANGLER_SEND_METRICS: "false" } },
+    {
+      stdio: ["ignore", "pipe", "pipe"],
+      detached: true,
+      env: { ...process.env, WRANGLER_SEND_METRICS: "false" },
+    },
   );
   const relay = (stream: NodeJS.ReadableStream | null) =>
     stream?.on("data", (chunk: Buffer) => {
@@ -88,7 +92,9 @@ try {
   await waitUntilUp(child, 120_000);
   const stats = await api<Stats>({ url }, `/v1/channels/${channel}`);
   if (stats.total === 0) {
-    console.log(`Seeding ${values.count} messages into "${channel}" (once; kept in .wrangler/state)…`);
+    console.log(
+      `Seeding ${values.count} messages into "${channel}" (once; kept in .wrangler/state)…`,
+    );
     const result = await seed({
       ...SEED_DEFAULTS,
       url,

@@ -30,7 +30,6 @@ import {
 
 export { Channel } from "./channel/channel.ts";
 
-
 type App = { Bindings: Env };
 type Ctx = Context<App>;
 
