@@ -18,7 +18,7 @@ const channel = params.get("channel") ?? "demo";
 const user = params.get("user") ?? `guest${Math.floor(Math.random() * 1000)}`;
 
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
-const viewport = $<HTMLDivElement>("viewport");
+const viewport = $<HTMLElement>("viewport");
 const rowsEl = $<HTMLDivElement>("rows");
 const scrollbar = $<HTMLDivElement>("scrollbar");
 const thumb = $<HTMLDivElement>("thumb");
@@ -107,6 +107,8 @@ function renderScrollbar(): void {
   const fraction = maxTop() === 0 ? 1 : state.top / maxTop();
   thumb.style.height = `${size}px`;
   thumb.style.top = `${(track - size) * fraction}px`;
+  scrollbar.setAttribute("aria-valuemax", String(maxTop()));
+  scrollbar.setAttribute("aria-valuenow", String(state.top));
   const ts = tsAt(state.top);
   thumbLabel.textContent = ts === undefined ? `#${state.top}` : `${formatTime(ts)} · #${state.top}`;
 }
@@ -265,7 +267,8 @@ viewport.addEventListener(
   { passive: false },
 );
 
-viewport.addEventListener("keydown", (event) => {
+document.addEventListener("keydown", (event) => {
+  if (event.target instanceof HTMLInputElement) return;
   const n = visibleRows();
   const moves: Record<string, number> = {
     ArrowDown: 1,
