@@ -191,8 +191,10 @@ export class ScrollbackClient {
   }
 
   #dispatch(frame: ServerFrame): void {
-    if (frame.type === "insert") return this.#emit("insert", frame);
-    if (frame.type === "status") return this.#emit("status", frame);
+    if (frame.type === "insert" || frame.type === "status") {
+      this.#emit(frame.type, frame as never);
+      return;
+    }
     const rid = "rid" in frame ? frame.rid : undefined;
     const pending = rid === undefined ? undefined : this.#pending.get(rid);
     if (!pending) {
