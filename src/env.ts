@@ -8,4 +8,6 @@ export interface Env {
   /** Per-socket frame budget: frames a second, and the burst. */
   WS_RATE?: string;
   WS_BURST?: string;
+  /** "1" enables GET /v1/channels/{ch}/naive, the OFFSET baseline for `npm run bench`. */
+  BENCH_NAIVE?: string;
 }

@@ -150,6 +150,16 @@ app.get("/v1/channels/:ch/timeline", async (c) => {
   return reply(c, stub(c, channel).timeline(channel, points));
 });
 
+// The naive baseline (count(*) and OFFSET), only where the bench turned it on.
+app.get("/v1/channels/:ch/naive", async (c) => {
+  if (c.env.BENCH_NAIVE !== "1") throw new ProtocolError("not_found", "the naive baseline is off");
+  const channel = channelOf(c);
+  const request = parseOrThrow(PageQuery, query(c));
+  await access(c, channel, "read");
+  const position = typeof request.anchor === "object" && "position" in request.anchor ? request.anchor.position : 0;
+  return reply(c, stub(c, channel).naivePage(channel, position, request.before, request.after));
+});
+
 app.get("/v1/channels/:ch/simulator", async (c) => {
   const channel = channelOf(c);
   await access(c, channel, "read");

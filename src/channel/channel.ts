@@ -118,6 +118,11 @@ export class Channel extends DurableObject<Env> {
     return this.#run(channel, (s) => s.page(request.anchor, request.before, request.after));
   }
 
+  /** OFFSET / count(*) pages, for the benchmark's comparison (enabled by BENCH_NAIVE). */
+  async naivePage(channel: string, position: number, before: number, after: number): Promise<Outcome<PageBody>> {
+    return this.#run(channel, (s) => s.naivePage(position, before, after));
+  }
+
   async timeline(channel: string, points: number): Promise<Outcome<Timeline>> {
     return this.#run(channel, (s) => s.timeline(points));
   }

@@ -346,6 +346,31 @@ export class ChannelStore implements BucketRows {
     return { key, position: this.#index.rank(key) };
   }
 
+  /**
+   * The usual approach, for the benchmark's comparison only: `count(*)` for
+   * the total and `LIMIT … OFFSET` for the page. Both read every row they skip.
+   */
+  naivePage(position: number, before: number, after: number): PageBody {
+    const total = this.#one<{ n: number }>("SELECT count(*) AS n FROM messages")?.n ?? 0;
+    const anchor = Math.min(Math.max(position, 0), Math.max(total - 1, 0));
+    const start = Math.max(0, anchor - before);
+    const messages = this.#all<MessageRow>(
+      `SELECT ${COLUMNS} FROM messages ORDER BY ts, id LIMIT ? OFFSET ?`,
+      anchor - start + after + 1,
+      start,
+    )
+      .map(toStored)
+      .map(toWire);
+    return {
+      messages,
+      start,
+      total,
+      anchorIndex: anchor - start,
+      hasOlder: start > 0,
+      hasNewer: start + messages.length < total,
+    };
+  }
+
   /** `timeline`: the ts at N evenly spaced positions, for scrollbar labels. */
   timeline(points: number): { total: number; points: { position: number; ts: number }[] } {
     const total = this.total;

@@ -191,8 +191,12 @@ export class ScrollbackClient {
   }
 
   #dispatch(frame: ServerFrame): void {
-    if (frame.type === "insert" || frame.type === "status") {
-      this.#emit(frame.type, frame as never);
+    if (frame.type === "insert") {
+      this.#emit("insert", frame);
+      return;
+    }
+    if (frame.type === "status") {
+      this.#emit("status", frame);
       return;
     }
     const rid = "rid" in frame ? frame.rid : undefined;

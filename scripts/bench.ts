@@ -1,0 +1,281 @@
+/**
+ * `npm run bench [-- --sizes 10000,100000,1000000]`: starts its own
+ * `wrangler dev` with fresh state, seeds each size through the HTTP API, then
+ * measures from a real client over WebSocket (and HTTP where the op is HTTP):
+ * p50 / p99 latency and the SQLite rows each op reads (from Server-Timing),
+ * beside the naive OFFSET / count(*) page on the same data. Prints a markdown
+ * table and writes bench/results.json.
+ */
+import { mkdirSync, writeFileSync } from "node:fs";
+import os from "node:os";
+import { parseArgs } from "node:util";
+import { ScrollbackClient } from "../src/client/index.ts";
+import { mixSeed, prng } from "../src/core/random.ts";
+import type { PageBody, Stats } from "../src/protocol/schemas.ts";
+import { api } from "./lib/api.ts";
+import { type DevServer, startDevServer } from "./lib/server.ts";
+import { SEED_DEFAULTS, seed } from "./seed.ts";
+
+const { values } = parseArgs({
+  options: {
+    sizes: { type: "string", default: "10000,100000,1000000" },
+    samples: { type: "string", default: "200" },
+    fanout: { type: "string", default: "1,100,1000" },
+    out: { type: "string", default: "bench/results.json" },
+  },
+});
+const sizes = values.sizes.split(",").map(Number);
+const SAMPLES = Number(values.samples);
+const fanouts = values.fanout.split(",").map(Number);
+const random = prng(mixSeed(42));
+
+interface Result {
+  op: string;
+  size: number;
+  p50_ms: number;
+  p99_ms: number;
+  rows_read: number | null;
+  n: number;
+  note?: string;
+}
+const results: Result[] = [];
+
+function quantile(sorted: number[], q: number): number {
+  if (sorted.length === 0) return Number.NaN;
+  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] as number;
+}
+
+function record(op: string, size: number, samples: number[], rows: number[] | null, note?: string): void {
+  const sorted = [...samples].sort((a, b) => a - b);
+  const rowsSorted = rows ? [...rows].sort((a, b) => a - b) : null;
+  const result: Result = {
+    op,
+    size,
+    p50_ms: round(quantile(sorted, 0.5)),
+    p99_ms: round(quantile(sorted, 0.99)),
+    rows_read: rowsSorted ? quantile(rowsSorted, 0.5) : null,
+    n: samples.length,
+    ...(note ? { note } : {}),
+  };
+  results.push(result);
+  console.log(
+    `  ${op.padEnd(16)} ${String(size).padStart(8)}  p50 ${result.p50_ms} ms  p99 ${result.p99_ms} ms` +
+      (result.rows_read === null ? "" : `  rows ${result.rows_read}`) +
+      (note ? `  (${note})` : ""),
+  );
+}
+
+const round = (ms: number) => Math.round(ms * 100) / 100;
+
+/** An HTTP GET timed from the client, with the rows the object read. */
+async function timedGet(url: string): Promise<{ ms: number; rows: number; body: unknown }> {
+  const started = performance.now();
+  const res = await fetch(url);
+  const body = await res.json();
+  const ms = performance.now() - started;
+  if (!res.ok) throw new Error(`${url}: ${res.status} ${JSON.stringify(body)}`);
+  const rows = Number(res.headers.get("server-timing")?.match(/rows;dur=(\d+)/)?.[1] ?? Number.NaN);
+  return { ms, rows, body };
+}
+
+async function timed<T>(fn: () => Promise<T>): Promise<[number, T]> {
+  const started = performance.now();
+  const value = await fn();
+  return [performance.now() - started, value];
+}
+
+async function measureReads(server: DevServer, size: number): Promise<void> {
+  const channel = `bench-${size}`;
+  const base = `${server.url}/v1/channels/${channel}`;
+  const stats = await api<Stats>(server, `/v1/channels/${channel}`);
+  const total = stats.total;
+  const client = new ScrollbackClient({ url: server.url, channel, user: `reader-${size}` });
+  await client.connect();
+  const positions = Array.from({ length: SAMPLES }, () => Math.floor(random() * total));
+
+  const ws: Record<string, number[]> = { newest: [], position: [], id: [], ts: [], send: [], late_next: [] };
+  const rows: Record<string, number[]> = { newest: [], position: [], id: [], ts: [], naive_position: [] };
+  const http: Record<string, number[]> = { naive_position: [] };
+  const ids: string[] = [];
+
+  for (const p of positions) {
+    const [ms, page] = await timed(() => client.page({ anchor: { position: p }, before: 25, after: 24 }));
+    ws.position?.push(ms);
+    const id = page.messages[page.anchorIndex ?? 0]?.id;
+    if (id) ids.push(id);
+    rows.position?.push((await timedGet(`${base}/messages?anchor=pos:${p}&before=25&after=24`)).rows);
+  }
+  for (let i = 0; i < SAMPLES; i++) {
+    ws.newest?.push((await timed(() => client.page({ anchor: "newest", before: 49, after: 0 })))[0]);
+    rows.newest?.push((await timedGet(`${base}/messages?anchor=newest&before=49&after=0`)).rows);
+  }
+  for (const id of ids) {
+    ws.id?.push((await timed(() => client.page({ anchor: { id }, before: 25, after: 24 })))[0]);
+    rows.id?.push((await timedGet(`${base}/messages?anchor=id:${encodeURIComponent(id)}&before=25&after=24`)).rows);
+  }
+  const oldest = stats.oldest?.ts ?? 0;
+  const newest = stats.newest?.ts ?? 0;
+  for (let i = 0; i < SAMPLES; i++) {
+    const ts = Math.floor(oldest + random() * (newest - oldest));
+    ws.ts?.push((await timed(() => client.page({ anchor: { ts }, before: 25, after: 24 })))[0]);
+    rows.ts?.push((await timedGet(`${base}/messages?anchor=ts:${ts}&before=25&after=24`)).rows);
+  }
+  // The naive baseline is slow at 1M: fewer samples.
+  for (const p of positions.slice(0, Math.min(SAMPLES, 50))) {
+    const r = await timedGet(`${base}/naive?anchor=pos:${p}&before=25&after=24`);
+    http.naive_position?.push(r.ms);
+    rows.naive_position?.push(r.rows);
+  }
+
+  // late_next: late messages that arrive after this reader connected, then jump to each.
+  const late = Array.from({ length: Math.min(SAMPLES, 100) }, (_, i) => ({
+    id: `bench-late-${size}-${i}`,
+    ts: Math.floor(oldest + random() * (newest - oldest)),
+    author: "peer",
+    text: "a late message",
+  }));
+  await api(server, `/v1/channels/${channel}/messages`, { method: "POST", body: { messages: late } });
+  for (let i = 0; i < late.length; i++) {
+    const [ms, page] = await timed(() => client.lateNext({ before: 25, after: 24 }));
+    ws.late_next?.push(ms);
+    const anchor = page?.messages[page.anchorIndex ?? 0];
+    if (!anchor) break;
+    // Declaring the view marks it seen, so the next jump goes to the next one.
+    await client.view({ first: { ts: anchor.ts, id: anchor.id }, last: { ts: anchor.ts, id: anchor.id }, live: false });
+  }
+  for (let i = 0; i < SAMPLES; i++) {
+    ws.send?.push((await timed(() => client.send([{ text: `bench ${i}` }])))[0]);
+  }
+  client.close();
+
+  for (const op of ["newest", "position", "id", "ts", "late_next", "send"]) {
+    record(op, size, ws[op] ?? [], rows[op] ?? null, op === "late_next" || op === "send" ? "WebSocket" : "WebSocket; rows via HTTP");
+  }
+  record("naive_position", size, http.naive_position ?? [], rows.naive_position ?? null, "HTTP, OFFSET + count(*)");
+}
+
+/** Single-message sends into one channel from 20 sockets at once. */
+async function measureSingleSends(server: DevServer): Promise<void> {
+  const channel = "bench-sends";
+  const SOCKETS = 20;
+  const PER_SOCKET = 100; // under the burst of 400: the frame budget is not what is measured
+  const clients = await Promise.all(
+    Array.from({ length: SOCKETS }, async (_, i) => {
+      const c = new ScrollbackClient({ url: server.url, channel, user: `sender${i}`, timeoutMs: 120_000 });
+      await c.connect();
+      return c;
+    }),
+  );
+  const started = performance.now();
+  const latencies: number[] = [];
+  await Promise.all(
+    clients.map((c, s) =>
+      Promise.all(
+        Array.from({ length: PER_SOCKET }, async (_, i) => {
+          const [ms] = await timed(() => c.send([{ id: `s${s}-${i}`, text: "hi" }]));
+          latencies.push(ms);
+        }),
+      ),
+    ),
+  );
+  const seconds = (performance.now() - started) / 1000;
+  for (const c of clients) c.close();
+  const rate = Math.round((SOCKETS * PER_SOCKET) / seconds);
+  record("ingest_single", SOCKETS * PER_SOCKET, latencies, null, `${rate} msg/s from ${SOCKETS} sockets`);
+}
+
+/** insert → push latency with k live sockets on the channel. */
+async function measureFanout(server: DevServer, k: number): Promise<void> {
+  const channel = `bench-fanout-${k}`;
+  await api(server, `/v1/channels/${channel}/messages`, {
+    method: "POST",
+    body: { messages: [{ id: "first", ts: 1, author: "x", text: "first" }] },
+  });
+  const url = `${server.url.replace("http", "ws")}/v1/channels/${channel}/ws?user=`;
+  let sentAt = 0;
+  const latencies: number[] = [];
+  const sockets = await Promise.all(
+    Array.from({ length: k }, (_, i) => {
+      return new Promise<WebSocket>((resolve, reject) => {
+        const socket = new WebSocket(`${url}watcher${i}`);
+        socket.addEventListener("message", (event) => {
+          const frame = JSON.parse(String(event.data)) as { type: string };
+          if (frame.type === "hello") resolve(socket);
+          if (frame.type === "insert") latencies.push(performance.now() - sentAt);
+        });
+        socket.addEventListener("error", () => reject(new Error("socket failed")));
+      });
+    }),
+  );
+  const ROUNDS = 20;
+  for (let r = 0; r < ROUNDS; r++) {
+    const expected = latencies.length + k;
+    sentAt = performance.now();
+    await api(server, `/v1/channels/${channel}/messages`, {
+      method: "POST",
+      body: { messages: [{ id: `m${r}`, ts: 10 + r, author: "x", text: "ping" }] },
+    });
+    const deadline = Date.now() + 30_000;
+    while (latencies.length < expected && Date.now() < deadline) await new Promise((r2) => setTimeout(r2, 1));
+  }
+  for (const s of sockets) s.close();
+  record("fanout", k, latencies, null, `${k} sockets, HTTP insert → WebSocket push`);
+}
+
+async function main(): Promise<void> {
+  console.log(`Starting wrangler dev (fresh state)…`);
+  let server = await startDevServer({ vars: { BENCH_NAIVE: "1" } });
+  try {
+    for (const size of sizes) {
+      console.log(`Seeding ${size}…`);
+      const seeded = await seed({ ...SEED_DEFAULTS, url: server.url, channel: `bench-${size}`, count: size, progress: false });
+      const rate = Math.round(size / (seeded.ms / 1000));
+      record("ingest_batch", size, [seeded.ms], null, `seed: ${rate} msg/s in batches of 10,000`);
+      await measureReads(server, size);
+    }
+    await measureSingleSends(server);
+    for (const k of fanouts) await measureFanout(server, k);
+
+    // wake: a restart of the local server drops every object; the first page loads the index.
+    const largest = Math.max(...sizes);
+    const persistDir = server.persistDir;
+    await server.stop();
+    server = await startDevServer({ persistDir, vars: { BENCH_NAIVE: "1" } });
+    const wake = await timedGet(
+      `${server.url}/v1/channels/bench-${largest}/messages?anchor=pos:${Math.floor(largest / 2)}&before=25&after=24`,
+    );
+    record("wake", largest, [wake.ms], [wake.rows], "first page after a server restart");
+    void (wake.body as PageBody);
+  } finally {
+    await server.stop();
+  }
+
+  const machine = {
+    cpus: os.cpus().length,
+    cpu: os.cpus()[0]?.model ?? "unknown",
+    memory_gib: Math.round(os.totalmem() / 2 ** 30),
+    node: process.version,
+    os: `${os.type()} ${os.release()}`,
+    date: new Date().toISOString(),
+  };
+  mkdirSync("bench", { recursive: true });
+  writeFileSync(values.out, `${JSON.stringify({ results, machine }, null, 2)}\n`);
+  console.log(`\n${table(machine)}\nWrote ${values.out}`);
+}
+
+function table(machine: { cpus: number; cpu: string; node: string; date: string }): string {
+  const lines = [
+    `Machine: ${machine.cpus} × ${machine.cpu}, Node ${machine.node}, ${machine.date.slice(0, 10)}, local wrangler dev`,
+    "",
+    "| op | size | p50 ms | p99 ms | rows read | note |",
+    "| --- | ---: | ---: | ---: | ---: | --- |",
+  ];
+  for (const r of results) {
+    lines.push(
+      `| ${r.op} | ${r.size.toLocaleString("en")} | ${r.p50_ms} | ${r.p99_ms} | ${r.rows_read ?? "–"} | ${r.note ?? ""} |`,
+    );
+  }
+  return lines.join("\n");
+}
+
+await main();
