@@ -323,6 +323,15 @@ export class Channel extends DurableObject<Env> {
    */
   #fanOut(inserted: readonly StoredMessage[]): void {
     if (inserted.length === 0) return;
+    try {
+      this.#push(inserted);
+    } catch (err) {
+      // The batch is stored and acknowledged whatever happens to its pushes.
+      console.error(`[channel ${this.#channel}] fan-out failed`, err);
+    }
+  }
+
+  #push(inserted: readonly StoredMessage[]): void {
     const db = this.#db;
     const sorted = [...inserted].sort(compareKeys);
     const keys: Key[] = sorted.map(keyOf);

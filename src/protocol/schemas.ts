@@ -39,10 +39,15 @@ export const ChannelName = z
 /** A user name: same alphabet as channels. */
 export const UserName = ChannelName;
 
-/** Strings that survive UTF-8 transport: no lone surrogates. */
-const wellFormed = (s: string) => s.isWellFormed();
+/**
+ * 1–max UTF-16 code units (zod's own min/max count code points), well-formed
+ * so that it survives UTF-8 transport and storage (no lone surrogates).
+ */
 const text = (max: number) =>
-  z.string().min(1).max(max).refine(wellFormed, "must not contain lone surrogates");
+  z
+    .string()
+    .refine((s) => s.length >= 1 && s.length <= max, `must be 1–${max} UTF-16 code units long`)
+    .refine((s) => s.isWellFormed(), "must not contain lone surrogates");
 
 export const MessageId = text(MAX_NAME);
 /** Integer milliseconds since the epoch (a safe integer). */
