@@ -54,7 +54,8 @@ export const MessageId = text(MAX_NAME);
 export const Timestamp = z.int();
 export const Position = z.int().min(0);
 
-export const Key = z.strictObject({ ts: Timestamp, id: MessageId });
+/** A key; extra fields are dropped, so a client may pass whole messages as view bounds. */
+export const Key = z.object({ ts: Timestamp, id: MessageId });
 export type Key = z.infer<typeof Key>;
 
 /** A message as a client submits it. */
