@@ -13,7 +13,7 @@ import { ScrollbackClient } from "../src/client/index.ts";
 import { mixSeed, prng } from "../src/core/random.ts";
 import type { PageBody, Stats } from "../src/protocol/schemas.ts";
 import { api } from "./lib/api.ts";
-import { type DevServer, startDevServer } from "./lib/server.ts";
+import { removeStateDir, type Server, startServer } from "./lib/server.ts";
 import { SEED_DEFAULTS, seed } from "./seed.ts";
 
 const { values } = parseArgs({
@@ -45,7 +45,13 @@ function quantile(sorted: number[], q: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] as number;
 }
 
-function record(op: string, size: number, samples: number[], rows: number[] | null, note?: string): void {
+function record(
+  op: string,
+  size: number,
+  samples: number[],
+  rows: number[] | null,
+  note?: string,
+): void {
   const sorted = [...samples].sort((a, b) => a - b);
   const rowsSorted = rows ? [...rows].sort((a, b) => a - b) : null;
   const result: Result = {
@@ -84,7 +90,7 @@ async function timed<T>(fn: () => Promise<T>): Promise<[number, T]> {
   return [performance.now() - started, value];
 }
 
-async function measureReads(server: DevServer, size: number): Promise<void> {
+async function measureReads(server: Server, size: number): Promise<void> {
   const channel = `bench-${size}`;
   const base = `${server.url}/v1/channels/${channel}`;
   const stats = await api<Stats>(server, `/v1/channels/${channel}`);
@@ -93,25 +99,47 @@ async function measureReads(server: DevServer, size: number): Promise<void> {
   await client.connect();
   const positions = Array.from({ length: SAMPLES }, () => Math.floor(random() * total));
 
-  const ws: Record<string, number[]> = { newest: [], position: [], id: [], ts: [], send: [], late_next: [] };
-  const rows: Record<string, number[]> = { newest: [], position: [], id: [], ts: [], naive_position: [] };
+  const ws: Record<string, number[]> = {
+    newest: [],
+    position: [],
+    id: [],
+    ts: [],
+    send: [],
+    late_next: [],
+  };
+  const rows: Record<string, number[]> = {
+    newest: [],
+    position: [],
+    id: [],
+    ts: [],
+    naive_position: [],
+  };
   const http: Record<string, number[]> = { naive_position: [] };
   const ids: string[] = [];
 
   for (const p of positions) {
-    const [ms, page] = await timed(() => client.page({ anchor: { position: p }, before: 25, after: 24 }));
+    const [ms, page] = await timed(() =>
+      client.page({ anchor: { position: p }, before: 25, after: 24 }),
+    );
     ws.position?.push(ms);
     const id = page.messages[page.anchorIndex ?? 0]?.id;
     if (id) ids.push(id);
-    rows.position?.push((await timedGet(`${base}/messages?anchor=pos:${p}&before=25&after=24`)).rows);
+    rows.position?.push(
+      (await timedGet(`${base}/messages?anchor=pos:${p}&before=25&after=24`)).rows,
+    );
   }
   for (let i = 0; i < SAMPLES; i++) {
-    ws.newest?.push((await timed(() => client.page({ anchor: "newest", before: 49, after: 0 })))[0]);
+    ws.newest?.push(
+      (await timed(() => client.page({ anchor: "newest", before: 49, after: 0 })))[0],
+    );
     rows.newest?.push((await timedGet(`${base}/messages?anchor=newest&before=49&after=0`)).rows);
   }
   for (const id of ids) {
     ws.id?.push((await timed(() => client.page({ anchor: { id }, before: 25, after: 24 })))[0]);
-    rows.id?.push((await timedGet(`${base}/messages?anchor=id:${encodeURIComponent(id)}&before=25&after=24`)).rows);
+    rows.id?.push(
+      (await timedGet(`${base}/messages?anchor=id:${encodeURIComponent(id)}&before=25&after=24`))
+        .rows,
+    );
   }
   const oldest = stats.oldest?.ts ?? 0;
   const newest = stats.newest?.ts ?? 0;
@@ -134,14 +162,21 @@ async function measureReads(server: DevServer, size: number): Promise<void> {
     author: "peer",
     text: "a late message",
   }));
-  await api(server, `/v1/channels/${channel}/messages`, { method: "POST", body: { messages: late } });
+  await api(server, `/v1/channels/${channel}/messages`, {
+    method: "POST",
+    body: { messages: late },
+  });
   for (let i = 0; i < late.length; i++) {
     const [ms, page] = await timed(() => client.lateNext({ before: 25, after: 24 }));
     ws.late_next?.push(ms);
     const anchor = page?.messages[page.anchorIndex ?? 0];
     if (!anchor) break;
     // Declaring the view marks it seen, so the next jump goes to the next one.
-    await client.view({ first: { ts: anchor.ts, id: anchor.id }, last: { ts: anchor.ts, id: anchor.id }, live: false });
+    await client.view({
+      first: { ts: anchor.ts, id: anchor.id },
+      last: { ts: anchor.ts, id: anchor.id },
+      live: false,
+    });
   }
   for (let i = 0; i < SAMPLES; i++) {
     ws.send?.push((await timed(() => client.send([{ text: `bench ${i}` }])))[0]);
@@ -149,19 +184,36 @@ async function measureReads(server: DevServer, size: number): Promise<void> {
   client.close();
 
   for (const op of ["newest", "position", "id", "ts", "late_next", "send"]) {
-    record(op, size, ws[op] ?? [], rows[op] ?? null, op === "late_next" || op === "send" ? "WebSocket" : "WebSocket; rows via HTTP");
+    record(
+      op,
+      size,
+      ws[op] ?? [],
+      rows[op] ?? null,
+      op === "late_next" || op === "send" ? "WebSocket" : "WebSocket; rows via HTTP",
+    );
   }
-  record("naive_position", size, http.naive_position ?? [], rows.naive_position ?? null, "HTTP, OFFSET + count(*)");
+  record(
+    "naive_position",
+    size,
+    http.naive_position ?? [],
+    rows.naive_position ?? null,
+    "HTTP, OFFSET + count(*)",
+  );
 }
 
 /** Single-message sends into one channel from 20 sockets at once. */
-async function measureSingleSends(server: DevServer): Promise<void> {
+async function measureSingleSends(server: Server): Promise<void> {
   const channel = "bench-sends";
   const SOCKETS = 20;
   const PER_SOCKET = 100; // under the burst of 400: the frame budget is not what is measured
   const clients = await Promise.all(
     Array.from({ length: SOCKETS }, async (_, i) => {
-      const c = new ScrollbackClient({ url: server.url, channel, user: `sender${i}`, timeoutMs: 120_000 });
+      const c = new ScrollbackClient({
+        url: server.url,
+        channel,
+        user: `sender${i}`,
+        timeoutMs: 120_000,
+      });
       await c.connect();
       return c;
     }),
@@ -181,11 +233,17 @@ async function measureSingleSends(server: DevServer): Promise<void> {
   const seconds = (performance.now() - started) / 1000;
   for (const c of clients) c.close();
   const rate = Math.round((SOCKETS * PER_SOCKET) / seconds);
-  record("ingest_single", SOCKETS * PER_SOCKET, latencies, null, `${rate} msg/s from ${SOCKETS} sockets`);
+  record(
+    "ingest_single",
+    SOCKETS * PER_SOCKET,
+    latencies,
+    null,
+    `${rate} msg/s from ${SOCKETS} sockets`,
+  );
 }
 
 /** insert → push latency with k live sockets on the channel. */
-async function measureFanout(server: DevServer, k: number): Promise<void> {
+async function measureFanout(server: Server, k: number): Promise<void> {
   const channel = `bench-fanout-${k}`;
   await api(server, `/v1/channels/${channel}/messages`, {
     method: "POST",
@@ -216,7 +274,8 @@ async function measureFanout(server: DevServer, k: number): Promise<void> {
       body: { messages: [{ id: `m${r}`, ts: 10 + r, author: "x", text: "ping" }] },
     });
     const deadline = Date.now() + 30_000;
-    while (latencies.length < expected && Date.now() < deadline) await new Promise((r2) => setTimeout(r2, 1));
+    while (latencies.length < expected && Date.now() < deadline)
+      await new Promise((r2) => setTimeout(r2, 1));
   }
   for (const s of sockets) s.close();
   record("fanout", k, latencies, null, `${k} sockets, HTTP insert → WebSocket push`);
@@ -224,11 +283,18 @@ async function measureFanout(server: DevServer, k: number): Promise<void> {
 
 async function main(): Promise<void> {
   console.log(`Starting wrangler dev (fresh state)…`);
-  let server = await startDevServer({ vars: { BENCH_NAIVE: "1" } });
+  let server = await startServer({ vars: { BENCH_NAIVE: "1" } });
+  const persistTo = server.persistTo;
   try {
     for (const size of sizes) {
       console.log(`Seeding ${size}…`);
-      const seeded = await seed({ ...SEED_DEFAULTS, url: server.url, channel: `bench-${size}`, count: size, progress: false });
+      const seeded = await seed({
+        ...SEED_DEFAULTS,
+        url: server.url,
+        channel: `bench-${size}`,
+        count: size,
+        progress: false,
+      });
       const rate = Math.round(size / (seeded.ms / 1000));
       record("ingest_batch", size, [seeded.ms], null, `seed: ${rate} msg/s in batches of 10,000`);
       await measureReads(server, size);
@@ -238,9 +304,8 @@ async function main(): Promise<void> {
 
     // wake: a restart of the local server drops every object; the first page loads the index.
     const largest = Math.max(...sizes);
-    const persistDir = server.persistDir;
     await server.stop();
-    server = await startDevServer({ persistDir, vars: { BENCH_NAIVE: "1" } });
+    server = await startServer({ persistTo, vars: { BENCH_NAIVE: "1" } });
     const wake = await timedGet(
       `${server.url}/v1/channels/bench-${largest}/messages?anchor=pos:${Math.floor(largest / 2)}&before=25&after=24`,
     );
@@ -248,6 +313,7 @@ async function main(): Promise<void> {
     void (wake.body as PageBody);
   } finally {
     await server.stop();
+    await removeStateDir(persistTo);
   }
 
   const machine = {

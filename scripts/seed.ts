@@ -5,7 +5,7 @@
  * so a re-run after an interruption skips what is stored (found by a binary
  * search over batches) and completes instead of duplicating.
  *
- *   npm run seed -- --channel demo --count 1000000 --url http://127.0.0.1:8787 --seed 1
+ *   npm run seed -- --channel demo --count 1000000 --url http://127.0.0.1:8787 --seed 1 [--rate 0.39]
  */
 import { parseArgs } from "node:util";
 import cliProgress from "cli-progress";
@@ -19,8 +19,12 @@ export interface SeedOptions extends ApiOptions {
   readonly seed: number;
   /** Messages per request (the API takes up to 10,000). */
   readonly batch: number;
-  /** Days of history the messages span, ending now. */
-  readonly days: number;
+  /**
+   * Messages a second of simulated history (the default puts 1M in 30 days).
+   * Arrivals depend on (seed, rate) only: `count` just truncates them, so a
+   * smaller run is a prefix of a larger one and a larger run completes it.
+   */
+  readonly rate: number;
   /** Requests in flight at once: the worker parses one while the object stores another. */
   readonly concurrency: number;
   readonly progress: boolean;
@@ -32,7 +36,7 @@ export const SEED_DEFAULTS = {
   count: 1_000_000,
   seed: 1,
   batch: 10_000,
-  days: 30,
+  rate: 1_000_000 / (30 * 86_400),
   concurrency: 2,
 } as const;
 
@@ -46,11 +50,12 @@ const TICK_MS = 60 * 60 * 1000;
 
 /** The arrivals to seed, in arrival order, as batches of `batch` messages. */
 export function* seedBatches(
-  options: Pick<SeedOptions, "count" | "seed" | "batch" | "days">,
+  options: Pick<SeedOptions, "count" | "seed" | "batch" | "rate">,
   end: number,
 ): Generator<NewMessage[]> {
-  const span = options.days * 86_400_000;
-  const rate = (options.count / span) * 1000;
+  const { rate } = options;
+  // The history ends about `end`: count / rate whole seconds of it (chunks add a little).
+  const span = Math.round(options.count / rate) * 1000;
   const settings: ArrivalSettings = {
     rate,
     lateRatio: SEED_LATE_RATIO,
@@ -106,9 +111,17 @@ export interface SeedResult {
   readonly ms: number;
 }
 
+/**
+ * When seeded history ends: now, rounded down to the hour, so that a run
+ * resumed within the hour continues with the very same timestamps.
+ */
+export function seedEnd(now = Date.now()): number {
+  return Math.floor(now / 3_600_000) * 3_600_000;
+}
+
 /** Seeds the channel; resolves when every message is stored. */
 export async function seed(options: SeedOptions): Promise<SeedResult> {
-  const end = Math.floor(Date.now() / 1000) * 1000;
+  const end = seedEnd();
   const lastIds: string[] = [];
   for (const batch of seedBatches(options, end)) lastIds.push(batch[batch.length - 1]?.id ?? "");
   const start = await firstMissing(options, lastIds);
@@ -163,7 +176,7 @@ function cli(): SeedOptions {
       count: { type: "string", default: String(SEED_DEFAULTS.count) },
       seed: { type: "string", default: String(SEED_DEFAULTS.seed) },
       batch: { type: "string", default: String(SEED_DEFAULTS.batch) },
-      days: { type: "string", default: String(SEED_DEFAULTS.days) },
+      rate: { type: "string", default: String(SEED_DEFAULTS.rate) },
       concurrency: { type: "string", default: String(SEED_DEFAULTS.concurrency) },
       token: { type: "string" },
       quiet: { type: "boolean", default: false },
@@ -176,13 +189,18 @@ function cli(): SeedOptions {
     }
     return n;
   };
+  const positiveNumber = (name: string, value: string) => {
+    const n = Number(value);
+    if (!Number.isFinite(n) || n <= 0) throw new Error(`--${name} must be a positive number`);
+    return n;
+  };
   return {
     url: values.url,
     channel: values.channel,
     count: int("count", values.count, 1, 100_000_000),
     seed: int("seed", values.seed, 0, 2 ** 32 - 1),
     batch: int("batch", values.batch, 1, 10_000),
-    days: int("days", values.days, 1, 36_500),
+    rate: positiveNumber("rate", values.rate),
     concurrency: int("concurrency", values.concurrency, 1, 16),
     token: values.token ?? process.env.SCROLLBACK_TOKEN,
     progress: !values.quiet && process.stderr.isTTY === true,

@@ -10,7 +10,7 @@ import { existsSync, mkdirSync } from "node:fs";
 import { type Browser, chromium, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { api } from "../../scripts/lib/api.ts";
-import { type DevServer, startDevServer } from "../../scripts/lib/server.ts";
+import { removeStateDir, type Server, startServer } from "../../scripts/lib/server.ts";
 import { SEED_DEFAULTS, seed } from "../../scripts/seed.ts";
 import type { PageBody, Stats } from "../../src/protocol/schemas.ts";
 
@@ -24,13 +24,13 @@ if (!available && process.env.CI) throw new Error(`${CHROMIUM} is missing: .ci/r
 if (!available) console.warn(`browser test skipped: no ${CHROMIUM} (apt-get install chromium)`);
 
 describe.skipIf(!available)("demo page", () => {
-  let server: DevServer;
+  let server: Server;
   let browser: Browser;
   let page: Page;
 
   beforeAll(async () => {
     mkdirSync(OUT, { recursive: true });
-    server = await startDevServer();
+    server = await startServer();
     await seed({
       ...SEED_DEFAULTS,
       url: server.url,
@@ -57,6 +57,7 @@ describe.skipIf(!available)("demo page", () => {
   afterAll(async () => {
     await browser?.close();
     await server?.stop();
+    if (server) await removeStateDir(server.persistTo);
   });
 
   /** What the page shows: [position, id] of each rendered message row. */

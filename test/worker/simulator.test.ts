@@ -1,0 +1,684 @@
+/**
+ * The simulator through the HTTP API and the object's alarm. Ticks are made
+ * due deterministically by moving the persisted run's `start` into the past
+ * (the alarm reads `Date.now()`), then firing the alarm with
+ * `runDurableObjectAlarm`. Every stored tick is compared with an independent
+ * recomputation from the pure generator, and the channel's contents with a
+ * model of PROTOCOL.md's order, seq and late flags.
+ */
+
+import { evictDurableObject, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
+import { env, exports } from "cloudflare:workers";
+import { afterEach, describe, expect, it } from "vitest";
+import type { Channel } from "../../src/channel/channel.ts";
+import { type Arrival, generateTick } from "../../src/core/arrivals.ts";
+import type { SimulatorSettings, SimulatorState } from "../../src/protocol/schemas.ts";
+
+/** Long ticks: a window never ends by itself while a test runs, so only the test makes ticks due. */
+const TICK_MS = 60_000;
+/** How far past a window's end the test puts `now`: far from both window edges. */
+const MARGIN_MS = 1_000;
+/** PROTOCOL/brief: at most this many ticks are made up by one alarm. */
+const CATCH_UP = 10;
+
+const worker = (exports as unknown as { default: Fetcher }).default;
+
+// ── HTTP ───────────────────────────────────────────────────────────────────
+
+function call(path: string, init?: RequestInit): Promise<Response> {
+  return worker.fetch(new Request(`http://x/v1/channels/${path}`, init));
+}
+
+async function putSimulator(channel: string, body: unknown): Promise<Response> {
+  return call(`${channel}/simulator`, {
+    method: "PUT",
+    headers: { "content-type": "application/json" },
+    body: typeof body === "string" ? body : JSON.stringify(body),
+  });
+}
+
+async function json<T>(res: Response, status = 200): Promise<T> {
+  const body = await res.json();
+  expect({ status: res.status, body }).toMatchObject({ status });
+  return body as T;
+}
+
+async function start(channel: string, settings: SimulatorSettings): Promise<SimulatorState> {
+  return json<SimulatorState>(await putSimulator(channel, settings));
+}
+
+async function simulator(channel: string): Promise<SimulatorState> {
+  return json<SimulatorState>(await call(`${channel}/simulator`));
+}
+
+async function total(channel: string): Promise<number> {
+  return (await json<{ total: number }>(await call(channel))).total;
+}
+
+interface WireMessage {
+  id: string;
+  ts: number;
+  author: string;
+  text: string;
+  seq: number;
+  late: boolean;
+}
+
+/** Every message of the channel, walking the pages API from the oldest. */
+async function allMessages(channel: string): Promise<WireMessage[]> {
+  const out: WireMessage[] = [];
+  for (;;) {
+    const page = await json<{ messages: WireMessage[]; total: number; hasNewer: boolean }>(
+      await call(`${channel}/messages?anchor=pos:${out.length}&before=0&after=200`),
+    );
+    if (page.total === 0) return out;
+    out.push(...page.messages);
+    if (!page.hasNewer) return out;
+  }
+}
+
+// ── The persisted run ──────────────────────────────────────────────────────
+
+/** What simulator.ts keeps under meta 'simulator' (the fields the test reads or moves). */
+interface Persisted {
+  running: boolean;
+  run: number;
+  start: number;
+  nextTick: number;
+  [other: string]: unknown;
+}
+
+function stubOf(channel: string): DurableObjectStub<Channel> {
+  return env.CHANNEL.get(env.CHANNEL.idFromName(channel));
+}
+
+async function readPersisted(channel: string): Promise<Persisted> {
+  return runInDurableObject(stubOf(channel), (_instance, state) => {
+    const row = state.storage.sql
+      .exec<{ value: string }>("SELECT value FROM meta WHERE key = 'simulator'")
+      .one();
+    return JSON.parse(row.value) as Persisted;
+  });
+}
+
+/** Rewrites the persisted run with `change` applied; answers the new state. */
+async function rewrite(channel: string, change: (p: Persisted) => Persisted): Promise<Persisted> {
+  return runInDurableObject(stubOf(channel), (_instance, state) => {
+    const row = state.storage.sql
+      .exec<{ value: string }>("SELECT value FROM meta WHERE key = 'simulator'")
+      .one();
+    const next = change(JSON.parse(row.value) as Persisted);
+    state.storage.sql.exec(
+      "UPDATE meta SET value = ? WHERE key = 'simulator'",
+      JSON.stringify(next),
+    );
+    return next;
+  });
+}
+
+/**
+ * Moves the run's start so that `tick` is the last tick whose window has ended
+ * (by {@link MARGIN_MS}); the next window ends almost a whole tick later.
+ */
+async function makeDue(channel: string, tick: number): Promise<Persisted> {
+  return rewrite(channel, (p) => ({ ...p, start: Date.now() - (tick + 1) * TICK_MS - MARGIN_MS }));
+}
+
+async function alarmAt(channel: string): Promise<number | null> {
+  return runInDurableObject(stubOf(channel), (_instance, state) => state.storage.getAlarm());
+}
+
+// ── The model ──────────────────────────────────────────────────────────────
+
+/** The arrivals of ticks [from, to] of a run, recomputed from the pure generator. */
+function ticksOf(
+  settings: SimulatorSettings,
+  run: Persisted,
+  from: number,
+  to: number,
+): { arrivals: Arrival[]; chunks: number } {
+  const arrivals: Arrival[] = [];
+  let chunks = 0;
+  for (let tick = from; tick <= to; tick++) {
+    const batch = generateTick(settings, {
+      idPrefix: `sim${run.run}`,
+      start: run.start,
+      tickMs: settings.tickMs,
+      tick,
+    });
+    if (batch.some((a) => a.kind === "chunk")) chunks++;
+    arrivals.push(...batch);
+  }
+  return { arrivals, chunks };
+}
+
+const before = (a: { ts: number; id: string }, b: { ts: number; id: string }): boolean =>
+  a.ts < b.ts || (a.ts === b.ts && a.id < b.id);
+
+/** A channel as PROTOCOL.md defines it, from arrivals alone: seq, late, key order. */
+class ChannelModel {
+  readonly #byId = new Map<string, WireMessage>();
+  #max: WireMessage | undefined;
+
+  /** Stores arrivals in order (known ids are no-ops); answers how many were new and late. */
+  add(arrivals: readonly { id: string; ts: number; author: string; text: string }[]): {
+    inserted: number;
+    late: number;
+  } {
+    let inserted = 0;
+    let late = 0;
+    for (const { id, ts, author, text } of arrivals) {
+      if (this.#byId.has(id)) continue;
+      const m = {
+        id,
+        ts,
+        author,
+        text,
+        seq: this.#byId.size + 1,
+        late: this.#max !== undefined && before({ ts, id }, this.#max),
+      };
+      this.#byId.set(id, m);
+      if (!m.late) this.#max = m;
+      inserted++;
+      if (m.late) late++;
+    }
+    return { inserted, late };
+  }
+
+  get total(): number {
+    return this.#byId.size;
+  }
+
+  get(id: string): WireMessage | undefined {
+    return this.#byId.get(id);
+  }
+
+  sorted(): WireMessage[] {
+    return [...this.#byId.values()].sort((a, b) => (before(a, b) ? -1 : before(b, a) ? 1 : 0));
+  }
+
+  position(id: string): number {
+    return this.sorted().findIndex((m) => m.id === id);
+  }
+}
+
+/**
+ * What PROTOCOL.md says a live socket whose view holds just `viewKey` (null:
+ * connected to an empty channel) and whose user connected before the batch
+ * gets for `batch`: one `insert` of the arrivals after the view (when any)
+ * and one `status`.
+ */
+function expectedPushes(
+  model: ChannelModel,
+  batch: readonly Arrival[],
+  viewKey: { ts: number; id: string } | null,
+): Frame[] {
+  const ids = new Set(batch.map((a) => a.id));
+  const fresh = model.sorted().filter((m) => ids.has(m.id));
+  const pushed = fresh.filter((m) => viewKey === null || !before(m, viewKey));
+  const shifted = viewKey === null ? 0 : fresh.filter((m) => before(m, viewKey)).length;
+  const unpushedLate = batch
+    .filter((a) => model.get(a.id)?.late && !pushed.some((m) => m.id === a.id))
+    .reverse();
+  const frames: Frame[] = [];
+  if (pushed.length > 0) {
+    frames.push({
+      type: "insert",
+      messages: pushed.map((m) => ({ ...m, position: model.position(m.id) })),
+      total: model.total,
+    });
+  }
+  frames.push({
+    type: "status",
+    total: model.total,
+    lateUnread: unpushedLate.length,
+    shifted,
+    ...(unpushedLate.length > 0
+      ? {
+          latest: unpushedLate
+            .slice(0, 3)
+            .map((a) => ({ id: a.id, ts: a.ts, position: model.position(a.id) })),
+        }
+      : {}),
+  });
+  return frames;
+}
+
+/** The key of the last of `sorted` messages. */
+function keyOfLast(sorted: readonly WireMessage[]): { ts: number; id: string } | null {
+  const last = sorted.at(-1);
+  return last ? { ts: last.ts, id: last.id } : null;
+}
+
+// ── Sockets ────────────────────────────────────────────────────────────────
+
+type Frame = { type: string; rid?: string; [field: string]: unknown };
+
+const sockets: Socket[] = [];
+
+/** A test's socket: frames are queued as they arrive. */
+class Socket {
+  readonly #queue: Frame[] = [];
+  #wake: (() => void) | undefined;
+  readonly ws: WebSocket;
+  #barriers = 0;
+
+  constructor(ws: WebSocket) {
+    this.ws = ws;
+    ws.addEventListener("message", (event) => {
+      this.#queue.push(JSON.parse(String(event.data)) as Frame);
+      this.#wake?.();
+    });
+    ws.accept();
+    sockets.push(this);
+  }
+
+  static async open(channel: string, user: string): Promise<Socket> {
+    const res = await call(`${channel}/ws?user=${user}`, { headers: { Upgrade: "websocket" } });
+    expect(res.status).toBe(101);
+    if (!res.webSocket) throw new Error("the upgrade answered no WebSocket");
+    return new Socket(res.webSocket);
+  }
+
+  async next(): Promise<Frame> {
+    const deadline = Date.now() + 15_000;
+    for (;;) {
+      const frame = this.#queue.shift();
+      if (frame) return frame;
+      const left = deadline - Date.now();
+      if (left <= 0) throw new Error("no frame within 15 s");
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, left);
+        this.#wake = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+      this.#wake = undefined;
+    }
+  }
+
+  /**
+   * Every frame before the reply to a request sent now: the object handles
+   * the request after whatever it did before, so these are all the pushes so far.
+   */
+  async drain(): Promise<Frame[]> {
+    const rid = `barrier-${++this.#barriers}`;
+    this.ws.send(JSON.stringify({ type: "page", rid, anchor: "newest", before: 0, after: 0 }));
+    const frames: Frame[] = [];
+    for (;;) {
+      const frame = await this.next();
+      if (frame.rid === rid) return frames;
+      frames.push(frame);
+    }
+  }
+}
+
+afterEach(() => {
+  for (const s of sockets.splice(0)) {
+    try {
+      s.ws.close(1000, "test done");
+    } catch {
+      // Already closed.
+    }
+  }
+});
+
+// ── Settings used by the tests ─────────────────────────────────────────────
+
+/** Late singles, and a chunk in about 60 % of ticks (tickMs / chunkEvery). */
+const LIVELY: SimulatorSettings = {
+  rate: 2,
+  lateRatio: 0.3,
+  chunkEvery: 100,
+  chunkSize: 30,
+  seed: 11,
+  tickMs: TICK_MS,
+};
+
+const QUIET: SimulatorSettings = { ...LIVELY, rate: 0.5, chunkEvery: 0, seed: 3 };
+
+describe("simulator API", () => {
+  it("answers stopped defaults and zero counters before any start", async () => {
+    const state = await simulator("sim-fresh");
+    expect(state.running).toBe(false);
+    expect(state.counters).toEqual({
+      ticks: 0,
+      generated: 0,
+      inserted: 0,
+      late: 0,
+      chunks: 0,
+      lastTickAt: null,
+    });
+    expect(Object.keys(state.settings).sort()).toEqual(
+      ["chunkEvery", "chunkSize", "lateRatio", "rate", "seed", "tickMs"].sort(),
+    );
+  });
+
+  it("starts with the given settings and schedules tick 0's window end", async () => {
+    const state = await start("sim-start", LIVELY);
+    expect(state).toEqual({
+      running: true,
+      settings: LIVELY,
+      counters: { ticks: 0, generated: 0, inserted: 0, late: 0, chunks: 0, lastTickAt: null },
+    });
+    expect(await simulator("sim-start")).toEqual(state);
+    const run = await readPersisted("sim-start");
+    expect(run).toMatchObject({ running: true, run: 1, nextTick: 0 });
+    expect(await alarmAt("sim-start")).toBe(run.start + TICK_MS);
+    expect(await total("sim-start")).toBe(0);
+  });
+
+  it("merges a partial PUT into the current settings", async () => {
+    await start("sim-merge", LIVELY);
+    const state = await json<SimulatorState>(
+      await putSimulator("sim-merge", { rate: 7, seed: 99 }),
+    );
+    expect(state.settings).toEqual({ ...LIVELY, rate: 7, seed: 99 });
+    expect(state.running).toBe(true);
+    // A PUT is a new run: the epoch and tick counter start over.
+    expect(await readPersisted("sim-merge")).toMatchObject({ run: 2, nextTick: 0 });
+  });
+
+  const invalid: [string, unknown][] = [
+    ["a negative rate", { rate: -1 }],
+    ["a rate over 5,000", { rate: 5_001 }],
+    ["a rate given as a string", { rate: "5" }],
+    ["an infinite rate", '{"rate": 1e400}'],
+    ["a lateRatio over 1", { lateRatio: 1.5 }],
+    ["a negative lateRatio", { lateRatio: -0.1 }],
+    ["a negative chunkEvery", { chunkEvery: -1 }],
+    ["a chunkSize of 0", { chunkSize: 0 }],
+    ["a fractional chunkSize", { chunkSize: 1.5 }],
+    ["a negative seed", { seed: -1 }],
+    ["a seed of 2^32", { seed: 2 ** 32 }],
+    ["a tickMs under 100", { tickMs: 99 }],
+    ["a tickMs over 60,000", { tickMs: 60_001 }],
+    ["a null field", { rate: null }],
+    ["an unknown field", { speed: 3 }],
+    ["an unknown field beside valid ones", { ...LIVELY, extra: true }],
+    ["an array body", [LIVELY]],
+    ["a null body", "null"],
+    ["invalid JSON", "{rate: 5"],
+  ];
+  for (const [i, [what, body]] of invalid.entries()) {
+    it(`rejects ${what} with 400 bad_request and leaves it stopped`, async () => {
+      const channel = `sim-bad-${i}`;
+      const res = await putSimulator(channel, body);
+      expect({ status: res.status, body: await res.json() }).toEqual({
+        status: 400,
+        body: { error: { code: "bad_request", message: expect.any(String) } },
+      });
+      expect((await simulator(channel)).running).toBe(false);
+      expect(await alarmAt(channel)).toBeNull();
+    });
+  }
+
+  it("keeps the running settings when a change is rejected", async () => {
+    await start("sim-bad-running", LIVELY);
+    const res = await putSimulator("sim-bad-running", { rate: 1, tickMs: 5 });
+    expect(res.status).toBe(400);
+    await res.body?.cancel();
+    expect(await simulator("sim-bad-running")).toMatchObject({ running: true, settings: LIVELY });
+    expect(await readPersisted("sim-bad-running")).toMatchObject({ run: 1 });
+  });
+});
+
+describe("simulator ticks", () => {
+  it("stores exactly the arrivals of the ticks whose window ended", async () => {
+    const channel = "sim-ticks";
+    await start(channel, LIVELY);
+    const run = await makeDue(channel, 2);
+    expect(await runDurableObjectAlarm(stubOf(channel))).toBe(true);
+
+    const { arrivals, chunks } = ticksOf(LIVELY, run, 0, 2);
+    // The scenario must exercise all three kinds, or the comparison proves little.
+    expect(new Set(arrivals.map((a) => a.kind))).toEqual(new Set(["bottom", "late", "chunk"]));
+    const model = new ChannelModel();
+    const { inserted, late } = model.add(arrivals);
+    expect(inserted).toBe(arrivals.length);
+    expect(late).toBeGreaterThan(0);
+
+    expect(await allMessages(channel)).toEqual(model.sorted());
+    expect(await total(channel)).toBe(arrivals.length);
+    const state = await simulator(channel);
+    expect(state.counters).toEqual({
+      ticks: 3,
+      generated: arrivals.length,
+      inserted,
+      late,
+      chunks,
+      lastTickAt: expect.any(Number),
+    });
+    expect(state.counters.lastTickAt).toBeGreaterThanOrEqual(run.start + 3 * TICK_MS);
+    expect(await readPersisted(channel)).toMatchObject({ nextTick: 3, run: run.run });
+    // Re-armed for the end of the next window: tick 3's.
+    expect(await alarmAt(channel)).toBe(run.start + 4 * TICK_MS);
+  });
+
+  it("makes up at most 10 ticks after a stall and skips the older ones", async () => {
+    const channel = "sim-catch-up";
+    await start(channel, QUIET);
+    const run = await makeDue(channel, 14);
+    expect(await runDurableObjectAlarm(stubOf(channel))).toBe(true);
+
+    const first = 14 - CATCH_UP + 1;
+    const { arrivals } = ticksOf(QUIET, run, first, 14);
+    const model = new ChannelModel();
+    const { inserted, late } = model.add(arrivals);
+    expect(await allMessages(channel)).toEqual(model.sorted());
+    expect((await simulator(channel)).counters).toMatchObject({
+      ticks: CATCH_UP,
+      generated: arrivals.length,
+      inserted,
+      late,
+      chunks: 0,
+    });
+    expect(await readPersisted(channel)).toMatchObject({ nextTick: 15 });
+  });
+
+  it("goes on from the next tick on the next due window", async () => {
+    const channel = "sim-next";
+    await start(channel, LIVELY);
+    const run1 = await makeDue(channel, 0);
+    await runDurableObjectAlarm(stubOf(channel));
+    const run2 = await makeDue(channel, 2);
+    expect(await runDurableObjectAlarm(stubOf(channel))).toBe(true);
+
+    const model = new ChannelModel();
+    const a = model.add(ticksOf(LIVELY, run1, 0, 0).arrivals);
+    const b = model.add(ticksOf(LIVELY, run2, 1, 2).arrivals);
+    expect(await allMessages(channel)).toEqual(model.sorted());
+    expect((await simulator(channel)).counters).toMatchObject({
+      ticks: 3,
+      inserted: a.inserted + b.inserted,
+      late: a.late + b.late,
+    });
+  });
+
+  it("uses new ids on a restarted run, never colliding with the previous run's", async () => {
+    const channel = "sim-rerun";
+    await start(channel, QUIET);
+    const run1 = await makeDue(channel, 1);
+    await runDurableObjectAlarm(stubOf(channel));
+    await start(channel, QUIET); // same settings, same seed: only the run number differs
+    const run2 = await makeDue(channel, 1);
+    expect(run2.run).toBe(run1.run + 1);
+    expect(await runDurableObjectAlarm(stubOf(channel))).toBe(true);
+
+    const model = new ChannelModel();
+    const a = model.add(ticksOf(QUIET, run1, 0, 1).arrivals);
+    const b = model.add(ticksOf(QUIET, run2, 0, 1).arrivals);
+    expect(b.inserted).toBeGreaterThan(0);
+    expect(await allMessages(channel)).toEqual(model.sorted());
+    expect((await simulator(channel)).counters.inserted).toBe(a.inserted + b.inserted);
+  });
+
+  it("treats a retried alarm for the same window as a no-op", async () => {
+    const channel = "sim-retry";
+    await start(channel, LIVELY);
+    const run = await makeDue(channel, 1);
+    await runDurableObjectAlarm(stubOf(channel));
+    const stored = await allMessages(channel);
+    const counters = (await simulator(channel)).counters;
+
+    // The same window again: nothing new is due.
+    expect(await runDurableObjectAlarm(stubOf(channel))).toBe(true);
+    expect(await allMessages(channel)).toEqual(stored);
+    expect((await simulator(channel)).counters).toEqual(counters);
+    expect(await alarmAt(channel)).toBe(run.start + 3 * TICK_MS);
+  });
+
+  it("stores no duplicates when the same ticks run again", async () => {
+    const channel = "sim-replay";
+    await start(channel, LIVELY);
+    const run = await makeDue(channel, 2);
+    await runDurableObjectAlarm(stubOf(channel));
+    const stored = await allMessages(channel);
+    const counters = (await simulator(channel)).counters;
+    expect(stored.length).toBe(ticksOf(LIVELY, run, 0, 2).arrivals.length);
+
+    // As if the tick counter had not been advanced: ticks 0–2 are generated again.
+    await rewrite(channel, (p) => ({ ...p, nextTick: 0 }));
+    expect(await runDurableObjectAlarm(stubOf(channel))).toBe(true);
+    const again = await allMessages(channel);
+    expect(again).toEqual(stored);
+    expect(new Set(again.map((m) => m.id)).size).toBe(again.length);
+    expect(await total(channel)).toBe(stored.length);
+    expect((await simulator(channel)).counters).toMatchObject({
+      inserted: counters.inserted,
+      late: counters.late,
+    });
+  });
+
+  it("pushes each tick batch to live sockets as one insert and one status", async () => {
+    const channel = "sim-push";
+    await start(channel, LIVELY);
+    const alice = await Socket.open(channel, "alice");
+    const bob = await Socket.open(channel, "bob");
+    expect(await alice.next()).toMatchObject({ type: "hello", total: 0, newest: null });
+    expect(await bob.next()).toMatchObject({ type: "hello", total: 0 });
+
+    const run = await makeDue(channel, 1);
+    await runDurableObjectAlarm(stubOf(channel));
+    const model = new ChannelModel();
+    const { arrivals } = ticksOf(LIVELY, run, 0, 1);
+    model.add(arrivals);
+    // An empty channel's live view takes every arrival, positioned after the batch.
+    const expected = expectedPushes(model, arrivals, null);
+    expect(expected).toEqual([
+      { type: "insert", messages: expect.any(Array), total: arrivals.length },
+      { type: "status", total: arrivals.length, lateUnread: 0, shifted: 0 },
+    ]);
+    expect(await alice.drain()).toEqual(expected);
+    expect(await bob.drain()).toEqual(expected);
+  });
+
+  it("pushes a status with the shift and the latest late arrivals to a view they land before", async () => {
+    const channel = "sim-push-late";
+    // A message from the future: every simulated arrival lands before it, and is late.
+    const future = { id: "future", ts: Date.now() + 10 * 86_400_000, author: "zed", text: "hi" };
+    const posted = await call(`${channel}/messages`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ messages: [future] }),
+    });
+    expect(posted.status).toBe(200);
+    await posted.body?.cancel();
+    await start(channel, QUIET);
+    const carol = await Socket.open(channel, "carol");
+    expect(await carol.next()).toMatchObject({ type: "hello", total: 1 });
+
+    const run = await makeDue(channel, 0);
+    await runDurableObjectAlarm(stubOf(channel));
+    const model = new ChannelModel();
+    model.add([future]);
+    const { arrivals } = ticksOf(QUIET, run, 0, 0);
+    const { late } = model.add(arrivals);
+    expect(late).toBe(arrivals.length);
+    const expected = expectedPushes(model, arrivals, future);
+    expect(expected).toEqual([
+      {
+        type: "status",
+        total: arrivals.length + 1,
+        lateUnread: arrivals.length,
+        shifted: arrivals.length,
+        latest: expect.any(Array),
+      },
+    ]);
+    expect(await carol.drain()).toEqual(expected);
+    expect((await simulator(channel)).counters).toMatchObject({ late: arrivals.length });
+  });
+});
+
+describe("simulator stop", () => {
+  it("stops on DELETE: no alarm is left and a forced alarm stores nothing", async () => {
+    const channel = "sim-stop";
+    await start(channel, LIVELY);
+    await makeDue(channel, 0);
+    await runDurableObjectAlarm(stubOf(channel));
+    const stored = await allMessages(channel);
+    const before = await simulator(channel);
+    expect(stored.length).toBeGreaterThan(0);
+
+    const stopped = await json<SimulatorState>(
+      await call(`${channel}/simulator`, { method: "DELETE" }),
+    );
+    expect(stopped).toEqual({ ...before, running: false });
+    expect(await alarmAt(channel)).toBeNull();
+    expect(await runDurableObjectAlarm(stubOf(channel))).toBe(false);
+
+    // Even an alarm delivered late, with many windows ended, does nothing.
+    await makeDue(channel, 5);
+    await runInDurableObject(stubOf(channel), (instance) => instance.alarm());
+    expect(await allMessages(channel)).toEqual(stored);
+    expect(await simulator(channel)).toEqual({ ...before, running: false });
+    expect(await alarmAt(channel)).toBeNull();
+  });
+
+  it("stops a simulator that never started without error", async () => {
+    const state = await json<SimulatorState>(
+      await call("sim-stop-idle/simulator", { method: "DELETE" }),
+    );
+    expect(state.running).toBe(false);
+    expect(await alarmAt("sim-stop-idle")).toBeNull();
+    expect(await total("sim-stop-idle")).toBe(0);
+  });
+});
+
+describe("simulator persistence", () => {
+  it("keeps settings, counters, the alarm and the run across an eviction", async () => {
+    const channel = "sim-evict";
+    await start(channel, LIVELY);
+    const run = await makeDue(channel, 1);
+    await runDurableObjectAlarm(stubOf(channel));
+    const state = await simulator(channel);
+    const stored = await allMessages(channel);
+    const persisted = await readPersisted(channel);
+    const alarm = await alarmAt(channel);
+    const newest = keyOfLast(stored);
+    const dave = await Socket.open(channel, "dave");
+    expect(await dave.next()).toMatchObject({ type: "hello", total: stored.length });
+
+    await evictDurableObject(stubOf(channel));
+    expect(await simulator(channel)).toEqual(state);
+    expect(await readPersisted(channel)).toEqual(persisted);
+    expect(await alarmAt(channel)).toBe(alarm);
+    expect(await allMessages(channel)).toEqual(stored);
+
+    // The woken object goes on with the same run, and pushes to the hibernated socket.
+    const moved = await makeDue(channel, 3);
+    expect(await runDurableObjectAlarm(stubOf(channel))).toBe(true);
+    const model = new ChannelModel();
+    const a = model.add(ticksOf(LIVELY, run, 0, 1).arrivals);
+    const fresh = ticksOf(LIVELY, moved, 2, 3);
+    const b = model.add(fresh.arrivals);
+    expect(await allMessages(channel)).toEqual(model.sorted());
+    expect((await simulator(channel)).counters).toMatchObject({
+      ticks: 4,
+      inserted: a.inserted + b.inserted,
+      late: a.late + b.late,
+    });
+    expect(await dave.drain()).toEqual(expectedPushes(model, fresh.arrivals, newest));
+  });
+});
