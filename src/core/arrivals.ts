@@ -77,6 +77,41 @@ export function bottomCount(rate: number, tickMs: number, tick: number): number 
   return upTo(tick + 1) - upTo(tick);
 }
 
+/** When bottom slot k of a tick's `count` falls: evenly spread in its window. */
+function slotTime(
+  window: Omit<TickWindow, "tick">,
+  tick: number,
+  k: number,
+  count: number,
+): number {
+  return window.start + tick * window.tickMs + Math.floor(((k + 1) * window.tickMs) / (count + 1));
+}
+
+/**
+ * Whether slot k of a tick arrives late. Hashed apart from the tick's random
+ * stream, so any tick can tell where an earlier tick's last bottom arrival
+ * was without replaying it.
+ */
+function isLateSlot(settings: ArrivalSettings, tick: number, k: number): boolean {
+  return mixSeed(settings.seed, tick, k, 0x1a7e) / 2 ** 32 < settings.lateRatio;
+}
+
+/** Most slots looked back over for the last bottom arrival before a tick. */
+const LOOK_BACK = 10_000;
+
+/** The ts of the last bottom arrival of the run before this tick (or a guess just before it). */
+function lastBottomBefore(settings: ArrivalSettings, window: TickWindow): number {
+  let budget = LOOK_BACK;
+  for (let tick = window.tick - 1; tick >= 0 && budget > 0; tick--) {
+    const count = bottomCount(settings.rate, window.tickMs, tick);
+    for (let k = count - 1; k >= 0 && budget-- > 0; k--) {
+      if (!isLateSlot(settings, tick, k)) return slotTime(window, tick, k, count);
+    }
+  }
+  // The run's first tick: what came before it is not ours to know.
+  return window.start + window.tick * window.tickMs - 1;
+}
+
 /** The arrivals of one tick, in arrival order. */
 export function generateTick(settings: ArrivalSettings, window: TickWindow): Arrival[] {
   // Seeded by (seed, tick) only: the same seed replays the same arrivals at any epoch.
@@ -88,23 +123,28 @@ export function generateTick(settings: ArrivalSettings, window: TickWindow): Arr
   const from = window.start + window.tick * window.tickMs;
   const out: Arrival[] = [];
   let i = 0;
-  const id = () => `${window.idPrefix}-${window.tick}-${i++}`;
+  // Zero-padded, so that at equal ts (over 1,000 a second) key order is arrival order.
+  const id = () => `${window.idPrefix}-${window.tick}-${String(i++).padStart(6, "0")}`;
 
   const count = bottomCount(settings.rate, window.tickMs, window.tick);
+  // The last bottom arrival so far: a late one goes below it.
+  let lastBottom = lastBottomBefore(settings, window);
   for (let k = 0; k < count; k++) {
-    // Evenly spread in the window, so bottom arrivals are strictly increasing.
-    const now = from + Math.floor(((k + 1) * window.tickMs) / (count + 1));
-    if (random() < settings.lateRatio) {
-      const by = lateDistance(random);
+    // Evenly spread in the window: bottom arrivals never decrease.
+    const now = slotTime(window, window.tick, k, count);
+    if (isLateSlot(settings, window.tick, k)) {
+      // Below the last bottom and `by − 1` more arrivals' worth of time.
+      const ts = lastBottom - Math.ceil((lateDistance(random) - 1) * gap) - 1;
       out.push({
         id: id(),
-        ts: Math.max(0, now - Math.ceil(by * gap)),
+        ts: Math.max(0, ts),
         author: pick(AUTHORS),
         text: sentence(),
         kind: "late",
       });
     } else {
       out.push({ id: id(), ts: now, author: pick(AUTHORS), text: sentence(), kind: "bottom" });
+      lastBottom = now;
     }
   }
 
@@ -114,12 +154,14 @@ export function generateTick(settings: ArrivalSettings, window: TickWindow): Arr
       MAX_CHUNK,
       Math.max(1, Math.round(-Math.log(1 - random()) * settings.chunkSize)),
     );
-    const age = Math.ceil((lateDistance(random) + size) * gap);
+    // Each step is at most max(gap, 1) ms, so the whole chunk ends before the window starts.
+    const age = Math.ceil(lateDistance(random) * gap) + Math.ceil(size * Math.max(gap, 1)) + 1;
     const peer = pick(AUTHORS);
     const other = pick(AUTHORS);
     let ts = Math.max(0, from - age);
     for (let k = 0; k < size; k++) {
-      ts += 1 + Math.floor(random() * gap);
+      // A conversation: about one message per `gap`; ties (over 1,000 a second) keep id order.
+      ts += gap >= 1 ? 1 + Math.floor(random() * (gap - 1)) : random() < gap ? 1 : 0;
       out.push({
         id: id(),
         ts,

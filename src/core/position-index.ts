@@ -148,8 +148,9 @@ export class PositionIndex {
    */
   #nearerHigh(b: number, key: Key): boolean {
     if (b === this.#buckets.length - 1) return true;
+    // The first bucket's lower bound is MIN_KEY: nothing to interpolate from.
+    if (b === 0) return true;
     const { lo, hi } = this.#bounds(b);
-    if (lo === MIN_KEY) return true;
     return key.ts - lo.ts > hi.ts - key.ts;
   }
 

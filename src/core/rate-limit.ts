@@ -14,9 +14,10 @@ export class TokenBucket {
 
   /** Takes one token at time `now` (ms); false when the budget is spent. */
   take(now: number): boolean {
+    // A clock that steps back refills nothing, and twice nothing later.
     const elapsed = Math.max(0, now - this.#at);
     this.#tokens = Math.min(this.burst, this.#tokens + (elapsed * this.rate) / 1000);
-    this.#at = now;
+    this.#at = Math.max(this.#at, now);
     if (this.#tokens < 1) return false;
     this.#tokens -= 1;
     return true;

@@ -82,17 +82,23 @@ export const Message = z.object({
 });
 export type Message = z.infer<typeof Message>;
 
-export const Anchor = z.union([
-  z.literal("newest"),
-  z.literal("oldest"),
-  z.strictObject({ id: MessageId }),
-  z.strictObject({ position: z.int() }),
-  z.strictObject({ ts: Timestamp }),
-]);
+export const Anchor = z.union(
+  [
+    z.literal("newest"),
+    z.literal("oldest"),
+    z.strictObject({ id: MessageId }),
+    z.strictObject({ position: z.int() }),
+    z.strictObject({ ts: Timestamp }),
+  ],
+  { error: 'must be "newest", "oldest", { id }, { position } or { ts }' },
+);
 export type Anchor = z.infer<typeof Anchor>;
 
 const Side = z.int().min(0).max(MAX_PAGE_SIDE).default(DEFAULT_PAGE_SIDE);
-const Rid = z.string().max(64).optional();
+const Rid = z
+  .string()
+  .refine((s) => s.length <= 64, "must be at most 64 UTF-16 code units long")
+  .optional();
 
 /** What a page request asks for, over HTTP or WebSocket. */
 export const PageRequest = z.object({
