@@ -156,7 +156,10 @@ app.get("/v1/channels/:ch/naive", async (c) => {
   const channel = channelOf(c);
   const request = parseOrThrow(PageQuery, query(c));
   await access(c, channel, "read");
-  const position = typeof request.anchor === "object" && "position" in request.anchor ? request.anchor.position : 0;
+  const position =
+    typeof request.anchor === "object" && "position" in request.anchor
+      ? request.anchor.position
+      : 0;
   return reply(c, stub(c, channel).naivePage(channel, position, request.before, request.after));
 });
 

@@ -119,7 +119,12 @@ export class Channel extends DurableObject<Env> {
   }
 
   /** OFFSET / count(*) pages, for the benchmark's comparison (enabled by BENCH_NAIVE). */
-  async naivePage(channel: string, position: number, before: number, after: number): Promise<Outcome<PageBody>> {
+  async naivePage(
+    channel: string,
+    position: number,
+    before: number,
+    after: number,
+  ): Promise<Outcome<PageBody>> {
     return this.#run(channel, (s) => s.naivePage(position, before, after));
   }
 
@@ -197,13 +202,20 @@ export class Channel extends DurableObject<Env> {
     try {
       const session = sessionOf(ws);
       if (!session) throw new Error("a socket without a session");
-      const json = parseFrameText(raw);
-      rid = ridOf(json);
-      if (!this.#budget(ws).take(Date.now())) {
+      // Every frame counts against the budget, bad ones too, before any work on it.
+      const admitted = this.#budget(ws).take(Date.now());
+      const text = frameText(raw);
+      // Parsed once, up to twice the limit, so even a refused frame's rid is echoed.
+      const json = text.length <= RID_PARSE_LIMIT ? parseJson(text) : undefined;
+      rid = json?.ok ? ridOf(json.value) : undefined;
+      if (!admitted) {
         throw new ProtocolError("rate_limited", "over this socket's frame budget; slow down");
       }
-      const frame = parseClientFrame(json);
-      this.#dispatch(ws, session, frame);
+      if (utf8Length(text) > MAX_FRAME_BYTES) {
+        throw new ProtocolError("too_large", `frames are limited to ${MAX_FRAME_BYTES} bytes`);
+      }
+      if (!json?.ok) throw new ProtocolError("bad_request", "invalid JSON");
+      this.#dispatch(ws, session, parseClientFrame(json.value));
     } catch (err) {
       this.#log(err);
       send(ws, { type: "error", ...(rid === undefined ? {} : { rid }), ...toErrorInfo(err) });
@@ -426,23 +438,31 @@ function sendRaw(ws: WebSocket, text: string): void {
   }
 }
 
-/** Size-checks and parses a frame's text; errors are the client's. */
-function parseFrameText(raw: string | ArrayBuffer): unknown {
+/** A frame's text; binary frames are not part of the protocol. */
+function frameText(raw: string | ArrayBuffer): string {
   if (typeof raw !== "string") {
     throw new ProtocolError("bad_request", "frames must be JSON text, not binary");
   }
-  // UTF-8 takes at most 3 bytes per UTF-16 code unit: measure only when it may matter.
-  if (raw.length * 3 > MAX_FRAME_BYTES && new TextEncoder().encode(raw).length > MAX_FRAME_BYTES) {
-    throw new ProtocolError("too_large", `frames are limited to ${MAX_FRAME_BYTES} bytes`);
-  }
+  return raw;
+}
+
+/** UTF-8 bytes of a frame, measured only when the code-unit count says it may matter. */
+function utf8Length(text: string): number {
+  return text.length * 3 <= MAX_FRAME_BYTES ? text.length : new TextEncoder().encode(text).length;
+}
+
+function parseJson(text: string): { ok: true; value: unknown } | { ok: false } {
   try {
-    return JSON.parse(raw);
+    return { ok: true, value: JSON.parse(text) };
   } catch {
-    throw new ProtocolError("bad_request", "invalid JSON");
+    return { ok: false };
   }
 }
 
-/** The frame's `rid` when it is a usable one, to echo even on errors. */
+/** Longest frame parsed just to echo its rid on a too_large error. */
+const RID_PARSE_LIMIT = 2 * MAX_FRAME_BYTES;
+
+/** The frame's `rid` when it has a usable one, echoed even on errors so the client's request settles. */
 function ridOf(json: unknown): string | undefined {
   if (typeof json !== "object" || json === null || !("rid" in json)) return undefined;
   const rid = json.rid;
