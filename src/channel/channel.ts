@@ -56,6 +56,8 @@ export class Channel extends DurableObject<Env> {
   #simulator: Simulator | undefined;
   #name: string | undefined;
   readonly #budgets = new WeakMap<WebSocket, TokenBucket>();
+  /** Sessions read from attachments, so a fan-out does not deserialize every socket's. */
+  readonly #sessions = new WeakMap<WebSocket, Session>();
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -183,7 +185,7 @@ export class Channel extends DurableObject<Env> {
     const [client, server] = [pair[0], pair[1]];
     this.ctx.acceptWebSocket(server);
     const session: Session = { user, scope, view: initialView(db.newest) };
-    server.serializeAttachment(session);
+    this.#setSession(server, session);
     send(server, {
       type: "hello",
       protocol: PROTOCOL_VERSION,
@@ -200,7 +202,7 @@ export class Channel extends DurableObject<Env> {
   override async webSocketMessage(ws: WebSocket, raw: string | ArrayBuffer): Promise<void> {
     let rid: string | undefined;
     try {
-      const session = sessionOf(ws);
+      const session = this.#session(ws);
       if (!session) throw new Error("a socket without a session");
       // Every frame counts against the budget, bad ones too, before any work on it.
       const admitted = this.#budget(ws).take(Date.now());
@@ -240,6 +242,22 @@ export class Channel extends DurableObject<Env> {
     this.#budgets.delete(ws);
   }
 
+  /** The socket's session: from memory, or from its attachment after a wake. */
+  #session(ws: WebSocket): Session | undefined {
+    let session = this.#sessions.get(ws);
+    if (!session) {
+      session = sessionOf(ws);
+      if (session) this.#sessions.set(ws, session);
+    }
+    return session;
+  }
+
+  /** Keeps the session in memory and in the attachment, which survives hibernation. */
+  #setSession(ws: WebSocket, session: Session): void {
+    ws.serializeAttachment(session);
+    this.#sessions.set(ws, session);
+  }
+
   /**
    * Frames a socket may still send. Kept in memory only: a socket that had
    * hibernated was idle long enough for its bucket to be full again.
@@ -274,7 +292,7 @@ export class Channel extends DurableObject<Env> {
         if (first && last && compareKeys(first, last) > 0) {
           throw new ProtocolError("bad_request", "first: must not be after last");
         }
-        ws.serializeAttachment({ ...session, view: { first, last, live } } satisfies Session);
+        this.#setSession(ws, { ...session, view: { first, last, live } });
         db.markSeenInRange(user, first, last);
         send(ws, { type: "view", ...rid, lateUnread: db.unread(user) });
         return;
@@ -353,7 +371,7 @@ export class Channel extends DurableObject<Env> {
 
     const plans = [];
     for (const ws of this.ctx.getWebSockets()) {
-      const session = sessionOf(ws);
+      const session = this.#session(ws);
       if (!session) continue;
       const routing = route(session.view, keys);
       needed.fill(1, routing.from, routing.to);
@@ -398,8 +416,7 @@ export class Channel extends DurableObject<Env> {
         const seen = sorted.slice(from, to).flatMap((m) => (m.lateNo === null ? [] : [m.lateNo]));
         if (seen.length > 0) db.markSeen(session.user, seen);
       }
-      if (next !== session.view)
-        ws.serializeAttachment({ ...session, view: next } satisfies Session);
+      if (next !== session.view) this.#setSession(ws, { ...session, view: next });
     }
     // Second pass: unread counts include what the user's other sockets were just pushed.
     for (const { ws, session, routing, latest } of plans) {

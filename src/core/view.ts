@@ -22,11 +22,11 @@ export function initialView(newest: Key | null): View {
     : { first: null, last: null, live: true, empty: true };
 }
 
-/** True when `key` lies inside the view's range. */
+/** True when the view holds `key`: a live view holds everything from its first key down. */
 export function inView(view: View, key: Key): boolean {
   if (view.empty) return false;
   if (view.first && compareKeys(key, view.first) < 0) return false;
-  if (view.last && compareKeys(key, view.last) > 0) return false;
+  if (!view.live && view.last && compareKeys(key, view.last) > 0) return false;
   return true;
 }
 
@@ -36,7 +36,7 @@ export interface Routing {
   readonly to: number;
   /** How many of the batch landed before the view's first key. */
   readonly shifted: number;
-  /** The view after the batch: a live view grows to hold what it was pushed. */
+  /** The view after the batch: an empty live view takes the bounds of what it was pushed. */
   readonly next: View;
 }
 
@@ -44,8 +44,14 @@ const self = (key: Key) => key;
 
 /**
  * Routes a stored batch, given ascending by key, to one view in O(log batch):
- * the messages inside it, or after it when it is live, are pushed (always one
- * contiguous run of the sorted batch); those before its first key shift it.
+ * the messages inside it, or after its last key when it is live, are pushed
+ * (always one contiguous run of the sorted batch); those before its first key
+ * shift it.
+ *
+ * A live view grows to hold what it is pushed, so while it stays live it holds
+ * everything from its first key down: its `last` no longer matters and is not
+ * rewritten batch after batch. Only an empty view takes bounds, from the
+ * first batch it is pushed.
  */
 export function route(view: View, sortedBatch: readonly Key[]): Routing {
   const n = sortedBatch.length;
@@ -56,8 +62,6 @@ export function route(view: View, sortedBatch: readonly Key[]): Routing {
     return { from: 0, to: n, shifted: 0, next: { first, last, live: true } };
   }
   const from = view.first ? lowerBound(sortedBatch, view.first, self) : 0;
-  const insideTo = view.last ? upperBound(sortedBatch, view.last, self) : n;
-  const to = view.live ? n : insideTo;
-  const next = view.live && to > insideTo ? { ...view, last: sortedBatch[to - 1] as Key } : view;
-  return { from, to: Math.max(from, to), shifted: from, next };
+  const to = view.live || !view.last ? n : upperBound(sortedBatch, view.last, self);
+  return { from, to: Math.max(from, to), shifted: from, next: view };
 }
