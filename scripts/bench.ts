@@ -225,8 +225,8 @@ function openSocket(
  * Single-message sends into one channel from 20 sockets at once, each socket
  * live (so every send is also pushed to all 20): messages stored a second.
  */
-async function measureSingleSends(server: Server): Promise<void> {
-  const channel = "bench-sends";
+async function measureSingleSends(server: Server, live: boolean): Promise<void> {
+  const channel = `bench-sends-${live ? "live" : "parked"}`;
   const SOCKETS = 20;
   const PER_SOCKET = 300; // under the burst of 400: the frame budget is not what is measured
   const sentAt = new Map<string, number>();
@@ -244,6 +244,12 @@ async function measureSingleSends(server: Server): Promise<void> {
   const sockets = await Promise.all(
     Array.from({ length: SOCKETS }, (_, i) => openSocket(server, channel, `sender${i}`, onFrame)),
   );
+  if (!live) {
+    // Parked far above the bottom: each send pushes only a status frame to each socket.
+    const parked = { ts: -1, id: "parked" };
+    const view = JSON.stringify({ type: "view", first: parked, last: parked, live: false });
+    for (const socket of sockets) socket.send(view);
+  }
   const started = performance.now();
   sockets.forEach((socket, s) => {
     for (let i = 0; i < PER_SOCKET; i++) {
@@ -256,12 +262,15 @@ async function measureSingleSends(server: Server): Promise<void> {
   const seconds = (performance.now() - started) / 1000;
   for (const socket of sockets) socket.close();
   const rate = Math.round((SOCKETS * PER_SOCKET) / seconds);
+  const what = live
+    ? "live sockets: insert + status to each"
+    : "sockets reading history: status to each";
   record(
-    "ingest_single",
+    `ingest_single_${live ? "live" : "parked"}`,
     SOCKETS * PER_SOCKET,
     latencies,
     null,
-    `${rate} msg/s from ${SOCKETS} live sockets`,
+    `${rate} msg/s from ${SOCKETS} ${what}`,
   );
 }
 
@@ -315,7 +324,8 @@ async function main(): Promise<void> {
       record("ingest_batch", size, [seeded.ms], null, `seed: ${rate} msg/s in batches of 10,000`);
       await measureReads(server, size);
     }
-    await measureSingleSends(server);
+    await measureSingleSends(server, false);
+    await measureSingleSends(server, true);
     for (const k of fanouts) await measureFanout(server, k);
 
     // wake: a restart of the local server drops every object; the first page loads the index.
