@@ -4,110 +4,63 @@
  * timeline, duplicates, atomicity, rows read, and the same after eviction.
  */
 import { evictDurableObject } from "cloudflare:test";
-import { beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import type { NewMessage } from "../../src/protocol/schemas.ts";
 import {
   api,
   arrivalsOf,
   batchOf,
   channelStub,
-  edgeAnchors,
   expectError,
   expectPage,
   generate,
   HistoryModel,
-  MIDDLE_PAGE_EXTRA_ROWS,
   mulberry32,
   okValue,
-  PAGE_ROW_BUDGET,
   post,
   randInt,
   randomAnchor,
-  rowBudget,
   type Sent,
   SIDES,
   seed,
   T0,
-  WAKE_ROW_BUDGET,
 } from "./helpers.ts";
+import { historyCase } from "./history.case.ts";
 
 describe("history at 10K", () => {
   const CHANNEL = "history-10k";
-  const data = generate({ count: 10_000, seed: 10_000, chunkSize: 2_000 });
-  const model = new HistoryModel(data);
   const stub = channelStub(CHANNEL);
-
-  beforeAll(async () => {
-    // The data has what the tests rely on: ties, late singles, one contiguous late chunk.
-    const lo = model.position[data.chunkFirst] as number;
-    expect(model.position[data.chunkLast]).toBe(lo + data.chunkLast - data.chunkFirst);
-    expect(model.total - lo).toBeGreaterThan(data.chunkLast - data.chunkFirst + 3_000);
-    expect(model.lateTotal).toBeGreaterThan(2_000 + 300);
-    // Ties, many of them sorted against their arrival order by id.
-    let ties = 0;
-    let reordered = 0;
-    for (let p = 1; p < model.total; p++) {
-      if (model.tsAt(p) !== model.tsAt(p - 1)) continue;
-      ties++;
-      if (model.at(p) < model.at(p - 1)) reordered++;
-    }
-    expect(ties).toBeGreaterThan(500);
-    expect(reordered).toBeGreaterThan(200);
-    await seed(stub, CHANNEL, data, 1_000);
-  }, 300_000);
-
-  it("reports the model's stats", async () => {
-    expect(okValue(await stub.stats(CHANNEL))).toStrictEqual(model.stats(CHANNEL));
-  });
-
-  it("pages every edge anchor like the model", async () => {
-    for (const anchor of edgeAnchors(model, data)) {
-      for (const [before, after] of [
-        [25, 25],
-        [0, 0],
-        [200, 200],
-        [0, 200],
-        [200, 0],
-      ] as const) {
-        await expectPage(stub, CHANNEL, model, anchor, before, after);
+  const { data, model } = historyCase({
+    channel: CHANNEL,
+    count: 10_000,
+    chunkSize: 2_000,
+    seedBatch: 1_000,
+    randomPages: 400,
+    wakePages: 60,
+    edgeSides: [
+      [25, 25],
+      [0, 0],
+      [200, 200],
+      [0, 200],
+      [200, 0],
+    ],
+    timelinePoints: [2, 3, 7, 999, 1_000],
+    checkData: (data, model) => {
+      // The data has what the tests rely on: ties, late singles, one contiguous late chunk.
+      const lo = model.position[data.chunkFirst] as number;
+      expect(model.total - lo).toBeGreaterThan(data.chunkLast - data.chunkFirst + 3_000);
+      expect(model.lateTotal).toBeGreaterThan(2_000 + 300);
+      // Ties, many of them sorted against their arrival order by id.
+      let ties = 0;
+      let reordered = 0;
+      for (let p = 1; p < model.total; p++) {
+        if (model.tsAt(p) !== model.tsAt(p - 1)) continue;
+        ties++;
+        if (model.at(p) < model.at(p - 1)) reordered++;
       }
-    }
-  });
-
-  it("pages random anchors like the model, within the row budget", async () => {
-    const rand = mulberry32(10_001);
-    for (let i = 0; i < 400; i++) {
-      const [before, after] = SIDES[i % SIDES.length] ?? [25, 25];
-      const anchor = randomAnchor(rand, model);
-      const rows = await expectPage(stub, CHANNEL, model, anchor, before, after);
-      expect(rows, JSON.stringify(anchor)).toBeLessThanOrEqual(rowBudget(before, after));
-    }
-  });
-
-  it("reads about as many rows for a page in the middle as for the newest page", async () => {
-    const newest = await expectPage(stub, CHANNEL, model, "newest", 25, 25);
-    const middle = await expectPage(stub, CHANNEL, model, { position: 5_000 }, 25, 25);
-    expect(newest).toBeLessThanOrEqual(PAGE_ROW_BUDGET);
-    expect(middle).toBeLessThanOrEqual(newest + MIDDLE_PAGE_EXTRA_ROWS);
-  });
-
-  it("answers not_found for an unknown id", async () => {
-    for (const id of ["m-1", "M1", "m01", `${data.id(5)}0`, "nope", "m\u{1F600}"]) {
-      expect(model.resolve({ id })).toBe("not_found");
-      for (const [before, after] of [
-        [25, 25],
-        [0, 0],
-      ] as const) {
-        const outcome = await stub.page(CHANNEL, { anchor: { id }, before, after });
-        expect(outcome).toMatchObject({ ok: false, error: { code: "not_found" } });
-      }
-    }
-  });
-
-  it("places timeline points at the model's positions", async () => {
-    for (const points of [2, 3, 7, 999, 1_000]) {
-      expect(okValue(await stub.timeline(CHANNEL, points))).toStrictEqual(model.timeline(points));
-    }
+      expect(ties).toBeGreaterThan(500);
+      expect(reordered).toBeGreaterThan(200);
+    },
   });
 
   it("counts re-sent ids as duplicates and changes nothing", async () => {
@@ -152,18 +105,8 @@ describe("history at 10K", () => {
     expect(missing).toMatchObject({ ok: false, error: { code: "not_found" } });
   });
 
-  it("answers like the model after eviction", async () => {
+  it("takes new messages where the model puts them after eviction", async () => {
     await evictDurableObject(stub);
-    const rand = mulberry32(4_242);
-    const first = await expectPage(stub, CHANNEL, model, { position: 4_321 }, 25, 25);
-    // Waking loads the bucket index: bounded by the budget of the 1M suite.
-    expect(first).toBeLessThanOrEqual(WAKE_ROW_BUDGET);
-    expect(okValue(await stub.stats(CHANNEL))).toStrictEqual(model.stats(CHANNEL));
-    expect(okValue(await stub.timeline(CHANNEL, 100))).toStrictEqual(model.timeline(100));
-    for (let i = 0; i < 60; i++) {
-      const [before, after] = SIDES[i % SIDES.length] ?? [25, 25];
-      await expectPage(stub, CHANNEL, model, randomAnchor(rand, model), before, after);
-    }
     // It still takes new messages where the model puts them.
     const next = batchOf(data, 0, 1).map((m) => ({ ...m, id: "after-wake", ts: model.tsAt(0) }));
     const grown = new HistoryModel(arrivalsOf([...batchOf(data, 0, data.count), ...next]));
