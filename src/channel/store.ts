@@ -58,6 +58,11 @@ interface MessageRow extends Row {
 
 const COLUMNS = "seq, id, ts, author, text, late_no";
 
+/** Durable Object SQLite binds at most 100 parameters a statement. */
+const MAX_PARAMS = 100;
+/** Six columns a row: 16 rows use 96 of them. */
+const ROWS_PER_INSERT = Math.floor(MAX_PARAMS / 6);
+
 const SCHEMA = [
   `CREATE TABLE messages (
      seq INTEGER PRIMARY KEY,   -- arrival order, 1, 2, 3, …
@@ -406,34 +411,29 @@ export class ChannelStore implements BucketRows {
   }
 
   #insertAll(drafts: readonly Draft[]): InsertResult {
+    const existing = this.#seqsOf(drafts.flatMap((d) => (d.id === undefined ? [] : [d.id])));
     const results: InsertResult["results"] = [];
     const inserted: StoredMessage[] = [];
     for (const draft of drafts) {
       const seq = this.#lastSeq + 1;
       const id = draft.id ?? serverId(seq);
+      const stored = existing.get(id);
+      if (stored !== undefined) {
+        results.push({ id, seq: stored, duplicate: true });
+        continue;
+      }
       const key = { ts: draft.ts, id };
       const late = this.#newest !== null && compareKeys(key, this.#newest) < 0;
       const lateNo = late ? this.#lateTotal + 1 : null;
-      const stored = this.#all(
-        "INSERT INTO messages (seq, id, ts, author, text, late_no) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING RETURNING seq",
-        seq,
-        blob(id),
-        draft.ts,
-        draft.author,
-        draft.text,
-        lateNo,
-      );
-      if (stored.length === 0) {
-        const existing = this.byId(id) as StoredMessage;
-        results.push({ id, seq: existing.seq, duplicate: true });
-        continue;
-      }
       this.#lastSeq = seq;
       if (lateNo !== null) this.#lateTotal = lateNo;
       else this.#newest = key;
+      // A repeat later in this batch is a duplicate of this one.
+      existing.set(id, seq);
       results.push({ id, seq, duplicate: false });
       inserted.push({ seq, id, ts: draft.ts, author: draft.author, text: draft.text, lateNo });
     }
+    this.#insertRows(inserted);
     this.#index.added(inserted.map(keyOf));
     for (const b of this.#index.takeChanges()) {
       this.#sql.exec(
@@ -444,6 +444,34 @@ export class ChannelStore implements BucketRows {
       );
     }
     return { results, inserted, total: this.total };
+  }
+
+  /** The seqs of those ids that are stored: one indexed lookup each, 100 to a query. */
+  #seqsOf(ids: readonly string[]): Map<string, number> {
+    const found = new Map<string, number>();
+    for (let i = 0; i < ids.length; i += MAX_PARAMS) {
+      const chunk = ids.slice(i, i + MAX_PARAMS);
+      const rows = this.#all<{ id: ArrayBuffer; seq: number }>(
+        `SELECT id, seq FROM messages WHERE id IN (${chunk.map(() => "?").join(", ")})`,
+        ...chunk.map(blob),
+      );
+      for (const row of rows) found.set(decodeId(new Uint8Array(row.id)), row.seq);
+    }
+    return found;
+  }
+
+  /**
+   * Inserts rows already checked for duplicates, many to a statement: one
+   * statement per row costs more in the runtime than in SQLite itself.
+   */
+  #insertRows(rows: readonly StoredMessage[]): void {
+    for (let i = 0; i < rows.length; i += ROWS_PER_INSERT) {
+      const chunk = rows.slice(i, i + ROWS_PER_INSERT);
+      this.#sql.exec(
+        `INSERT INTO messages (seq, id, ts, author, text, late_no) VALUES ${chunk.map(() => "(?, ?, ?, ?, ?, ?)").join(", ")}`,
+        ...chunk.flatMap((m) => [m.seq, blob(m.id), m.ts, m.author, m.text, m.lateNo]),
+      );
+    }
   }
 
   // ── Late messages, per user ──────────────────────────────────────────────
