@@ -89,10 +89,10 @@ export class Channel extends DurableObject<Env> {
     return this.#name;
   }
 
-  #run<T>(channel: string, fn: (store: ChannelStore) => T): Outcome<T> {
+  async #run<T>(channel: string, fn: (store: ChannelStore) => T | Promise<T>): Promise<Outcome<T>> {
     try {
       this.#named(channel);
-      const value = fn(this.#db);
+      const value = await fn(this.#db);
       return { ok: true, value, rowsRead: this.#db.takeRowsRead() };
     } catch (err) {
       this.#log(err);
@@ -153,15 +153,11 @@ export class Channel extends DurableObject<Env> {
   }
 
   async startSimulator(channel: string, update: SimulatorUpdate): Promise<Outcome<SimulatorState>> {
-    this.#named(channel);
-    const state = await this.#sim.start(update, Date.now());
-    return { ok: true, value: state, rowsRead: this.#db.takeRowsRead() };
+    return this.#run(channel, () => this.#sim.start(update, Date.now()));
   }
 
   async stopSimulator(channel: string): Promise<Outcome<SimulatorState>> {
-    this.#named(channel);
-    const state = await this.#sim.stop();
-    return { ok: true, value: state, rowsRead: this.#db.takeRowsRead() };
+    return this.#run(channel, () => this.#sim.stop());
   }
 
   /** The simulator's tick: at-least-once, so the simulator makes it idempotent. */
