@@ -3,7 +3,7 @@
  * checks access, and forwards to the channel's Durable Object. Nothing
  * unvalidated reaches the object.
  */
-import { type Context, Hono } from "hono";
+import { type Context, Hono, type MiddlewareHandler } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { authenticate, authorize, OPEN, type Principal, tokenOf } from "./auth.ts";
 import {
@@ -25,12 +25,11 @@ import {
   SimulatorUpdate,
   SocketQuery,
   TimelineQuery,
-  UserName,
 } from "./protocol/schemas.ts";
 
 export { Channel } from "./channel/channel.ts";
 
-type App = { Bindings: Env };
+type App = { Bindings: Env; Variables: { channel: string; principal: Principal } };
 type Ctx = Context<App>;
 
 const app = new Hono<App>();
@@ -104,58 +103,69 @@ function query(c: Ctx): Record<string, string> {
   return rest;
 }
 
-app.get("/v1/channels/:ch", async (c) => {
-  const channel = channelOf(c);
-  await access(c, channel, "read");
+/**
+ * Every channel route starts here: the channel named in the path, then the
+ * token (401 / 403) before anything else of the request is looked at.
+ */
+const guard = (needed: Scope): MiddlewareHandler<App> =>
+  async function guard(c, next) {
+    const channel = channelOf(c);
+    c.set("channel", channel);
+    c.set("principal", await access(c, channel, needed));
+    await next();
+  };
+
+/** A body size limit answering the protocol's 413. */
+const limit = (maxSize: number) =>
+  bodyLimit({
+    maxSize,
+    onError: (c) =>
+      c.json(
+        errorBody({ code: "too_large", message: `bodies are limited to ${maxSize} bytes` }),
+        413,
+      ),
+  });
+
+app.get("/v1/channels/:ch", guard("read"), (c) => {
+  const { channel } = c.var;
   return reply(c, stub(c, channel).stats(channel));
 });
 
-app.get("/v1/channels/:ch/messages", async (c) => {
-  const channel = channelOf(c);
+app.get("/v1/channels/:ch/messages", guard("read"), (c) => {
+  const { channel } = c.var;
   const request = parseOrThrow(PageQuery, query(c));
-  await access(c, channel, "read");
   return reply(c, stub(c, channel).page(channel, request));
 });
 
-app.post(
-  "/v1/channels/:ch/messages",
-  bodyLimit({
-    maxSize: MAX_BODY_BYTES,
-    onError: (c) =>
-      c.json(
-        errorBody({ code: "too_large", message: `bodies are limited to ${MAX_BODY_BYTES} bytes` }),
-        413,
-      ),
-  }),
-  async (c) => {
-    const channel = channelOf(c);
-    const principal = await access(c, channel, "write");
-    const body = parseOrThrow(InsertBody, await jsonBody(c));
-    const author = principal.user;
-    const missing = body.messages.findIndex((m) => m.author === undefined);
-    if (author === undefined && missing >= 0) {
-      throw new ProtocolError(
-        "bad_request",
-        `messages[${missing}].author: required (no signed-in user to default to)`,
-      );
-    }
-    return reply(c, stub(c, channel).insert(channel, body.messages, author ?? ""));
-  },
-);
+app.post("/v1/channels/:ch/messages", guard("write"), limit(MAX_BODY_BYTES), async (c) => {
+  const { channel, principal } = c.var;
+  const body = parseOrThrow(InsertBody, await jsonBody(c));
+  const author = principal.user;
+  const missing = body.messages.findIndex((m) => m.author === undefined);
+  if (author === undefined && missing >= 0) {
+    throw new ProtocolError(
+      "bad_request",
+      `messages[${missing}].author: required (no signed-in user to default to)`,
+    );
+  }
+  return reply(c, stub(c, channel).insert(channel, body.messages, author ?? ""));
+});
 
-app.get("/v1/channels/:ch/timeline", async (c) => {
-  const channel = channelOf(c);
+app.get("/v1/channels/:ch/timeline", guard("read"), (c) => {
+  const { channel } = c.var;
   const { points } = parseOrThrow(TimelineQuery, query(c));
-  await access(c, channel, "read");
   return reply(c, stub(c, channel).timeline(channel, points));
 });
 
 // The naive baseline (count(*) and OFFSET), only where the bench turned it on.
-app.get("/v1/channels/:ch/naive", async (c) => {
+const benchOnly: MiddlewareHandler<App> = async function benchOnly(c, next) {
   if (c.env.BENCH_NAIVE !== "1") throw new ProtocolError("not_found", "the naive baseline is off");
-  const channel = channelOf(c);
+  await next();
+};
+
+app.get("/v1/channels/:ch/naive", benchOnly, guard("read"), (c) => {
+  const { channel } = c.var;
   const request = parseOrThrow(PageQuery, query(c));
-  await access(c, channel, "read");
   const position =
     typeof request.anchor === "object" && "position" in request.anchor
       ? request.anchor.position
@@ -163,42 +173,40 @@ app.get("/v1/channels/:ch/naive", async (c) => {
   return reply(c, stub(c, channel).naivePage(channel, position, request.before, request.after));
 });
 
-app.get("/v1/channels/:ch/simulator", async (c) => {
-  const channel = channelOf(c);
-  await access(c, channel, "read");
+// PROTOCOL.md, Access: "admin: also the simulator" (reading its state included).
+app.get("/v1/channels/:ch/simulator", guard("admin"), (c) => {
+  const { channel } = c.var;
   return reply(c, stub(c, channel).simulator(channel));
 });
 
-app.put("/v1/channels/:ch/simulator", bodyLimit({ maxSize: 64 * 1024 }), async (c) => {
-  const channel = channelOf(c);
-  await access(c, channel, "admin");
+app.put("/v1/channels/:ch/simulator", guard("admin"), limit(64 * 1024), async (c) => {
+  const { channel } = c.var;
   const update = parseOrThrow(SimulatorUpdate, await jsonBody(c));
   return reply(c, stub(c, channel).startSimulator(channel, update));
 });
 
-app.delete("/v1/channels/:ch/simulator", async (c) => {
-  const channel = channelOf(c);
-  await access(c, channel, "admin");
+app.delete("/v1/channels/:ch/simulator", guard("admin"), (c) => {
+  const { channel } = c.var;
   return reply(c, stub(c, channel).stopSimulator(channel));
 });
 
-app.get("/v1/channels/:ch/ws", async (c) => {
-  const channel = channelOf(c);
+app.get("/v1/channels/:ch/ws", guard("read"), (c) => {
+  const { channel, principal } = c.var;
   if (c.req.header("Upgrade")?.toLowerCase() !== "websocket") {
     throw new ProtocolError("bad_request", "expected a WebSocket upgrade (Upgrade: websocket)");
   }
-  const q = parseOrThrow(SocketQuery, c.req.query());
-  const principal = await access(c, channel, "read");
   // With a token the user is its subject; an open worker takes ?user=.
-  const user = principal.user ?? q.user;
-  if (user === undefined) throw new ProtocolError("bad_request", "user: required (?user=)");
-  parseOrThrow(UserName, user);
+  const user = principal.user ?? parseOrThrow(SocketQuery, c.req.query()).user ?? missingUser();
   const headers = new Headers(c.req.raw.headers);
   headers.set(CHANNEL_HEADER, channel);
   headers.set(USER_HEADER, user);
   headers.set(SCOPE_HEADER, principal.scope);
   return stub(c, channel).fetch(new Request(c.req.raw.url, { headers }));
 });
+
+function missingUser(): never {
+  throw new ProtocolError("bad_request", "user: required (?user=)");
+}
 
 async function jsonBody(c: Ctx): Promise<unknown> {
   try {

@@ -30,7 +30,15 @@ const simToggle = $<HTMLButtonElement>("sim-toggle");
 $<HTMLInputElement>("channel").value = channel;
 $<HTMLInputElement>("user").value = user;
 
-const client = new ScrollbackClient({ url: location.origin, channel, user });
+// On a secured worker, open the page with ?token=<jwt> (npm run token).
+const token = params.get("token") ?? undefined;
+const client = new ScrollbackClient({
+  url: location.origin,
+  channel,
+  user,
+  ...(token ? { token } : {}),
+});
+const authHeaders: Record<string, string> = token ? { Authorization: `Bearer ${token}` } : {};
 
 /** Everything the page knows, in one place. */
 const state = {
@@ -193,7 +201,7 @@ async function openNewest(): Promise<void> {
 }
 
 function refreshTimeline(): void {
-  fetch(`/v1/channels/${channel}/timeline?points=200`)
+  fetch(`/v1/channels/${channel}/timeline?points=200`, { headers: authHeaders })
     .then((res) => res.json() as Promise<{ points: { position: number; ts: number }[] }>)
     .then((body) => {
       state.timeline = body.points;
@@ -331,7 +339,7 @@ $<HTMLFormElement>("composer").addEventListener("submit", async (event) => {
 });
 
 async function refreshSimulator(): Promise<void> {
-  const res = await fetch(`/v1/channels/${channel}/simulator`);
+  const res = await fetch(`/v1/channels/${channel}/simulator`, { headers: authHeaders });
   const sim = (await res.json()) as { running: boolean };
   simToggle.textContent = sim.running ? "Stop simulator" : "Start simulator";
   simToggle.dataset.running = String(sim.running);
@@ -340,6 +348,7 @@ async function refreshSimulator(): Promise<void> {
 simToggle.addEventListener("click", async () => {
   const running = simToggle.dataset.running === "true";
   await fetch(`/v1/channels/${channel}/simulator`, {
+    headers: authHeaders,
     method: running ? "DELETE" : "PUT",
     body: running ? null : "{}",
   });

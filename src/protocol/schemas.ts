@@ -301,13 +301,14 @@ export const AnchorQuery = z.string().transform((raw, ctx): Anchor | typeof z.NE
   return z.NEVER;
 });
 
-export const PageQuery = z.strictObject({
+/** Unknown query parameters are ignored (cache busters, tracing). */
+export const PageQuery = z.object({
   anchor: AnchorQuery.default("newest"),
   before: queryInt(DIGITS).pipe(z.int().max(MAX_PAGE_SIDE)).default(DEFAULT_PAGE_SIDE),
   after: queryInt(DIGITS).pipe(z.int().max(MAX_PAGE_SIDE)).default(DEFAULT_PAGE_SIDE),
 });
 
-export const TimelineQuery = z.strictObject({
+export const TimelineQuery = z.object({
   points: queryInt(DIGITS).pipe(z.int().min(MIN_TIMELINE_POINTS).max(MAX_TIMELINE_POINTS)),
 });
 

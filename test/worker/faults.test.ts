@@ -1,0 +1,567 @@
+/**
+ * Faults, each checked against the channel model of ws-helpers.ts: sockets
+ * that close in the middle of a session (by the client, or all at once when
+ * the object is evicted), twenty sockets and HTTP batches writing at once with
+ * overlapping ids, an eviction with hibernated sockets in the middle of those
+ * writes, and a batch that fails inside the object half-way through. No
+ * message may be lost or stored twice, every push must reach its socket once,
+ * each user's lateUnread must survive, and a failed batch must leave storage
+ * and the in-memory position index as they were.
+ */
+import { evictDurableObject, runInDurableObject } from "cloudflare:test";
+import { env } from "cloudflare:workers";
+import { afterEach, describe, expect, it } from "vitest";
+import { ChannelStore, type Draft as StoreDraft } from "../../src/channel/store.ts";
+import type { NewMessage } from "../../src/protocol/schemas.ts";
+import { closeAndWait } from "./oracle.ts";
+import {
+  type Anchor,
+  allMessages,
+  ChannelModel,
+  Client,
+  closeAll,
+  type Draft,
+  type Frame,
+  type FrameOf,
+  Harness,
+  initialView,
+  type Key,
+  keyOf,
+  msg,
+  normalizePushes,
+  type Peer,
+  postMessages,
+  prng,
+  type SocketModel,
+  series,
+  stats,
+  type View,
+} from "./ws-helpers.ts";
+
+afterEach(closeAll);
+
+/** m00000… at ts 1,000,000 + i·1,000 (the keys of `series`). */
+const key = (i: number): Key => ({
+  ts: 1_000_000 + i * 1_000,
+  id: `m${String(i).padStart(5, "0")}`,
+});
+
+const stubOf = (channel: string) => env.CHANNEL.get(env.CHANNEL.idFromName(channel));
+
+const MARK = Symbol.for("faults.test instance mark");
+
+/** Tags the running instance, to tell afterwards whether an eviction replaced it. */
+async function mark(stub: DurableObjectStub): Promise<void> {
+  await runInDurableObject(stub, (instance: object) => {
+    Reflect.set(instance, MARK, true);
+  });
+}
+
+async function marked(stub: DurableObjectStub): Promise<boolean> {
+  return runInDurableObject(stub, (instance: object) => Reflect.get(instance, MARK) === true);
+}
+
+/** Asks `late.list` (up to 100) and checks it against the model. */
+async function checkLateList(h: Harness, peer: Peer): Promise<void> {
+  const { reply, others } = await peer.client.call({ type: "late.list", limit: 100 }, "list");
+  expect(others).toEqual([]);
+  const unread = h.model.unreadLate(peer.socket.user);
+  expect(reply, `late.list of ${peer.socket.user}`).toEqual({
+    type: "late.list",
+    rid: "list",
+    unread: unread.length,
+    items: unread
+      .slice(0, 100)
+      .map((m) => ({ id: m.id, ts: m.ts, position: h.model.position(m.id), seq: m.seq })),
+  });
+}
+
+// ── (a) Sockets closed in the middle of a session ──────────────────────────
+
+describe("sockets closed mid-session", () => {
+  it("keeps every message once and each user's lateUnread across hang-ups and evictions", async () => {
+    const h = new Harness("fault-hangup");
+    const stub = stubOf(h.channel);
+    await h.post(series(120));
+    const random = prng(7);
+    const users = ["alice", "bob", "carol", "dave"];
+    const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)] as T;
+    let made = 0;
+    const sentIds: string[] = [];
+
+    /** A batch: late ones anywhere in the list, on-time ones at the bottom, and a redelivery. */
+    const batch = (onTimeOnly = false): Draft[] => {
+      const out: Draft[] = [];
+      const n = 1 + Math.floor(random() * 4);
+      for (let i = 0; i < n; i++) {
+        const id = `x${made++}`;
+        const newest = h.model.newest?.ts ?? 0;
+        const late = !onTimeOnly && random() < 0.6;
+        const ts = late ? key(Math.floor(random() * 120)).ts + 1 + i : newest + 1_000 + i;
+        out.push(msg(id, ts, pick(users)));
+        sentIds.push(id);
+      }
+      const again = sentIds[Math.floor(random() * sentIds.length)];
+      const earlier = again === undefined ? undefined : h.model.byId.get(again);
+      if (!onTimeOnly && earlier && random() < 0.5) {
+        out.push({ id: earlier.id, ts: earlier.ts, author: earlier.author, text: earlier.text });
+      }
+      return out;
+    };
+
+    /** A view for a new socket: the whole channel, a window, the top, or the live bottom. */
+    const declareSomething = async (peer: Peer): Promise<void> => {
+      const a = Math.floor(random() * 100);
+      const choice = Math.floor(random() * 4);
+      if (choice === 0) await h.declare(peer, null, null, true);
+      else if (choice === 1) await h.declare(peer, key(a), key(a + 20), false);
+      else if (choice === 2) await h.declare(peer, null, key(a), false);
+    };
+
+    for (const user of users) await declareSomething(await h.connect(user));
+    await declareSomething(await h.connect("alice"));
+
+    for (let round = 0; round < 60; round++) {
+      const op = Math.floor(random() * 10);
+      const open = h.peers;
+      if (op <= 2 && open.length > 0) {
+        await h.send(pick(open), batch());
+      } else if (op <= 4) {
+        await h.post(batch());
+      } else if (op === 5 && open.length > 1) {
+        // A hang-up, then writes: the closed socket is not pushed to, so late
+        // messages in its view stay unread for its user.
+        const peer = pick(open);
+        await closeAndWait(peer.client);
+        h.disconnect(peer);
+        await h.post(batch());
+      } else if (op === 6 && open.length > 2) {
+        // A hang-up while another socket sends: only on-time messages, so
+        // whether the closing socket still got them changes no user's state.
+        const peer = pick(open);
+        h.disconnect(peer);
+        const sender = pick(h.peers);
+        await Promise.all([closeAndWait(peer.client), h.send(sender, batch(true))]);
+      } else if (op === 7) {
+        await declareSomething(await h.connect(pick(users)));
+      } else if (op === 8 && open.length > 0) {
+        await checkLateList(h, pick(open));
+      } else if (op === 9) {
+        // Every socket closed at once by the eviction; the clients reconnect.
+        const closing = h.peers.map((p) => closeAndWait(p.client));
+        await evictDurableObject(stub, { webSockets: "close" });
+        await Promise.all(closing);
+        for (const peer of [...h.peers]) h.disconnect(peer);
+        await h.post(batch()); // while nobody is connected
+        for (const user of users.filter(() => random() < 0.6)) {
+          await declareSomething(await h.connect(user));
+        }
+      }
+    }
+
+    // Every user, reconnected: the same unread late messages as the model, in the same order.
+    for (const user of users) await checkLateList(h, await h.connect(user));
+    expect(h.model.lateArrivals.length).toBeGreaterThan(20);
+    expect(await allMessages(h.channel)).toEqual(h.model.sorted.map((m) => h.model.wire(m)));
+  });
+
+  it("does not count a push to a socket its client has closed as seen", async () => {
+    const h = new Harness("fault-hangup-seen");
+    await h.post(series(50));
+    const whole = await h.connect("erin");
+    await h.declare(whole, null, null, true);
+    const other = await h.connect("frank");
+    await closeAndWait(whole.client);
+    h.disconnect(whole);
+    // Late messages that erin's closed socket would have held.
+    await h.post([msg("late-1", key(10).ts + 1), msg("late-2", key(30).ts + 1)]);
+    await h.send(other, [msg("late-3", key(20).ts + 1)]);
+    expect(h.model.unread("erin")).toBe(3);
+    const back = await h.connect("erin"); // hello: lateUnread 3
+    await checkLateList(h, back);
+  });
+});
+
+// ── (b) and (c): interleaved writers ───────────────────────────────────────
+
+const SOCKETS = 20;
+const FRAMES = 5;
+const PER_FRAME = 4;
+const POSTS = 10;
+const PER_POST = 8;
+const POOL = 300;
+const SEEDED = 150;
+
+/** Pool message k: even ones land among the seeded messages (late), odd ones after them. */
+function pooled(k: number): { id: string; ts: number; text: string } {
+  const ts = k % 2 === 0 ? 1_000_001 + ((k * 997) % 149_000) : 2_000_000 + k * 10;
+  return { id: `c${k}`, ts, text: `text of c${k}` };
+}
+
+/** The pool ids of socket i's frame j, and of HTTP batch b: distinct within, shared across. */
+const frameIds = (i: number, j: number) =>
+  Array.from({ length: PER_FRAME }, (_, x) => (i * 7 + j * 13 + x * 29) % POOL);
+const postIds = (b: number) =>
+  Array.from({ length: PER_POST }, (_, x) => (b * 31 + x * 17 + 5) % POOL);
+
+const userOf = (i: number) => `u${i % 7}`;
+
+/** Views of the sockets: live bottom, whole channel, a window, the top, a live window. */
+function viewOf(i: number): View {
+  switch (i % 5) {
+    case 0:
+      return initialView(key(SEEDED - 1));
+    case 1:
+      return { first: null, last: null, live: true };
+    case 2:
+      return { first: key(40), last: key(110), live: false };
+    case 3:
+      return { first: null, last: key(30), live: false };
+    default:
+      return { first: key(100), last: key(SEEDED - 1), live: true };
+  }
+}
+
+/** One write as the object stored it: a socket frame or an HTTP batch. */
+type Write =
+  | { kind: "frame"; i: number; j: number; reply: FrameOf<"sent"> }
+  | { kind: "post"; b: number; reply: { inserted: number; duplicates: number; total: number } };
+
+const draftsOf = (w: Write): Draft[] =>
+  w.kind === "frame"
+    ? frameIds(w.i, w.j).map((k) => ({ ...pooled(k), author: userOf(w.i) }))
+    : postIds(w.b).map((k) => ({ ...pooled(k), author: "http" }));
+
+const storedSomething = (w: Write) =>
+  w.kind === "frame" ? w.reply.results.some((r) => !r.duplicate) : w.reply.inserted > 0;
+
+/**
+ * Twenty sockets send frames and ten HTTP batches go out at once, in a
+ * seeded random interleaving; with `evictMidway`, the object is evicted
+ * (sockets hibernated) half-way through. The totals in the replies give the
+ * order the object stored the batches in; the model replays them in that
+ * order, and every reply, every push and the final list must match.
+ */
+async function interleavedWriters(channel: string, evictMidway: boolean): Promise<void> {
+  const stub = stubOf(channel);
+  const seed = series(SEEDED);
+  expect((await postMessages(channel, seed)).status).toBe(200);
+
+  const clients: Client[] = [];
+  for (let i = 0; i < SOCKETS; i++) {
+    const client = await Client.open(channel, userOf(i));
+    expect(await client.next("hello")).toMatchObject({ total: SEEDED, lateUnread: 0 });
+    if (i % 5 !== 0) {
+      const { reply } = await client.call({ type: "view", ...viewOf(i) }, "v");
+      expect(reply).toEqual({ type: "view", rid: "v", lateUnread: 0 });
+    }
+    clients.push(client);
+  }
+
+  // Every frame and batch, shuffled; a socket's frames stay in its own order.
+  const random = prng(evictMidway ? 2 : 1);
+  const actions: ({ kind: "frame"; i: number } | { kind: "post"; b: number })[] = [
+    ...Array.from({ length: SOCKETS * FRAMES }, (_, n) => ({
+      kind: "frame" as const,
+      i: n % SOCKETS,
+    })),
+    ...Array.from({ length: POSTS }, (_, b) => ({ kind: "post" as const, b })),
+  ];
+  for (let n = actions.length - 1; n > 0; n--) {
+    const m = Math.floor(random() * (n + 1));
+    [actions[n], actions[m]] = [
+      actions[m] as (typeof actions)[number],
+      actions[n] as (typeof actions)[number],
+    ];
+  }
+  if (evictMidway) await mark(stub);
+  const nextFrame = clients.map(() => 0);
+  const posts: Promise<Write>[] = [];
+  for (const [n, action] of actions.entries()) {
+    if (evictMidway && n === Math.floor(actions.length / 2)) {
+      // Half the writes are in flight (frames queued on the sockets, batches on
+      // their way): the eviction lets them finish, hibernates the sockets, and
+      // the other half wakes a new instance through the same sockets.
+      await evictDurableObject(stub, { webSockets: "hibernate" });
+    }
+    if (action.kind === "frame") {
+      const j = nextFrame[action.i] as number;
+      nextFrame[action.i] = j + 1;
+      clients[action.i]?.send({
+        type: "send",
+        rid: `s${action.i}-${j}`,
+        messages: frameIds(action.i, j).map(pooled), // authors left to the server
+      });
+    } else {
+      const b = action.b;
+      const messages = postIds(b).map((k) => ({ ...pooled(k), author: "http" }));
+      posts.push(
+        postMessages(channel, messages).then(({ status, body }) => {
+          expect(status, `post ${b}`).toBe(200);
+          return { kind: "post", b, reply: body as Write["reply"] } as Write;
+        }),
+      );
+    }
+  }
+  const posted = await Promise.all(posts);
+  // A first barrier per socket passes its own frames; once all have, every
+  // batch is stored, and a second barrier collects the last pushes.
+  const first = await Promise.all(clients.map((c) => c.drain(60_000)));
+  const second = await Promise.all(clients.map((c) => c.drain(60_000)));
+  const received = first.map((f, i) => [...f, ...(second[i] ?? [])]);
+  if (evictMidway) expect(await marked(stub), "a fresh instance after the eviction").toBe(false);
+
+  // Every frame got its one reply.
+  const writes: Write[] = [...posted];
+  received.forEach((frames, i) => {
+    const replies = frames.filter((f): f is FrameOf<"sent"> => f.type === "sent");
+    expect(replies.map((r) => r.rid).sort(), `socket ${i}`).toEqual(
+      Array.from({ length: FRAMES }, (_, j) => `s${i}-${j}`).sort(),
+    );
+    for (const reply of replies) {
+      const j = Number((reply.rid ?? "").split("-")[1]);
+      writes.push({ kind: "frame", i, j, reply });
+    }
+    const errors = frames.filter((f) => f.type === "error");
+    expect(errors, `socket ${i}`).toEqual([]);
+  });
+
+  // The storing order: a batch that stored something left a total no other did.
+  const storing = writes.filter(storedSomething).sort((a, b) => a.reply.total - b.reply.total);
+  const totals = storing.map((w) => w.reply.total);
+  expect(new Set(totals).size, "one total per storing batch").toBe(totals.length);
+
+  const model = new ChannelModel();
+  model.store(seed);
+  const sockets: SocketModel[] = clients.map((c, i) => {
+    model.connect(c.user);
+    return { user: c.user, view: { ...viewOf(i) } };
+  });
+  const expected: Frame[][] = sockets.map(() => []);
+  for (const w of storing) {
+    const { results, pushes } = model.batch(draftsOf(w), sockets);
+    if (w.kind === "frame") {
+      expect(w.reply, `frame s${w.i}-${w.j}`).toEqual({
+        type: "sent",
+        rid: `s${w.i}-${w.j}`,
+        results,
+        total: model.total,
+      });
+    } else {
+      const inserted = results.filter((r) => !r.duplicate).length;
+      expect(w.reply, `post ${w.b}`).toEqual({
+        inserted,
+        duplicates: PER_POST - inserted,
+        total: model.total,
+      });
+    }
+    sockets.forEach((s, n) => {
+      expected[n]?.push(...(pushes.get(s) ?? []));
+    });
+  }
+  // Batches of duplicates only: their replies name what was stored, at a total some prefix had.
+  const prefixTotals = new Set([SEEDED, ...totals]);
+  for (const w of writes.filter((x) => !storedSomething(x))) {
+    const ids = draftsOf(w).map((d) => d.id);
+    if (w.kind === "frame") {
+      expect(w.reply.results).toEqual(
+        ids.map((id) => ({ id, seq: model.byId.get(id)?.seq, duplicate: true })),
+      );
+    } else {
+      expect(w.reply).toMatchObject({ inserted: 0, duplicates: PER_POST });
+    }
+    expect(prefixTotals.has(w.reply.total), `total ${w.reply.total}`).toBe(true);
+  }
+
+  // Every pool id sent is stored once; the list is the model's.
+  const sentIds = new Set(writes.flatMap((w) => draftsOf(w).map((d) => d.id)));
+  expect(model.total).toBe(SEEDED + sentIds.size);
+  expect(await stats(channel)).toMatchObject({
+    total: model.total,
+    lateTotal: model.lateArrivals.length,
+  });
+  expect(await allMessages(channel)).toEqual(model.sorted.map((m) => model.wire(m)));
+
+  // Each socket got the model's pushes, batch by batch, in storing order.
+  received.forEach((frames, n) => {
+    const pushes = frames.filter((f) => f.type === "insert" || f.type === "status");
+    const pushTotals = pushes.map((f) => ("total" in f ? f.total : 0));
+    expect(pushTotals, `socket ${n}: batches in storing order`).toEqual(
+      [...pushTotals].sort((a, b) => a - b),
+    );
+    const byBatch = (fs: readonly Frame[]) =>
+      totals.map((t) => normalizePushes(fs.filter((f) => "total" in f && f.total === t)));
+    expect(byBatch(pushes), `socket ${n}`).toEqual(byBatch(expected[n] ?? []));
+    expect(pushes.length, `socket ${n}: nothing but the batches' pushes`).toBe(
+      (expected[n] ?? []).length,
+    );
+  });
+
+  // A socket open at both ends was pushed every new message exactly once.
+  const pushedIds = (received[1] ?? []).flatMap((f) =>
+    f.type === "insert" ? f.messages.map((m) => m.id) : [],
+  );
+  expect(pushedIds.length).toBe(sentIds.size);
+  expect(new Set(pushedIds)).toEqual(sentIds);
+
+  // Each user's unread late count, on a new socket, is the model's.
+  for (const user of new Set(clients.map((c) => c.user))) {
+    const again = await Client.open(channel, user);
+    expect(await again.next("hello"), user).toMatchObject({
+      user,
+      total: model.total,
+      lateUnread: model.unread(user),
+    });
+  }
+}
+
+describe("interleaved writers", () => {
+  it("stores every id once and pushes each batch once to each of 20 sockets, with HTTP batches at once", async () => {
+    await interleavedWriters("fault-interleaved", false);
+  });
+
+  it("loses and repeats nothing when the object is evicted with hibernated sockets mid-writes", async () => {
+    await interleavedWriters("fault-interleaved-evict", true);
+  });
+});
+
+// ── (d) A batch that fails half-way inside the object ──────────────────────
+
+/** A message whose text SQLite refuses (NOT NULL): the batch fails where it stands. */
+const poison = (id: string, ts: number) => ({ id, ts, text: null }) as unknown as NewMessage;
+
+/** Every page of the channel from the object (by position and by id) equals the model's. */
+async function expectPagesLikeModel(channel: string, model: ChannelModel): Promise<void> {
+  const stub = stubOf(channel);
+  const anchors: Anchor[] = ["newest", "oldest", { position: -1 }, { position: 1e9 }];
+  for (let p = 0; p < model.total; p += 7) anchors.push({ position: p });
+  for (const m of model.sorted.filter((_, n) => n % 5 === 0))
+    anchors.push({ id: m.id }, { ts: m.ts });
+  for (const a of anchors) {
+    const outcome = await stub.page(channel, { anchor: a, before: 3, after: 3 });
+    expect(outcome.ok ? outcome.value : outcome, JSON.stringify(a)).toStrictEqual(
+      model.page(a, 3, 3),
+    );
+  }
+  expect(await allMessages(channel)).toEqual(model.sorted.map((m) => model.wire(m)));
+}
+
+describe("a batch that fails half-way", () => {
+  it("rolls back storage and the object's in-memory state: pages, positions, seqs and late flags", async () => {
+    const h = new Harness("fault-rollback");
+    await h.post(series(100));
+    const watcher = await h.connect("wanda");
+    await h.declare(watcher, null, null, true);
+    const stub = stubOf(h.channel);
+
+    // Late and on-time messages before the poison (they move newest, seq and the
+    // late count in memory), the poison, and more after it; then a batch big
+    // enough to split buckets, failing at its last message.
+    const failing: NewMessage[][] = [
+      [
+        { ...msg("f-late", key(10).ts + 1), author: "x" },
+        { ...msg("f-bottom", 9_000_000), author: "x" },
+        poison("f-bad", 9_000_001),
+        { ...msg("f-after", 9_000_002), author: "x" },
+      ],
+      [poison("f-first", 5)],
+      [
+        ...Array.from({ length: 700 }, (_, n) => ({
+          ...msg(`f-bulk-${n}`, key(50).ts + 1 + n),
+          author: "x",
+        })),
+        poison("f-last", key(50).ts + 900),
+      ],
+    ];
+    for (const batch of failing) {
+      const outcome = await stub.insert(h.channel, batch, "nobody");
+      expect(outcome).toMatchObject({ ok: false, error: { code: "internal" } });
+      // Nothing was pushed for it, and the socket still answers.
+      expect(await watcher.client.drain()).toEqual([]);
+      expect(await stats(h.channel)).toMatchObject({ total: 100, lateTotal: 0 });
+    }
+    await expectPagesLikeModel(h.channel, h.model);
+
+    // The next batches get the next seqs and the right late flags, and are pushed.
+    await h.post([msg("after-late", key(10).ts + 1), msg("after-bottom", 9_000_000)]);
+    await h.send(watcher, [msg("after-late-2", key(70).ts + 1), msg("f-bottom", 9_000_005)]);
+    await expectPagesLikeModel(h.channel, h.model);
+    await checkLateList(h, watcher);
+
+    // And the same from a fresh instance, which loads everything from storage.
+    await evictDurableObject(stub);
+    await expectPagesLikeModel(h.channel, h.model);
+  });
+
+  it("rolls back a store whose batch fails after the position index took it", async () => {
+    const channel = "fault-rollback-index";
+    const model = new ChannelModel();
+    const seed = series(600); // more than one bucket
+    expect((await postMessages(channel, seed)).status).toBe(200);
+    model.store(seed);
+    const stub = stubOf(channel);
+
+    const bulk: StoreDraft[] = Array.from({ length: 700 }, (_, n) => ({
+      id: `b-${n}`,
+      ts: key(300).ts + 1 + n, // all in one gap: splits a bucket
+      author: "x",
+      text: `bulk ${n}`,
+    }));
+    const sqlFails: StoreDraft[] = [
+      { id: "s-1", ts: 5, author: "x", text: "fine" },
+      { id: "s-2", ts: 1e12, author: "x", text: null as unknown as string },
+    ];
+    const check = (store: ChannelStore, label: string) => {
+      expect(store.total, label).toBe(model.total);
+      expect(store.lateTotal, label).toBe(model.lateArrivals.length);
+      expect(store.newest, label).toEqual(model.newest);
+      expect(store.oldest(), label).toEqual(keyOf(model.sorted[0] as Key));
+      const keys = model.sorted.map(keyOf);
+      expect(store.positionsOf(keys), label).toEqual(keys.map((_, p) => p));
+      for (let p = 0; p < model.total; p += 37) {
+        expect(store.page({ position: p }, 2, 2), `${label} at ${p}`).toStrictEqual(
+          model.page({ position: p }, 2, 2),
+        );
+      }
+    };
+
+    await runInDurableObject(stub, (_instance, state) => {
+      const store = new ChannelStore(state.storage);
+      check(store, "before");
+      // The index takes the batch, splits a bucket, then the write after it throws.
+      expect(() =>
+        store.insert(bulk, () => {
+          throw new Error("fails after the index was updated");
+        }),
+      ).toThrow("fails after the index was updated");
+      check(store, "after a failure past the index");
+      expect(() => store.insert(sqlFails)).toThrow();
+      check(store, "after an SQLite failure");
+      // The same store goes on: the next seq, the right late flags.
+      const next = store.insert([
+        bulk[0] as StoreDraft,
+        { ...(bulk[1] as StoreDraft), id: "b-1b" },
+      ]);
+      const replayed = model.store([
+        bulk[0] as StoreDraft as Draft,
+        { ...(bulk[1] as StoreDraft), id: "b-1b" } as Draft,
+      ]);
+      expect(next.results).toEqual(replayed.results);
+      check(store, "after a good batch");
+    });
+    // The object's own store never saw the failed batches; it reloads the good one.
+    await evictDurableObject(stub);
+    await expectPagesLikeModel(channel, model);
+    const outcome = await stub.insert(
+      channel,
+      [{ id: "last", ts: 1, author: "x", text: "t" }],
+      "y",
+    );
+    expect(outcome).toMatchObject({
+      ok: true,
+      value: { inserted: 1, duplicates: 0, total: model.total + 1 },
+    });
+    model.store([{ id: "last", ts: 1, author: "x", text: "t" }]);
+    await expectPagesLikeModel(channel, model);
+  });
+});
