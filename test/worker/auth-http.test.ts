@@ -11,6 +11,7 @@ import { sign } from "hono/jwt";
 import { afterEach, describe, expect, it } from "vitest";
 import app from "../../src/worker.ts";
 import { type Code, expectError } from "./helpers.ts";
+import { handmadeJwt as handmade, text64 } from "./jwt.ts";
 import { Client, closeAll, type Frame } from "./ws-helpers.ts";
 
 afterEach(closeAll);
@@ -26,28 +27,6 @@ function token(claims: Record<string, unknown>, secret = SECRET): Promise<string
 }
 
 const good = (ch: string, scope: Scope, sub = "alice") => token({ sub, ch, scope });
-
-const base64url = (bytes: Uint8Array) =>
-  btoa(String.fromCharCode(...bytes))
-    .replace(/=+$/, "")
-    .replace(/\+/g, "-")
-    .replace(/\//g, "_");
-const text64 = (s: string) => base64url(new TextEncoder().encode(s));
-
-/** A JWT with any header and payload text, signed HS256 with `secret` (or unsigned). */
-async function handmade(header: object, payload: string, secret?: string): Promise<string> {
-  const head = `${text64(JSON.stringify(header))}.${text64(payload)}`;
-  if (secret === undefined) return `${head}.`;
-  const key = await crypto.subtle.importKey(
-    "raw",
-    new TextEncoder().encode(secret),
-    { name: "HMAC", hash: "SHA-256" },
-    false,
-    ["sign"],
-  );
-  const mac = await crypto.subtle.sign("HMAC", key, new TextEncoder().encode(head));
-  return `${head}.${base64url(new Uint8Array(mac))}`;
-}
 
 /** The worker as a deployment with AUTH_SECRET runs it. */
 function guarded(path: string, init: RequestInit = {}): Promise<Response> {

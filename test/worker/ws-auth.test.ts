@@ -8,31 +8,15 @@
 import { env } from "cloudflare:workers";
 import { afterEach, describe, expect, it } from "vitest";
 import app from "../../src/worker.ts";
+import { hs256 } from "./jwt.ts";
 import { Client, closeAll, msg, postMessages, stats } from "./ws-helpers.ts";
 
 afterEach(closeAll);
 
 const SECRET = "ws-auth-test-secret";
 
-const base64url = (bytes: Uint8Array | string) =>
-  btoa(typeof bytes === "string" ? bytes : String.fromCharCode(...bytes))
-    .replace(/=+$/, "")
-    .replace(/\+/g, "-")
-    .replace(/\//g, "_");
-
-/** An HS256 JWT, made here from RFC 7519 rather than by the code under test. */
-async function token(claims: Record<string, unknown>, secret = SECRET): Promise<string> {
-  const head = `${base64url(JSON.stringify({ alg: "HS256", typ: "JWT" }))}.${base64url(JSON.stringify(claims))}`;
-  const key = await crypto.subtle.importKey(
-    "raw",
-    new TextEncoder().encode(secret),
-    { name: "HMAC", hash: "SHA-256" },
-    false,
-    ["sign"],
-  );
-  const signature = await crypto.subtle.sign("HMAC", key, new TextEncoder().encode(head));
-  return `${head}.${base64url(new Uint8Array(signature))}`;
-}
+/** An HS256 JWT, made by hand rather than by the code under test. */
+const token = (claims: Record<string, unknown>, secret = SECRET) => hs256(claims, secret);
 
 /** The worker with a secret, as a deployment with AUTH_SECRET runs it. */
 function guarded(path: string, headers: Record<string, string> = {}): Promise<Response> {
