@@ -25,8 +25,10 @@ import {
   type FrameOf,
   Harness,
   initialView,
+  isMarked,
   type Key,
   keyOf,
+  markInstance,
   msg,
   normalizePushes,
   type Peer,
@@ -34,6 +36,7 @@ import {
   prng,
   type SocketModel,
   series,
+  seriesKey,
   stats,
   type View,
 } from "./ws-helpers.ts";
@@ -41,25 +44,9 @@ import {
 afterEach(closeAll);
 
 /** m00000… at ts 1,000,000 + i·1,000 (the keys of `series`). */
-const key = (i: number): Key => ({
-  ts: 1_000_000 + i * 1_000,
-  id: `m${String(i).padStart(5, "0")}`,
-});
+const key = seriesKey;
 
 const stubOf = (channel: string) => env.CHANNEL.get(env.CHANNEL.idFromName(channel));
-
-const MARK = Symbol.for("faults.test instance mark");
-
-/** Tags the running instance, to tell afterwards whether an eviction replaced it. */
-async function mark(stub: DurableObjectStub): Promise<void> {
-  await runInDurableObject(stub, (instance: object) => {
-    Reflect.set(instance, MARK, true);
-  });
-}
-
-async function marked(stub: DurableObjectStub): Promise<boolean> {
-  return runInDurableObject(stub, (instance: object) => Reflect.get(instance, MARK) === true);
-}
 
 /** Asks `late.list` (up to 100) and checks it against the model. */
 async function checkLateList(h: Harness, peer: Peer): Promise<void> {
@@ -274,7 +261,7 @@ async function interleavedWriters(channel: string, evictMidway: boolean): Promis
       actions[n] as (typeof actions)[number],
     ];
   }
-  if (evictMidway) await mark(stub);
+  if (evictMidway) await markInstance(stub);
   const nextFrame = clients.map(() => 0);
   const posts: Promise<Write>[] = [];
   for (const [n, action] of actions.entries()) {
@@ -309,7 +296,7 @@ async function interleavedWriters(channel: string, evictMidway: boolean): Promis
   const first = await Promise.all(clients.map((c) => c.drain(60_000)));
   const second = await Promise.all(clients.map((c) => c.drain(60_000)));
   const received = first.map((f, i) => [...f, ...(second[i] ?? [])]);
-  if (evictMidway) expect(await marked(stub), "a fresh instance after the eviction").toBe(false);
+  if (evictMidway) expect(await isMarked(stub), "a fresh instance after the eviction").toBe(false);
 
   // Every frame got its one reply.
   const writes: Write[] = [...posted];

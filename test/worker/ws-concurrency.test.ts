@@ -14,12 +14,12 @@ import {
   type Frame,
   type FrameOf,
   initialView,
-  type Key,
   normalizePushes,
   postMessages,
   prng,
   type SocketModel,
   series,
+  seriesKey,
   stats,
   type View,
 } from "./ws-helpers.ts";
@@ -31,10 +31,7 @@ const FRAMES = 4;
 const PER_FRAME = 5;
 const POOL = 400;
 
-const key = (i: number): Key => ({
-  ts: 1_000_000 + i * 1_000,
-  id: `m${String(i).padStart(5, "0")}`,
-});
+const key = seriesKey;
 
 /** Pool message k: even ones land among the seeded messages (late), odd ones after them. */
 function pooled(k: number): { id: string; ts: number; text: string } {

@@ -12,10 +12,10 @@ import {
   closeAll,
   type Frame,
   Harness,
-  type Key,
   msg,
   postMessages,
   series,
+  seriesKey,
   stats,
 } from "./ws-helpers.ts";
 
@@ -23,10 +23,7 @@ afterEach(closeAll);
 
 const MIB = 1024 * 1024;
 
-const key = (i: number): Key => ({
-  ts: 1_000_000 + i * 1_000,
-  id: `m${String(i).padStart(5, "0")}`,
-});
+const key = seriesKey;
 const good = (id: string) => msg(id, 9_000_000);
 
 /**

@@ -5,6 +5,7 @@
  * views) that every push is compared with. Nothing here imports src/: the
  * tests check the implementation against the contract, not against itself.
  */
+import { runInDurableObject } from "cloudflare:test";
 import { exports } from "cloudflare:workers";
 import { expect } from "vitest";
 
@@ -709,6 +710,26 @@ export function series(n: number, start = 1_000_000, step = 1_000, prefix = "m")
     author: "seed",
     text: `message ${i}`,
   }));
+}
+
+/** The key of message i of `series(n)` with its default start, step and prefix. */
+export const seriesKey = (i: number): Key => ({
+  ts: 1_000_000 + i * 1_000,
+  id: `m${String(i).padStart(5, "0")}`,
+});
+
+const MARK = Symbol.for("scrollback test instance mark");
+
+/** Tags the running object instance, to tell afterwards whether an eviction replaced it. */
+export async function markInstance(stub: DurableObjectStub): Promise<void> {
+  await runInDurableObject(stub, (instance: object) => {
+    Reflect.set(instance, MARK, true);
+  });
+}
+
+/** True while the instance tagged by {@link markInstance} is still the running one. */
+export async function isMarked(stub: DurableObjectStub): Promise<boolean> {
+  return runInDurableObject(stub, (instance: object) => Reflect.get(instance, MARK) === true);
 }
 
 /** A message with a given key. */

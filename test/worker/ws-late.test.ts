@@ -4,7 +4,7 @@
  * declared view, `late.ack`), `late.next` and `late.list`, and that the state
  * is per user across sockets, reconnects and hibernation.
  */
-import { evictDurableObject, runInDurableObject } from "cloudflare:test";
+import { evictDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { afterEach, describe, expect, it } from "vitest";
 import {
@@ -12,38 +12,25 @@ import {
   compareKeys,
   type Frame,
   Harness,
+  isMarked,
   type Key,
   keyOf,
+  markInstance,
   msg,
   type PageBody,
   type Peer,
   prng,
   type Stored,
   series,
+  seriesKey,
 } from "./ws-helpers.ts";
 
 afterEach(closeAll);
 
 /** m00000… at ts 1,000,000 + i·1,000. */
-const key = (i: number): Key => ({
-  ts: 1_000_000 + i * 1_000,
-  id: `m${String(i).padStart(5, "0")}`,
-});
+const key = seriesKey;
 /** A late message just after m<i>. */
 const lateAfter = (i: number, id: string) => msg(id, key(i).ts + 1);
-
-const MARK = Symbol.for("ws-late.test instance mark");
-
-/** Tags the running instance, to tell afterwards whether the eviction replaced it. */
-async function mark(stub: DurableObjectStub): Promise<void> {
-  await runInDurableObject(stub, (instance: object) => {
-    Reflect.set(instance, MARK, true);
-  });
-}
-
-async function marked(stub: DurableObjectStub): Promise<boolean> {
-  return runInDurableObject(stub, (instance: object) => Reflect.get(instance, MARK) === true);
-}
 
 /** Asks `late.list` and checks it against the model. */
 async function checkLateList(h: Harness, peer: Peer, limit?: number): Promise<void> {
@@ -277,12 +264,12 @@ describe("hibernation", () => {
     expect(h.model.unread("alice")).toBe(2);
 
     const stub = env.CHANNEL.get(env.CHANNEL.idFromName(h.channel));
-    await mark(stub);
+    await markInstance(stub);
     await evictDurableObject(stub, { webSockets: "hibernate" });
 
     // The sockets are still open, and each view is as it was.
     for (const peer of h.peers) expect(await peer.client.drain()).toEqual([]);
-    expect(await marked(stub), "a fresh instance after the eviction").toBe(false);
+    expect(await isMarked(stub), "a fresh instance after the eviction").toBe(false);
     await h.post([
       msg("inside-grown", 5_500_000), // inside alice's grown live view
       lateAfter(120, "mid"), // inside bob's view

@@ -20,16 +20,14 @@ import {
   postMessages,
   prng,
   series,
+  seriesKey,
   worker,
 } from "./ws-helpers.ts";
 
 afterEach(closeAll);
 
 /** m00000… at ts 1,000,000 + i·1,000: room for 999 keys between neighbours. */
-const key = (i: number): Key => ({
-  ts: 1_000_000 + i * 1_000,
-  id: `m${String(i).padStart(5, "0")}`,
-});
+const key = seriesKey;
 
 /** Four readers of a 2,000-message channel: bottom, middle, top, and a second bottom socket. */
 async function readers(channel: string): Promise<{
