@@ -188,7 +188,7 @@ export class Channel extends DurableObject<Env> {
       channel,
       user,
       total: db.total,
-      lateUnread: db.unread(user),
+      lateUnread: db.readers.unread(user),
       newest: db.newest,
     });
     db.takeRowsRead();
@@ -290,7 +290,7 @@ export class Channel extends DurableObject<Env> {
         }
         this.#setSession(ws, { ...session, view: { first, last, live } });
         db.markSeenInRange(user, first, last);
-        send(ws, { type: "view", ...rid, lateUnread: db.unread(user) });
+        send(ws, { type: "view", ...rid, lateUnread: db.readers.unread(user) });
         return;
       }
       case "send": {
@@ -319,8 +319,8 @@ export class Channel extends DurableObject<Env> {
         send(ws, { type: "late.list", ...rid, ...db.lateList(user, frame.limit) });
         return;
       case "late.ack":
-        db.ack(user);
-        send(ws, { type: "view", ...rid, lateUnread: db.unread(user) });
+        db.readers.ack(user);
+        send(ws, { type: "view", ...rid, lateUnread: db.readers.unread(user) });
         return;
       case "ping":
         send(ws, { type: "pong", ...rid });
@@ -410,7 +410,7 @@ export class Channel extends DurableObject<Env> {
         }
         sendRaw(ws, frame);
         const seen = sorted.slice(from, to).flatMap((m) => (m.lateNo === null ? [] : [m.lateNo]));
-        if (seen.length > 0) db.markSeen(session.user, seen);
+        if (seen.length > 0) db.readers.markSeen(session.user, seen);
       }
       if (next !== session.view) this.#setSession(ws, { ...session, view: next });
     }
@@ -419,7 +419,7 @@ export class Channel extends DurableObject<Env> {
       send(ws, {
         type: "status",
         total,
-        lateUnread: db.unread(session.user),
+        lateUnread: db.readers.unread(session.user),
         shifted: routing.shifted,
         ...(latest.length > 0
           ? {

@@ -4,19 +4,12 @@
  * Durable Object's input gate serializes writers; every multi-row write runs
  * in `transactionSync` (DO SQLite has no BEGIN).
  */
-import { compareKeys, decodeId, encodeId, type Key } from "../core/key.ts";
-import {
-  ackAll,
-  isUnread,
-  markSeen,
-  newReader,
-  type Reader,
-  type SeenSet,
-  unreadCount,
-} from "../core/late.ts";
+import { compareKeys, decodeId, type Key } from "../core/key.ts";
 import { type Bucket, type BucketRows, PositionIndex } from "../core/position-index.ts";
 import { ProtocolError } from "../protocol/errors.ts";
 import type { Anchor, LateItem, Message, PageBody } from "../protocol/schemas.ts";
+import { Readers } from "./readers.ts";
+import { blob, type Row, Sql } from "./sql.ts";
 
 /** Bumped when the schema changes; kept in `meta` (DO SQLite has no user_version). */
 export const SCHEMA_VERSION = 1;
@@ -46,7 +39,6 @@ export interface InsertResult {
   readonly total: number;
 }
 
-type Row = Record<string, SqlStorageValue>;
 interface MessageRow extends Row {
   seq: number;
   id: ArrayBuffer;
@@ -83,7 +75,6 @@ const SCHEMA = [
   "CREATE TABLE seen (user TEXT NOT NULL, late_no INTEGER NOT NULL, PRIMARY KEY (user, late_no)) WITHOUT ROWID",
 ];
 
-const blob = (id: string): ArrayBuffer => encodeId(id).buffer;
 const unbounded = (hi: Key) => hi.ts > Number.MAX_SAFE_INTEGER;
 
 function toStored(row: MessageRow): StoredMessage {
@@ -117,82 +108,78 @@ function serverId(seq: number): string {
 }
 
 export class ChannelStore implements BucketRows {
-  readonly #sql: SqlStorage;
+  readonly #sql: Sql;
   readonly #storage: Pick<DurableObjectStorage, "sql" | "transactionSync">;
   #index!: PositionIndex;
   #lastSeq = 0;
   #lateTotal = 0;
   #newest: Key | null = null;
-  #readers = new Map<string, Reader>();
-  #rowsRead = 0;
+  /** Each user's late state: unread counts, seen marks. */
+  readonly readers: Readers;
 
   constructor(storage: Pick<DurableObjectStorage, "sql" | "transactionSync">) {
     this.#storage = storage;
-    this.#sql = storage.sql;
+    this.#sql = new Sql(storage.sql);
+    this.readers = new Readers(
+      this.#sql,
+      (fn) => storage.transactionSync(fn),
+      () => this.#lateTotal,
+    );
     this.#migrate();
     this.#load();
   }
 
-  // ── Accounting ───────────────────────────────────────────────────────────
-
   /** SQLite rows read since the last call (for Server-Timing and the tests). */
   takeRowsRead(): number {
-    const n = this.#rowsRead;
-    this.#rowsRead = 0;
-    return n;
-  }
-
-  #all<T extends Row>(query: string, ...args: SqlStorageValue[]): T[] {
-    const cursor = this.#sql.exec<T>(query, ...args);
-    const rows = cursor.toArray();
-    this.#rowsRead += cursor.rowsRead;
-    return rows;
-  }
-
-  #one<T extends Row>(query: string, ...args: SqlStorageValue[]): T | undefined {
-    return this.#all<T>(query, ...args)[0];
+    return this.#sql.takeRowsRead();
   }
 
   // ── Schema and wake ──────────────────────────────────────────────────────
 
   #migrate(): void {
-    this.#sql.exec("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)");
+    this.#sql.run("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)");
     const version = Number(this.getMeta("schema") ?? 0);
     if (version === SCHEMA_VERSION) return;
     if (version > SCHEMA_VERSION) throw new Error(`schema ${version} is newer than this code`);
     this.#storage.transactionSync(() => {
-      for (const statement of SCHEMA) this.#sql.exec(statement);
+      for (const statement of SCHEMA) this.#sql.run(statement);
       this.setMeta("schema", String(SCHEMA_VERSION));
     });
   }
 
   /** Loads the in-memory state: the bucket list and three O(1) lookups. */
   #load(): void {
-    const buckets = this.#all<{ lo_ts: number; lo_id: ArrayBuffer; size: number }>(
-      "SELECT lo_ts, lo_id, size FROM buckets ORDER BY lo_ts, lo_id",
-    ).map(
-      (r): Bucket => ({ lo: { ts: r.lo_ts, id: decodeId(new Uint8Array(r.lo_id)) }, size: r.size }),
-    );
+    const buckets = this.#sql
+      .all<{ lo_ts: number; lo_id: ArrayBuffer; size: number }>(
+        "SELECT lo_ts, lo_id, size FROM buckets ORDER BY lo_ts, lo_id",
+      )
+      .map(
+        (r): Bucket => ({
+          lo: { ts: r.lo_ts, id: decodeId(new Uint8Array(r.lo_id)) },
+          size: r.size,
+        }),
+      );
     this.#index = new PositionIndex(this, buckets);
-    this.#lastSeq = this.#one<{ n: number | null }>("SELECT max(seq) AS n FROM messages")?.n ?? 0;
+    this.#lastSeq =
+      this.#sql.one<{ n: number | null }>("SELECT max(seq) AS n FROM messages")?.n ?? 0;
     // `late_no IS NOT NULL` lets SQLite use the partial index: max(late_no) alone scans the table.
     this.#lateTotal =
-      this.#one<{ n: number }>(
+      this.#sql.one<{ n: number }>(
         "SELECT late_no AS n FROM messages WHERE late_no IS NOT NULL ORDER BY late_no DESC LIMIT 1",
       )?.n ?? 0;
-    const newest = this.#one<MessageRow>(
+    const newest = this.#sql.one<MessageRow>(
       `SELECT ${COLUMNS} FROM messages ORDER BY ts DESC, id DESC LIMIT 1`,
     );
     this.#newest = newest ? keyOf(toStored(newest)) : null;
-    this.#readers.clear();
+    this.readers.forget();
   }
 
   getMeta(key: string): string | undefined {
-    return this.#one<{ value: string }>("SELECT value FROM meta WHERE key = ?", key)?.value;
+    return this.#sql.one<{ value: string }>("SELECT value FROM meta WHERE key = ?", key)?.value;
   }
 
   setMeta(key: string, value: string): void {
-    this.#sql.exec(
+    this.#sql.run(
       "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
       key,
       value,
@@ -203,12 +190,12 @@ export class ChannelStore implements BucketRows {
 
   count(lo: Key, hi: Key): number {
     const row = unbounded(hi)
-      ? this.#one<{ n: number }>(
+      ? this.#sql.one<{ n: number }>(
           "SELECT count(*) AS n FROM messages WHERE (ts, id) >= (?, ?)",
           lo.ts,
           blob(lo.id),
         )
-      : this.#one<{ n: number }>(
+      : this.#sql.one<{ n: number }>(
           "SELECT count(*) AS n FROM messages WHERE (ts, id) >= (?, ?) AND (ts, id) < (?, ?)",
           lo.ts,
           blob(lo.id),
@@ -221,17 +208,17 @@ export class ChannelStore implements BucketRows {
   nth(lo: Key, hi: Key, offset: number, fromEnd: boolean): Key | undefined {
     const row = fromEnd
       ? unbounded(hi)
-        ? this.#one<MessageRow>(
+        ? this.#sql.one<MessageRow>(
             "SELECT ts, id FROM messages ORDER BY ts DESC, id DESC LIMIT 1 OFFSET ?",
             offset,
           )
-        : this.#one<MessageRow>(
+        : this.#sql.one<MessageRow>(
             "SELECT ts, id FROM messages WHERE (ts, id) < (?, ?) ORDER BY ts DESC, id DESC LIMIT 1 OFFSET ?",
             hi.ts,
             blob(hi.id),
             offset,
           )
-      : this.#one<MessageRow>(
+      : this.#sql.one<MessageRow>(
           "SELECT ts, id FROM messages WHERE (ts, id) >= (?, ?) ORDER BY ts, id LIMIT 1 OFFSET ?",
           lo.ts,
           blob(lo.id),
@@ -242,12 +229,12 @@ export class ChannelStore implements BucketRows {
 
   keys(lo: Key, hi: Key): Key[] {
     const rows = unbounded(hi)
-      ? this.#all<MessageRow>(
+      ? this.#sql.all<MessageRow>(
           "SELECT ts, id FROM messages WHERE (ts, id) >= (?, ?) ORDER BY ts, id",
           lo.ts,
           blob(lo.id),
         )
-      : this.#all<MessageRow>(
+      : this.#sql.all<MessageRow>(
           "SELECT ts, id FROM messages WHERE (ts, id) >= (?, ?) AND (ts, id) < (?, ?) ORDER BY ts, id",
           lo.ts,
           blob(lo.id),
@@ -285,7 +272,7 @@ export class ChannelStore implements BucketRows {
   }
 
   byId(id: string): StoredMessage | undefined {
-    const row = this.#one<MessageRow>(`SELECT ${COLUMNS} FROM messages WHERE id = ?`, blob(id));
+    const row = this.#sql.one<MessageRow>(`SELECT ${COLUMNS} FROM messages WHERE id = ?`, blob(id));
     return row ? toStored(row) : undefined;
   }
 
@@ -300,13 +287,15 @@ export class ChannelStore implements BucketRows {
       return { messages: [], start: 0, total: 0, hasOlder: false, hasNewer: false };
     }
     const { key, position } = this.#resolve(anchor, total);
-    const older = this.#all<MessageRow>(
-      `SELECT ${COLUMNS} FROM messages WHERE (ts, id) < (?, ?) ORDER BY ts DESC, id DESC LIMIT ?`,
-      key.ts,
-      blob(key.id),
-      before,
-    ).reverse();
-    const rest = this.#all<MessageRow>(
+    const older = this.#sql
+      .all<MessageRow>(
+        `SELECT ${COLUMNS} FROM messages WHERE (ts, id) < (?, ?) ORDER BY ts DESC, id DESC LIMIT ?`,
+        key.ts,
+        blob(key.id),
+        before,
+      )
+      .reverse();
+    const rest = this.#sql.all<MessageRow>(
       `SELECT ${COLUMNS} FROM messages WHERE (ts, id) >= (?, ?) ORDER BY ts, id LIMIT ?`,
       key.ts,
       blob(key.id),
@@ -341,7 +330,7 @@ export class ChannelStore implements BucketRows {
       return { key, position: this.#index.rank(key) };
     }
     // The first message whose ts ≥ the given one; after the newest: the newest.
-    const row = this.#one<MessageRow>(
+    const row = this.#sql.one<MessageRow>(
       "SELECT ts, id FROM messages WHERE (ts, id) >= (?, ?) ORDER BY ts, id LIMIT 1",
       anchor.ts,
       blob(""),
@@ -356,14 +345,15 @@ export class ChannelStore implements BucketRows {
    * the total and `LIMIT … OFFSET` for the page. Both read every row they skip.
    */
   naivePage(position: number, before: number, after: number): PageBody {
-    const total = this.#one<{ n: number }>("SELECT count(*) AS n FROM messages")?.n ?? 0;
+    const total = this.#sql.one<{ n: number }>("SELECT count(*) AS n FROM messages")?.n ?? 0;
     const anchor = Math.min(Math.max(position, 0), Math.max(total - 1, 0));
     const start = Math.max(0, anchor - before);
-    const messages = this.#all<MessageRow>(
-      `SELECT ${COLUMNS} FROM messages ORDER BY ts, id LIMIT ? OFFSET ?`,
-      anchor - start + after + 1,
-      start,
-    )
+    const messages = this.#sql
+      .all<MessageRow>(
+        `SELECT ${COLUMNS} FROM messages ORDER BY ts, id LIMIT ? OFFSET ?`,
+        anchor - start + after + 1,
+        start,
+      )
       .map(toStored)
       .map(toWire);
     return {
@@ -436,7 +426,7 @@ export class ChannelStore implements BucketRows {
     this.#insertRows(inserted);
     this.#index.added(inserted.map(keyOf));
     for (const b of this.#index.takeChanges()) {
-      this.#sql.exec(
+      this.#sql.run(
         "INSERT INTO buckets (lo_ts, lo_id, size) VALUES (?, ?, ?) ON CONFLICT (lo_ts, lo_id) DO UPDATE SET size = excluded.size",
         b.lo.ts,
         blob(b.lo.id),
@@ -451,7 +441,7 @@ export class ChannelStore implements BucketRows {
     const found = new Map<string, number>();
     for (let i = 0; i < ids.length; i += MAX_PARAMS) {
       const chunk = ids.slice(i, i + MAX_PARAMS);
-      const rows = this.#all<{ id: ArrayBuffer; seq: number }>(
+      const rows = this.#sql.all<{ id: ArrayBuffer; seq: number }>(
         `SELECT id, seq FROM messages WHERE id IN (${chunk.map(() => "?").join(", ")})`,
         ...chunk.map(blob),
       );
@@ -467,7 +457,7 @@ export class ChannelStore implements BucketRows {
   #insertRows(rows: readonly StoredMessage[]): void {
     for (let i = 0; i < rows.length; i += ROWS_PER_INSERT) {
       const chunk = rows.slice(i, i + ROWS_PER_INSERT);
-      this.#sql.exec(
+      this.#sql.run(
         `INSERT INTO messages (seq, id, ts, author, text, late_no) VALUES ${chunk.map(() => "(?, ?, ?, ?, ?, ?)").join(", ")}`,
         ...chunk.flatMap((m) => [m.seq, blob(m.id), m.ts, m.author, m.text, m.lateNo]),
       );
@@ -476,72 +466,9 @@ export class ChannelStore implements BucketRows {
 
   // ── Late messages, per user ──────────────────────────────────────────────
 
-  /** The user's late state, created at their first connection. */
-  reader(user: string): Reader {
-    const cached = this.#readers.get(user);
-    if (cached) return cached;
-    let row = this.#one<{ base: number; seen: number }>(
-      "SELECT base, seen FROM readers WHERE user = ?",
-      user,
-    );
-    if (!row) {
-      row = newReader(this.#lateTotal);
-      this.#sql.exec(
-        "INSERT INTO readers (user, base, seen) VALUES (?, ?, ?)",
-        user,
-        row.base,
-        row.seen,
-      );
-    }
-    const reader = { base: row.base, seen: row.seen };
-    this.#readers.set(user, reader);
-    return reader;
-  }
-
-  unread(user: string): number {
-    return unreadCount(this.reader(user), this.#lateTotal);
-  }
-
-  #seenSet(user: string): SeenSet {
-    return {
-      add: (n) => {
-        const cursor = this.#sql.exec(
-          "INSERT INTO seen (user, late_no) VALUES (?, ?) ON CONFLICT DO NOTHING RETURNING late_no",
-          user,
-          n,
-        );
-        return cursor.toArray().length > 0;
-      },
-      has: (n) =>
-        this.#one("SELECT 1 AS x FROM seen WHERE user = ? AND late_no = ?", user, n) !== undefined,
-      delete: (n) => {
-        this.#sql.exec("DELETE FROM seen WHERE user = ? AND late_no = ?", user, n);
-      },
-    };
-  }
-
-  #saveReader(user: string, reader: Reader): void {
-    this.#readers.set(user, reader);
-    this.#sql.exec(
-      "UPDATE readers SET base = ?, seen = ? WHERE user = ?",
-      reader.base,
-      reader.seen,
-      user,
-    );
-  }
-
-  /** Marks late messages (by ordinal) seen by the user. */
-  markSeen(user: string, ordinals: readonly number[]): void {
-    const before = this.reader(user);
-    if (!ordinals.some((n) => n > before.base)) return;
-    this.#storage.transactionSync(() => {
-      this.#saveReader(user, markSeen(before, ordinals, this.#seenSet(user)));
-    });
-  }
-
   /** Marks seen every late message inside [first, last] (null: open end). */
   markSeenInRange(user: string, first: Key | null, last: Key | null): void {
-    const reader = this.reader(user);
+    const reader = this.readers.get(user);
     if (reader.base >= this.#lateTotal) return;
     let query = "SELECT late_no FROM messages WHERE late_no > ?";
     const args: SqlStorageValue[] = [reader.base];
@@ -553,24 +480,15 @@ export class ChannelStore implements BucketRows {
       query += " AND (ts, id) <= (?, ?)";
       args.push(last.ts, blob(last.id));
     }
-    const ordinals = this.#all<{ late_no: number }>(query, ...args).map((r) => r.late_no);
-    this.markSeen(user, ordinals);
-  }
-
-  /** `late.ack`: every late message read. */
-  ack(user: string): void {
-    this.reader(user);
-    this.#storage.transactionSync(() => {
-      this.#sql.exec("DELETE FROM seen WHERE user = ?", user);
-      this.#saveReader(user, ackAll(this.#lateTotal));
-    });
+    const ordinals = this.#sql.all<{ late_no: number }>(query, ...args).map((r) => r.late_no);
+    this.readers.markSeen(user, ordinals);
   }
 
   /** The unread late message that arrived first: ordinal base + 1, by the watermark invariant. */
   lateNext(user: string): StoredMessage | undefined {
-    const { base } = this.reader(user);
+    const { base } = this.readers.get(user);
     if (base >= this.#lateTotal) return undefined;
-    const row = this.#one<MessageRow>(
+    const row = this.#sql.one<MessageRow>(
       `SELECT ${COLUMNS} FROM messages WHERE late_no = ?`,
       base + 1,
     );
@@ -579,31 +497,32 @@ export class ChannelStore implements BucketRows {
 
   /** Unread late messages, oldest arrival first, with their positions. */
   lateList(user: string, limit: number): { unread: number; items: LateItem[] } {
-    const { base } = this.reader(user);
-    const rows = this.#all<MessageRow>(
-      `SELECT ${COLUMNS} FROM messages
+    const { base } = this.readers.get(user);
+    const rows = this.#sql
+      .all<MessageRow>(
+        `SELECT ${COLUMNS} FROM messages
        WHERE late_no > ? AND late_no NOT IN (SELECT late_no FROM seen WHERE user = ? AND late_no > ?)
        ORDER BY late_no LIMIT ?`,
-      base,
-      user,
-      base,
-      limit,
-    ).map(toStored);
+        base,
+        user,
+        base,
+        limit,
+      )
+      .map(toStored);
     const byKey = [...rows].sort((a, b) => compareKeys(a, b));
     const ranks = this.positionsOf(byKey.map(keyOf));
     const positions = new Map(byKey.map((m, k) => [m, ranks[k] ?? 0]));
     return {
-      unread: this.unread(user),
+      unread: this.readers.unread(user),
       items: rows.map((m) => ({ id: m.id, ts: m.ts, position: positions.get(m) ?? 0, seq: m.seq })),
     };
   }
 
   #flagUnread(user: string, stored: readonly StoredMessage[], out: Message[]): void {
-    const reader = this.reader(user);
-    const seen = this.#seenSet(user);
+    const unread = this.readers.unreadTest(user);
     stored.forEach((m, i) => {
       const wire = out[i];
-      if (wire && m.lateNo !== null && isUnread(reader, m.lateNo, seen)) wire.unread = true;
+      if (wire && m.lateNo !== null && unread(m.lateNo)) wire.unread = true;
     });
   }
 }

@@ -1,0 +1,44 @@
+/**
+ * The object's SQLite, with every row read counted: the Server-Timing header
+ * and the asymptotic tests read the count, never the clock.
+ */
+import { encodeId } from "../core/key.ts";
+
+export type Row = Record<string, SqlStorageValue>;
+
+export class Sql {
+  readonly #sql: SqlStorage;
+  #rowsRead = 0;
+
+  constructor(sql: SqlStorage) {
+    this.#sql = sql;
+  }
+
+  /** Every row of a query. */
+  all<T extends Row>(query: string, ...args: SqlStorageValue[]): T[] {
+    const cursor = this.#sql.exec<T>(query, ...args);
+    const rows = cursor.toArray();
+    this.#rowsRead += cursor.rowsRead;
+    return rows;
+  }
+
+  /** The first row of a query, if any. */
+  one<T extends Row>(query: string, ...args: SqlStorageValue[]): T | undefined {
+    return this.all<T>(query, ...args)[0];
+  }
+
+  /** A statement whose rows nobody reads (schema, writes). */
+  run(query: string, ...args: SqlStorageValue[]): void {
+    this.all(query, ...args);
+  }
+
+  /** Rows read since the last call. */
+  takeRowsRead(): number {
+    const n = this.#rowsRead;
+    this.#rowsRead = 0;
+    return n;
+  }
+}
+
+/** An id as the store keeps it: UTF-16BE bytes, whose memcmp order is code-unit order. */
+export const blob = (id: string): ArrayBuffer => encodeId(id).buffer;
