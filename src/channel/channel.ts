@@ -4,9 +4,10 @@
  * of pushes and the simulator.
  */
 import { DurableObject } from "cloudflare:workers";
+import { type Push, planPushes } from "../core/fanout.ts";
 import { compareKeys, type Key } from "../core/key.ts";
 import { TokenBucket } from "../core/rate-limit.ts";
-import { initialView, route } from "../core/view.ts";
+import { initialView } from "../core/view.ts";
 import type { Env } from "../env.ts";
 import { allows, Scope } from "../protocol/access.ts";
 import { type ErrorInfo, ProtocolError, toErrorInfo } from "../protocol/errors.ts";
@@ -359,41 +360,38 @@ export class Channel extends DurableObject<Env> {
 
   #push(inserted: readonly StoredMessage[]): void {
     const db = this.#db;
+    const sockets = this.ctx.getWebSockets().flatMap((ws) => {
+      const session = this.#session(ws);
+      return session ? [{ ws, session }] : [];
+    });
+    if (sockets.length === 0) return;
     const sorted = [...inserted].sort(compareKeys);
     const keys: Key[] = sorted.map(keyOf);
     const sortedIndex = new Map(sorted.map((m, i) => [m, i]));
-    const lateByArrival = inserted.filter((m) => m.lateNo !== null).reverse();
-    const needed = new Uint8Array(sorted.length);
-
-    const plans = [];
-    for (const ws of this.ctx.getWebSockets()) {
-      const session = this.#session(ws);
-      if (!session) continue;
-      const routing = route(session.view, keys);
-      needed.fill(1, routing.from, routing.to);
-      const latest: number[] = [];
-      for (const m of lateByArrival) {
-        if (latest.length === 3) break;
-        const i = sortedIndex.get(m) as number;
-        if (i < routing.from || i >= routing.to) {
-          latest.push(i);
-          needed[i] = 1;
-        }
-      }
-      plans.push({ ws, session, routing, latest });
-    }
-    if (plans.length === 0) return;
-
+    const lateNewestFirst = inserted
+      .filter((m) => m.lateNo !== null)
+      .reverse()
+      .map((m) => sortedIndex.get(m) as number);
+    const { pushes, needed } = planPushes(
+      sockets.map((s) => s.session.view),
+      keys,
+      lateNewestFirst,
+    );
     const positions = new Array<number>(sorted.length);
-    const wanted = [...needed.keys()].filter((i) => needed[i] === 1);
-    db.positionsOf(wanted.map((i) => keys[i] as Key)).forEach((p, j) => {
-      positions[wanted[j] as number] = p;
+    db.positionsOf(needed.map((i) => keys[i] as Key)).forEach((p, j) => {
+      positions[needed[j] as number] = p;
     });
+    // The late messages of a run, found by binary search: marking them seen costs what they are.
+    const lateAscending = [...lateNewestFirst].sort((a, b) => a - b);
+    const lateIn = (from: number, to: number) =>
+      lateAscending
+        .slice(lowerIndex(lateAscending, from), lowerIndex(lateAscending, to))
+        .map((i) => (sorted[i] as StoredMessage).lateNo as number);
     const total = db.total;
     const insertFrames = new Map<string, string>();
 
-    for (const { ws, session, routing } of plans) {
-      const { from, to, next } = routing;
+    sockets.forEach(({ ws, session }, k) => {
+      const { from, to, next } = pushes[k] as Push;
       if (to > from) {
         const run = `${from}:${to}`;
         let frame = insertFrames.get(run);
@@ -409,18 +407,19 @@ export class Channel extends DurableObject<Env> {
           insertFrames.set(run, frame);
         }
         sendRaw(ws, frame);
-        const seen = sorted.slice(from, to).flatMap((m) => (m.lateNo === null ? [] : [m.lateNo]));
+        const seen = lateIn(from, to);
         if (seen.length > 0) db.readers.markSeen(session.user, seen);
       }
       if (next !== session.view) this.#setSession(ws, { ...session, view: next });
-    }
+    });
     // Second pass: unread counts include what the user's other sockets were just pushed.
-    for (const { ws, session, routing, latest } of plans) {
+    sockets.forEach(({ ws, session }, k) => {
+      const { shifted, latest } = pushes[k] as Push;
       send(ws, {
         type: "status",
         total,
         lateUnread: db.readers.unread(session.user),
-        shifted: routing.shifted,
+        shifted,
         ...(latest.length > 0
           ? {
               latest: latest.map((i) => {
@@ -430,7 +429,7 @@ export class Channel extends DurableObject<Env> {
             }
           : {}),
       });
-    }
+    });
   }
 }
 
@@ -480,6 +479,18 @@ function ridOf(json: unknown): string | undefined {
   if (typeof json !== "object" || json === null || !("rid" in json)) return undefined;
   const rid = json.rid;
   return typeof rid === "string" && rid.length <= 64 ? rid : undefined;
+}
+
+/** Index of the first element of ascending `sorted` that is ≥ `value`. */
+function lowerIndex(sorted: readonly number[], value: number): number {
+  let lo = 0;
+  let hi = sorted.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if ((sorted[mid] as number) < value) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
 }
 
 function positive(value: string | undefined, fallback: number): number {

@@ -1,0 +1,79 @@
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import { MAX_LATEST, planPushes } from "../../src/core/fanout.ts";
+import type { View } from "../../src/core/view.ts";
+import { type ModelKey, modelCompare } from "./model.ts";
+
+const keyArb = fc.record({
+  ts: fc.integer({ min: 0, max: 8 }),
+  id: fc.constantFrom("a", "b", "c", "\uD83D\uDE00"),
+});
+const tag = (k: ModelKey) => `${k.ts}|${k.id}`;
+
+const viewArb: fc.Arbitrary<View> = fc.oneof(
+  fc
+    .record({ a: fc.option(keyArb), b: fc.option(keyArb), live: fc.boolean() })
+    .map(({ a, b, live }) =>
+      a && b && modelCompare(a, b) > 0 ? { first: b, last: a, live } : { first: a, last: b, live },
+    ),
+  fc.constant<View>({ first: null, last: null, live: true, empty: true }),
+);
+
+/** The protocol, one key at a time: pushed when inside the view, or after it when live. */
+function pushed(view: View, key: ModelKey): boolean {
+  if (view.empty) return view.live;
+  if (view.first && modelCompare(key, view.first) < 0) return false;
+  if (view.last && modelCompare(key, view.last) > 0) return view.live;
+  return true;
+}
+
+describe("planPushes", () => {
+  it("plans each view's run, shift and latest, and positions exactly for what is sent", () => {
+    fc.assert(
+      fc.property(
+        fc.array(viewArb, { maxLength: 8 }),
+        // A batch in arrival order, each message late or not.
+        fc.uniqueArray(fc.record({ key: keyArb, late: fc.boolean() }), {
+          maxLength: 14,
+          selector: (m) => tag(m.key),
+        }),
+        (views, arrivals) => {
+          const sorted = [...arrivals].sort((x, y) => modelCompare(x.key, y.key));
+          const indexOf = (m: (typeof arrivals)[number]) => sorted.indexOf(m);
+          const lateNewestFirst = arrivals
+            .filter((m) => m.late)
+            .reverse()
+            .map(indexOf);
+          const plan = planPushes(
+            views,
+            sorted.map((m) => m.key),
+            lateNewestFirst,
+          );
+
+          const needed = new Set<number>();
+          views.forEach((view, v) => {
+            const push = plan.pushes[v];
+            if (!push) throw new Error("a view without a push");
+            const mine = sorted.flatMap((m, i) => (pushed(view, m.key) ? [i] : []));
+            expect(push.to - push.from).toBe(mine.length);
+            if (mine.length > 0) expect(push.from).toBe(mine[0]);
+            const shifted =
+              view.empty || !view.first
+                ? 0
+                : sorted.filter((m) => modelCompare(m.key, view.first as ModelKey) < 0).length;
+            expect(push.shifted).toBe(shifted);
+            const latest = arrivals
+              .filter((m) => m.late && !mine.includes(indexOf(m)))
+              .reverse()
+              .slice(0, MAX_LATEST)
+              .map(indexOf);
+            expect(push.latest).toEqual(latest);
+            for (const i of [...mine, ...latest]) needed.add(i);
+          });
+          expect(plan.needed).toEqual([...needed].sort((a, b) => a - b));
+        },
+      ),
+      { numRuns: 2000 },
+    );
+  });
+});
