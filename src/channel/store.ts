@@ -4,7 +4,7 @@
  * Durable Object's input gate serializes writers; every multi-row write runs
  * in `transactionSync` (DO SQLite has no BEGIN).
  */
-import { compareKeys, decodeId, type Key } from "../core/key.ts";
+import { compareKeys, decodeId, firstKeyAt, type Key } from "../core/key.ts";
 import { type Bucket, type BucketRows, PositionIndex } from "../core/position-index.ts";
 import { ProtocolError } from "../protocol/errors.ts";
 import type { Anchor, LateItem, Message, PageBody } from "../protocol/schemas.ts";
@@ -258,10 +258,6 @@ export class ChannelStore implements BucketRows {
     return this.#newest;
   }
 
-  get bucketCount(): number {
-    return this.#index.bucketCount;
-  }
-
   oldest(): Key | null {
     return this.total > 0 ? (this.#index.keyAt(0) ?? null) : null;
   }
@@ -330,10 +326,11 @@ export class ChannelStore implements BucketRows {
       return { key, position: this.#index.rank(key) };
     }
     // The first message whose ts ≥ the given one; after the newest: the newest.
+    const start = firstKeyAt(anchor.ts);
     const row = this.#sql.one<MessageRow>(
       "SELECT ts, id FROM messages WHERE (ts, id) >= (?, ?) ORDER BY ts, id LIMIT 1",
-      anchor.ts,
-      blob(""),
+      start.ts,
+      blob(start.id),
     );
     if (!row) return { key: this.#newest as Key, position: total - 1 };
     const key = { ts: row.ts, id: decodeId(new Uint8Array(row.id)) };
