@@ -90,7 +90,7 @@ child.once("exit", (code) => {
 
 try {
   await waitUntilUp(child, 120_000);
-  const stats = await api<Stats>({ url }, `/v1/channels/${channel}`);
+  let stats = await api<Stats>({ url }, `/v1/channels/${channel}`);
   if (stats.total === 0) {
     console.log(
       `Seeding ${values.count} messages into "${channel}" (once; kept in .wrangler/state)…`,
@@ -103,6 +103,7 @@ try {
       progress: process.stderr.isTTY === true,
     });
     console.log(`Seeded in ${(result.ms / 1000).toFixed(1)} s: total ${result.total}.`);
+    stats = await api<Stats>({ url }, `/v1/channels/${channel}`);
   } else {
     console.log(`"${channel}" already holds ${stats.total} messages (${stats.lateTotal} late).`);
   }
@@ -122,7 +123,7 @@ Scrollback is up on ${url}
   Demo page:   ${url}/?channel=${channel}
   WebSocket:   ws://127.0.0.1:${port}/v1/channels/${channel}/ws?user=alice
   Newest page: curl '${url}/v1/channels/${channel}/messages?anchor=newest&before=25&after=0'
-  Jump to 37%: curl '${url}/v1/channels/${channel}/messages?anchor=pos:${Math.round(Math.max(stats.total, Number(values.count)) * 0.37)}&before=25&after=25'
+  Jump to 37%: curl '${url}/v1/channels/${channel}/messages?anchor=pos:${Math.round(stats.total * 0.37)}&before=25&after=25'
   Stats:       curl '${url}/v1/channels/${channel}'
   Simulator:   curl -X DELETE '${url}/v1/channels/${channel}/simulator'   (stop)
 

@@ -12,6 +12,8 @@ export interface Principal {
   readonly user: string | undefined;
   readonly channel: string;
   readonly scope: Scope;
+  /** The token's expiry, seconds since the epoch: a socket's frames are refused after it. */
+  readonly exp?: number;
 }
 
 /** An open worker (no AUTH_SECRET) lets everyone do everything. */
@@ -39,7 +41,8 @@ export async function authenticate(secret: string, token: string | undefined): P
   if (!claims.success) {
     throw new ProtocolError("unauthorized", "the token lacks valid sub, ch and scope claims");
   }
-  return { user: claims.data.sub, channel: claims.data.ch, scope: claims.data.scope };
+  const { sub, ch, scope, exp } = claims.data;
+  return { user: sub, channel: ch, scope, ...(exp === undefined ? {} : { exp }) };
 }
 
 /** Throws `forbidden` unless the principal may act on `channel` with `needed`. */

@@ -9,6 +9,7 @@ import { authenticate, authorize, OPEN, type Principal, tokenOf } from "./auth.t
 import {
   CHANNEL_HEADER,
   type Channel,
+  EXP_HEADER,
   type Outcome,
   SCOPE_HEADER,
   USER_HEADER,
@@ -41,12 +42,17 @@ app.onError((err, c) => {
   return c.json(errorBody(info), ERROR_STATUS[info.code]);
 });
 
-app.notFound((c) =>
-  c.json(
-    errorBody({ code: "not_found", message: `no route for ${c.req.method} ${c.req.path}` }),
-    404,
-  ),
-);
+/**
+ * Under /v1/ an unknown path or method is a bad request (PROTOCOL.md: 400 for
+ * "any invalid path"); anything else that is not a demo asset is not found.
+ */
+app.notFound((c) => {
+  const api = c.req.path === "/v1" || c.req.path.startsWith("/v1/");
+  const message = `no route for ${c.req.method} ${c.req.path}`;
+  return api
+    ? c.json(errorBody({ code: "bad_request", message }), 400)
+    : c.json(errorBody({ code: "not_found", message }), 404);
+});
 
 app.get("/", (c) =>
   c.json({
@@ -159,8 +165,8 @@ app.get("/v1/channels/:ch/timeline", guard("read"), (c) => {
 
 // The naive baseline (count(*) and OFFSET), only where the bench turned it on.
 const benchOnly: MiddlewareHandler<App> = async function benchOnly(c, next) {
-  if (c.env.BENCH_NAIVE !== "1") throw new ProtocolError("not_found", "the naive baseline is off");
-  await next();
+  if (c.env.BENCH_NAIVE !== "1") return c.notFound();
+  return next();
 };
 
 app.get("/v1/channels/:ch/naive", benchOnly, guard("read"), (c) => {
@@ -201,6 +207,7 @@ app.get("/v1/channels/:ch/ws", guard("read"), (c) => {
   headers.set(CHANNEL_HEADER, channel);
   headers.set(USER_HEADER, user);
   headers.set(SCOPE_HEADER, principal.scope);
+  if (principal.exp !== undefined) headers.set(EXP_HEADER, String(principal.exp));
   return stub(c, channel).fetch(new Request(c.req.raw.url, { headers }));
 });
 

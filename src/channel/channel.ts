@@ -42,6 +42,7 @@ import {
 export const CHANNEL_HEADER = "x-scrollback-channel";
 export const USER_HEADER = "x-scrollback-user";
 export const SCOPE_HEADER = "x-scrollback-scope";
+export const EXP_HEADER = "x-scrollback-exp";
 
 /** Answered by the runtime itself, without waking a hibernated object. */
 const PING = '{"type":"ping"}';
@@ -181,7 +182,13 @@ export class Channel extends DurableObject<Env> {
     const pair = new WebSocketPair();
     const [client, server] = [pair[0], pair[1]];
     this.ctx.acceptWebSocket(server);
-    const session: Session = { user, scope, view: initialView(db.newest) };
+    const exp = Number(request.headers.get(EXP_HEADER) ?? Number.NaN);
+    const session: Session = {
+      user,
+      scope,
+      view: initialView(db.newest),
+      ...(Number.isFinite(exp) ? { exp } : {}),
+    };
     this.#setSession(server, session);
     send(server, {
       type: "hello",
@@ -214,6 +221,13 @@ export class Channel extends DurableObject<Env> {
         throw new ProtocolError("too_large", `frames are limited to ${MAX_FRAME_BYTES} bytes`);
       }
       if (!json?.ok) throw new ProtocolError("bad_request", "invalid JSON");
+      // A token is checked at the upgrade; its expiry still holds for every frame after.
+      if (session.exp !== undefined && Date.now() / 1000 >= session.exp) {
+        throw new ProtocolError(
+          "unauthorized",
+          "the token has expired; reconnect with a fresh one",
+        );
+      }
       this.#dispatch(ws, session, parseClientFrame(json.value));
     } catch (err) {
       this.#log(err);

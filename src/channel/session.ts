@@ -9,6 +9,8 @@ export interface Session {
   readonly user: string;
   readonly scope: Scope;
   readonly view: View;
+  /** When the socket's token expires (seconds since the epoch); absent on an open worker. */
+  readonly exp?: number;
 }
 
 /** Reads a socket's session; undefined for a socket this object did not set up. */

@@ -1030,7 +1030,8 @@ const simulatorBody = (sim: Simulated) => ({
  */
 function planOf(input: HttpInput, models: Map<string, ChannelModel>, sim: Simulated): Plan {
   const route = routeOf(input.method, input.suffix);
-  if (route === undefined || route === "naive") return { kind: "error", code: "not_found" };
+  // Under /v1/, an unknown path or method is an invalid path (the bench's `naive` is off here).
+  if (route === undefined || route === "naive") return { kind: "error", code: "bad_request" };
   if (!validName(input.ch)) return { kind: "error", code: "bad_request" };
   const model = models.get(input.ch);
   const lenient = (keys: readonly string[], plan: Plan): Plan =>

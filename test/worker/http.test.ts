@@ -433,21 +433,29 @@ describe("channel names", () => {
 });
 
 describe("routes", () => {
-  it("answers 404 not_found for unknown routes", async () => {
+  it("answers 400 bad_request for an invalid path or method under /v1/", async () => {
     const cases: [string, string][] = [
       ["GET", "/v1/nope"],
-      ["GET", "/v2/channels/x"],
       ["GET", "/v1/channels/x/nope"],
       ["GET", "/v1/channels/x/messages/y"],
       ["GET", "/v1/channels"],
+      ["GET", "/v1/channels/x/naive"],
       ["PATCH", "/v1/channels/x"],
       ["DELETE", "/v1/channels/x/messages"],
     ];
     for (const [method, path] of cases) {
       const res = await api(path, { method });
-      expect(res.status, `${method} ${path}`).toBe(404);
-      await expectError(res, "not_found");
+      expect(res.status, `${method} ${path}`).toBe(400);
+      await expectError(res, "bad_request");
     }
     expect(await totalOf("x")).toBe(0);
+  });
+
+  it("answers 404 not_found outside the API", async () => {
+    for (const path of ["/v2/channels/x", "/nope.json"]) {
+      const res = await api(path);
+      expect(res.status, path).toBe(404);
+      await expectError(res, "not_found");
+    }
   });
 });

@@ -93,6 +93,34 @@ describe("socket access", () => {
     expect(list.reply).toMatchObject({ type: "late.list", rid: "l", unread: 0 });
   });
 
+  it("refuses every frame after the token expires with unauthorized, storing nothing", async () => {
+    // Valid at the upgrade, expiring a second later: the wait is the feature under test.
+    const exp = Math.floor(Date.now() / 1000) + 1;
+    const writer = await openWith(
+      "auth-exp",
+      await token({ sub: "eve", ch: "auth-exp", scope: "write", exp }),
+    );
+    await writer.next("hello");
+    const before = await writer.call({ type: "send", messages: [{ text: "in time" }] }, "s1");
+    expect(before.reply).toMatchObject({ type: "sent", rid: "s1", total: 1 });
+    await new Promise((resolve) => setTimeout(resolve, exp * 1000 - Date.now() + 50));
+    // Each frame, pings with a rid included, now gets just its error.
+    for (const frame of [
+      { type: "send", rid: "s2", messages: [{ text: "too late" }] },
+      { type: "page", rid: "p2", anchor: "newest" },
+      { type: "ping", rid: "g2" },
+    ]) {
+      writer.send(frame);
+      expect(await writer.next()).toEqual({
+        type: "error",
+        rid: frame.rid,
+        code: "unauthorized",
+        message: expect.any(String),
+      });
+    }
+    expect((await stats("auth-exp")).total).toBe(1);
+  });
+
   it("lets a write token send, with the subject as the default author", async () => {
     const writer = await openWith(
       "auth-write",
