@@ -54,14 +54,6 @@ app.notFound((c) => {
     : c.json(errorBody({ code: "not_found", message }), 404);
 });
 
-app.get("/", (c) =>
-  c.json({
-    service: "scrollback",
-    protocol: 1,
-    docs: "see README.md; channels at /v1/channels/{channel}",
-  }),
-);
-
 /** The channel named in the path, validated. */
 function channelOf(c: Ctx): string {
   return parseOrThrow(ChannelName.describe("channel"), c.req.param("ch"));
