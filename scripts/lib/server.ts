@@ -43,6 +43,8 @@ export interface ServerOptions {
   readonly env?: Readonly<Record<string, string>>;
   /** Worker variables, passed as `--var NAME:value` (e.g. BENCH_NAIVE for the benchmark). */
   readonly vars?: Readonly<Record<string, string>>;
+  /** A port to listen on (to restart where clients reconnect); a free one by default. */
+  readonly port?: number;
 }
 
 /** A port free on 127.0.0.1 right now. */
@@ -71,7 +73,7 @@ export function removeStateDir(dir: string): Promise<void> {
 /** Starts `wrangler dev` and resolves once `GET /` answers 200. */
 export async function startServer(options: ServerOptions = {}): Promise<Server> {
   const persistTo = options.persistTo ?? (await tempStateDir());
-  const port = await freePort();
+  const port = options.port ?? (await freePort());
   const url = `http://127.0.0.1:${port}`;
   const child = spawn(
     WRANGLER,

@@ -136,11 +136,30 @@ export class ScrollbackClient {
       const socket = new Ctor(this.#socketUrl());
       this.#socket = socket;
       let greeted = false;
+      // A server going away can leave a connection attempt hanging: give up on it in time.
+      const giveUp = setTimeout(() => lost(), this.#options.timeoutMs ?? 15_000);
+      const lost = () => {
+        clearTimeout(giveUp);
+        if (this.#socket !== socket) return;
+        this.#socket = undefined;
+        this.#opened = undefined;
+        try {
+          socket.close();
+        } catch {
+          // Never opened: nothing to close.
+        }
+        this.#failPending("connection lost");
+        const reconnecting = !this.#closed;
+        this.#emit("disconnect", { reconnecting });
+        if (!greeted) reject(new ScrollbackError("disconnected", "could not connect"));
+        if (reconnecting) this.#scheduleReconnect();
+      };
       socket.addEventListener("message", (event) => {
         const frame = this.#parse(event.data);
         if (!frame) return;
         if (frame.type === "hello") {
           greeted = true;
+          clearTimeout(giveUp);
           this.#attempt = 0;
           this.#emit("hello", frame);
           resolve(frame);
@@ -150,16 +169,8 @@ export class ScrollbackClient {
         }
         this.#dispatch(frame);
       });
-      socket.addEventListener("close", () => {
-        if (this.#socket !== socket) return;
-        this.#socket = undefined;
-        this.#opened = undefined;
-        this.#failPending("connection lost");
-        const reconnecting = !this.#closed;
-        this.#emit("disconnect", { reconnecting });
-        if (!greeted) reject(new ScrollbackError("disconnected", "could not connect"));
-        if (reconnecting) this.#scheduleReconnect();
-      });
+      socket.addEventListener("close", lost);
+      socket.addEventListener("error", lost);
     });
   }
 

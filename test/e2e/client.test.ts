@@ -1,0 +1,125 @@
+/**
+ * The typed client (src/client) against a real `wrangler dev`: requests
+ * matched by rid, typed pushes, and a reconnect after the server goes away
+ * that restores the declared view — proven by a push that only that view gets.
+ */
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { api } from "../../scripts/lib/api.ts";
+import { removeStateDir, type Server, startServer } from "../../scripts/lib/server.ts";
+import { type InsertFrame, ScrollbackClient, ScrollbackError } from "../../src/client/index.ts";
+
+const CHANNEL = "client-e2e";
+/** m000…m199 at ts 1,000 … 200,000: a channel with a middle to look at. */
+const history = Array.from({ length: 200 }, (_, i) => ({
+  id: `m${String(i).padStart(3, "0")}`,
+  ts: (i + 1) * 1_000,
+  author: "seed",
+  text: `message ${i}`,
+}));
+
+let server: Server;
+
+beforeAll(async () => {
+  server = await startServer();
+  await api(server, `/v1/channels/${CHANNEL}/messages`, {
+    method: "POST",
+    body: { messages: history },
+  });
+});
+
+afterAll(async () => {
+  await server?.stop();
+  if (server) await removeStateDir(server.persistTo);
+});
+
+/** Fails instead of hanging when what is awaited never comes. */
+function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  return Promise.race([
+    promise,
+    new Promise<never>((_, reject) =>
+      setTimeout(() => reject(new Error(`no ${what} within ${ms} ms`)), ms),
+    ),
+  ]);
+}
+
+/** Resolves with the next event of a kind. */
+function nextEvent<E extends "insert" | "status" | "hello" | "disconnect">(
+  client: ScrollbackClient,
+  event: E,
+): Promise<Parameters<Parameters<ScrollbackClient["on"]>[1]>[0]> {
+  return new Promise((resolve) => {
+    const off = client.on(event, (value) => {
+      off();
+      resolve(value);
+    });
+  });
+}
+
+describe("ScrollbackClient", () => {
+  it("pages, sends and reads late messages, each reply matched to its request", async () => {
+    const client = new ScrollbackClient({ url: server.url, channel: CHANNEL, user: "carol" });
+    const hello = await client.connect();
+    expect(hello).toMatchObject({ type: "hello", channel: CHANNEL, user: "carol", total: 200 });
+    // Concurrent requests: each gets its own answer.
+    const [middle, top] = await Promise.all([
+      client.page({ anchor: { position: 100 }, before: 2, after: 2 }),
+      client.page({ anchor: "oldest", before: 0, after: 1 }),
+    ]);
+    expect(middle.messages.map((m) => m.id)).toEqual(["m098", "m099", "m100", "m101", "m102"]);
+    expect(top.messages.map((m) => m.id)).toEqual(["m000", "m001"]);
+    const sent = await client.send([{ id: "late-1", ts: 50_500, text: "from a peer" }]);
+    expect(sent).toMatchObject({
+      type: "sent",
+      results: [{ id: "late-1", duplicate: false }],
+      total: 201,
+    });
+    expect(await client.lateList()).toMatchObject({
+      unread: 1,
+      items: [{ id: "late-1", position: 50 }],
+    });
+    const around = await client.lateNext({ before: 1, after: 1 });
+    expect(around?.messages.map((m) => m.id)).toEqual(["m049", "late-1", "m050"]);
+    expect(await client.lateAck()).toBe(0);
+    expect(await client.lateNext()).toBeNull();
+    await expect(client.page({ anchor: { id: "nope" } })).rejects.toMatchObject({
+      code: "not_found",
+    });
+    await expect(client.page({ anchor: { id: "nope" } })).rejects.toBeInstanceOf(ScrollbackError);
+    client.close();
+  });
+
+  it("reconnects after the server restarts and restores its declared view", async () => {
+    const client = new ScrollbackClient({
+      url: server.url,
+      channel: CHANNEL,
+      user: "dave",
+      backoff: { initialMs: 100, maxMs: 1_000 },
+    });
+    await client.connect();
+    const page = await client.page({ anchor: { position: 10 }, before: 0, after: 10 });
+    const first = page.messages[0];
+    const last = page.messages.at(-1);
+    if (!first || !last) throw new Error("no page");
+    await client.view({ first, last, live: false });
+
+    const dropped = nextEvent(client, "disconnect");
+    const { persistTo, port } = server;
+    await server.stop();
+    expect(await within(dropped, 30_000, "disconnect")).toEqual({ reconnecting: true });
+    const greeted = nextEvent(client, "hello");
+    server = await startServer({ persistTo, port });
+    await within(greeted, 60_000, "hello after the restart");
+
+    // A message inside the restored view (not at the bottom) is pushed to it.
+    const pushed = nextEvent(client, "insert") as Promise<InsertFrame>;
+    // The view is re-declared right after the hello; let it land before writing.
+    await client.page({ anchor: "newest", before: 0, after: 0 });
+    await api(server, `/v1/channels/${CHANNEL}/messages`, {
+      method: "POST",
+      body: { messages: [{ id: "in-view", ts: first.ts + 500, author: "peer", text: "hi" }] },
+    });
+    const insert = await within(pushed, 15_000, "insert in the restored view");
+    expect(insert.messages).toMatchObject([{ id: "in-view", position: page.start + 1 }]);
+    client.close();
+  });
+});
