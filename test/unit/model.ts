@@ -71,14 +71,4 @@ export const codeUnitString = (maxLength = 16) =>
 /** Keys with few distinct ts, so most comparisons fall through to the id. */
 export const trickyKey = fc.record({ ts: fc.integer({ min: -2, max: 2 }), id: trickyId(1) });
 
-/** A small deterministic PRNG (mulberry32) for generators driven by a fast-check seed. */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { mulberry32 } from "../support/random.ts";

@@ -4,10 +4,12 @@
  * arrival order alone), a deterministic data generator, and small HTTP helpers.
  * Nothing here imports the app's logic, only its types.
  */
+
 import { env, exports } from "cloudflare:workers";
 import { expect } from "vitest";
 import type { Channel, Outcome } from "../../src/channel/channel.ts";
 import type { Anchor, Message, PageBody } from "../../src/protocol/schemas.ts";
+import { mulberry32 } from "../support/random.ts";
 
 /** A plausible epoch: 2026-11-24. Generated ts start here. */
 export const T0 = 1_795_480_000_000;
@@ -44,16 +46,7 @@ export function rowBudget(before: number, after: number): number {
 
 // ── Randomness ─────────────────────────────────────────────────────────────
 
-/** mulberry32: the test's own seeded PRNG (not the app's), uniform in [0, 1). */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { mulberry32 };
 
 /** An integer in [lo, hi], both inclusive. */
 export function randInt(rand: () => number, lo: number, hi: number): number {

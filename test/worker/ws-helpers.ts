@@ -8,6 +8,7 @@
 import { runInDurableObject } from "cloudflare:test";
 import { exports } from "cloudflare:workers";
 import { expect } from "vitest";
+import { mulberry32 } from "../support/random.ts";
 
 // ── Frames, as PROTOCOL.md writes them ─────────────────────────────────────
 
@@ -690,17 +691,8 @@ export class Harness {
 
 // ── Data ───────────────────────────────────────────────────────────────────
 
-/** A small seeded PRNG (mulberry32): the same seed, the same test. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** A small seeded PRNG: the same seed, the same test. */
+export const prng = mulberry32;
 
 /** `n` on-time messages m0000… at ts = start + i·step. */
 export function series(n: number, start = 1_000_000, step = 1_000, prefix = "m"): Draft[] {
