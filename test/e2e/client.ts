@@ -3,28 +3,11 @@
  * (not the scripts' client), and the shapes it reads.
  */
 
-export interface Key {
-  ts: number;
-  id: string;
-}
+import type { Key, PageBody, WireMessage } from "../support/wire.ts";
 
-export interface WireMessage {
-  id: string;
-  ts: number;
-  author: string;
-  text: string;
-  seq: number;
-  late: boolean;
-}
-
-export interface Page {
-  messages: WireMessage[];
-  start: number;
-  total: number;
-  anchorIndex?: number;
-  hasOlder: boolean;
-  hasNewer: boolean;
-}
+export type { Key, WireMessage };
+/** A page, as the HTTP API answers it. */
+export type Page = PageBody;
 
 export interface Stats {
   channel: string;

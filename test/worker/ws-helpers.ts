@@ -9,33 +9,11 @@ import { runInDurableObject } from "cloudflare:test";
 import { exports } from "cloudflare:workers";
 import { expect } from "vitest";
 import { mulberry32 } from "../support/random.ts";
+import type { Key, PageBody, WireMessage } from "../support/wire.ts";
 
 // ── Frames, as PROTOCOL.md writes them ─────────────────────────────────────
 
-export interface Key {
-  readonly ts: number;
-  readonly id: string;
-}
-
-export interface WireMessage {
-  id: string;
-  ts: number;
-  author: string;
-  text: string;
-  seq: number;
-  late: boolean;
-  unread?: true;
-  position?: number;
-}
-
-export interface PageBody {
-  messages: WireMessage[];
-  start: number;
-  total: number;
-  anchorIndex?: number;
-  hasOlder: boolean;
-  hasNewer: boolean;
-}
+export type { Key, PageBody, WireMessage };
 
 export interface SendResult {
   id: string;

@@ -1,0 +1,31 @@
+/**
+ * The wire shapes as PROTOCOL.md writes them, for tests that must not take
+ * them from the code under test.
+ */
+
+export interface Key {
+  readonly ts: number;
+  readonly id: string;
+}
+
+export interface WireMessage {
+  id: string;
+  ts: number;
+  author: string;
+  text: string;
+  seq: number;
+  late: boolean;
+  /** In a `page` over a socket. */
+  unread?: true;
+  /** In an `insert` push. */
+  position?: number;
+}
+
+export interface PageBody {
+  messages: WireMessage[];
+  start: number;
+  total: number;
+  anchorIndex?: number;
+  hasOlder: boolean;
+  hasNewer: boolean;
+}
