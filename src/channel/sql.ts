@@ -2,7 +2,7 @@
  * The object's SQLite, with every row read counted: the Server-Timing header
  * and the asymptotic tests read the count, never the clock.
  */
-import { encodeId } from "../core/key.ts";
+import { decodeId, encodeId } from "../core/key.ts";
 
 export type Row = Record<string, SqlStorageValue>;
 
@@ -42,3 +42,6 @@ export class Sql {
 
 /** An id as the store keeps it: UTF-16BE bytes, whose memcmp order is code-unit order. */
 export const blob = (id: string): ArrayBuffer => encodeId(id).buffer;
+
+/** The id a {@link blob} holds. */
+export const fromBlob = (bytes: ArrayBuffer): string => decodeId(new Uint8Array(bytes));

@@ -4,12 +4,12 @@
  * Durable Object's input gate serializes writers; every multi-row write runs
  * in `transactionSync` (DO SQLite has no BEGIN).
  */
-import { compareKeys, decodeId, firstKeyAt, type Key } from "../core/key.ts";
+import { compareKeys, firstKeyAt, type Key } from "../core/key.ts";
 import { type Bucket, type BucketRows, PositionIndex } from "../core/position-index.ts";
 import { ProtocolError } from "../protocol/errors.ts";
 import type { Anchor, LateItem, Message, PageBody } from "../protocol/schemas.ts";
 import { Readers } from "./readers.ts";
-import { blob, type Row, Sql } from "./sql.ts";
+import { blob, fromBlob, type Row, Sql } from "./sql.ts";
 
 /** Bumped when the schema changes; kept in `meta` (DO SQLite has no user_version). */
 export const SCHEMA_VERSION = 1;
@@ -75,12 +75,25 @@ const SCHEMA = [
   "CREATE TABLE seen (user TEXT NOT NULL, late_no INTEGER NOT NULL, PRIMARY KEY (user, late_no)) WITHOUT ROWID",
 ];
 
-const unbounded = (hi: Key) => hi.ts > Number.MAX_SAFE_INTEGER;
+/**
+ * The rows with lo ≤ key < hi, as a WHERE clause on the (ts, id) index. A hi
+ * of MAX_KEY (past every real ts) is left out rather than bound.
+ */
+function keyRange(lo: Key, hi: Key): { where: string; args: SqlStorageValue[] } {
+  const from = { where: "(ts, id) >= (?, ?)", args: [lo.ts, blob(lo.id)] };
+  if (hi.ts > Number.MAX_SAFE_INTEGER) return from;
+  return { where: `${from.where} AND (ts, id) < (?, ?)`, args: [...from.args, hi.ts, blob(hi.id)] };
+}
+
+const keyOfRow = (row: { ts: number; id: ArrayBuffer }): Key => ({
+  ts: row.ts,
+  id: fromBlob(row.id),
+});
 
 function toStored(row: MessageRow): StoredMessage {
   return {
     seq: row.seq,
-    id: decodeId(new Uint8Array(row.id)),
+    id: fromBlob(row.id),
     ts: row.ts,
     author: row.author,
     text: row.text,
@@ -155,7 +168,7 @@ export class ChannelStore implements BucketRows {
       )
       .map(
         (r): Bucket => ({
-          lo: { ts: r.lo_ts, id: decodeId(new Uint8Array(r.lo_id)) },
+          lo: { ts: r.lo_ts, id: fromBlob(r.lo_id) },
           size: r.size,
         }),
       );
@@ -189,59 +202,34 @@ export class ChannelStore implements BucketRows {
   // ── BucketRows: range questions inside one bucket ────────────────────────
 
   count(lo: Key, hi: Key): number {
-    const row = unbounded(hi)
-      ? this.#sql.one<{ n: number }>(
-          "SELECT count(*) AS n FROM messages WHERE (ts, id) >= (?, ?)",
-          lo.ts,
-          blob(lo.id),
-        )
-      : this.#sql.one<{ n: number }>(
-          "SELECT count(*) AS n FROM messages WHERE (ts, id) >= (?, ?) AND (ts, id) < (?, ?)",
-          lo.ts,
-          blob(lo.id),
-          hi.ts,
-          blob(hi.id),
-        );
-    return row?.n ?? 0;
+    const range = keyRange(lo, hi);
+    return (
+      this.#sql.one<{ n: number }>(
+        `SELECT count(*) AS n FROM messages WHERE ${range.where}`,
+        ...range.args,
+      )?.n ?? 0
+    );
   }
 
   nth(lo: Key, hi: Key, offset: number, fromEnd: boolean): Key | undefined {
-    const row = fromEnd
-      ? unbounded(hi)
-        ? this.#sql.one<MessageRow>(
-            "SELECT ts, id FROM messages ORDER BY ts DESC, id DESC LIMIT 1 OFFSET ?",
-            offset,
-          )
-        : this.#sql.one<MessageRow>(
-            "SELECT ts, id FROM messages WHERE (ts, id) < (?, ?) ORDER BY ts DESC, id DESC LIMIT 1 OFFSET ?",
-            hi.ts,
-            blob(hi.id),
-            offset,
-          )
-      : this.#sql.one<MessageRow>(
-          "SELECT ts, id FROM messages WHERE (ts, id) >= (?, ?) ORDER BY ts, id LIMIT 1 OFFSET ?",
-          lo.ts,
-          blob(lo.id),
-          offset,
-        );
-    return row ? { ts: row.ts, id: decodeId(new Uint8Array(row.id)) } : undefined;
+    const range = keyRange(lo, hi);
+    const order = fromEnd ? "ts DESC, id DESC" : "ts, id";
+    const row = this.#sql.one<MessageRow>(
+      `SELECT ts, id FROM messages WHERE ${range.where} ORDER BY ${order} LIMIT 1 OFFSET ?`,
+      ...range.args,
+      offset,
+    );
+    return row ? keyOfRow(row) : undefined;
   }
 
   keys(lo: Key, hi: Key): Key[] {
-    const rows = unbounded(hi)
-      ? this.#sql.all<MessageRow>(
-          "SELECT ts, id FROM messages WHERE (ts, id) >= (?, ?) ORDER BY ts, id",
-          lo.ts,
-          blob(lo.id),
-        )
-      : this.#sql.all<MessageRow>(
-          "SELECT ts, id FROM messages WHERE (ts, id) >= (?, ?) AND (ts, id) < (?, ?) ORDER BY ts, id",
-          lo.ts,
-          blob(lo.id),
-          hi.ts,
-          blob(hi.id),
-        );
-    return rows.map((r) => ({ ts: r.ts, id: decodeId(new Uint8Array(r.id)) }));
+    const range = keyRange(lo, hi);
+    return this.#sql
+      .all<MessageRow>(
+        `SELECT ts, id FROM messages WHERE ${range.where} ORDER BY ts, id`,
+        ...range.args,
+      )
+      .map(keyOfRow);
   }
 
   // ── Reads ────────────────────────────────────────────────────────────────
@@ -333,7 +321,7 @@ export class ChannelStore implements BucketRows {
       blob(start.id),
     );
     if (!row) return { key: this.#newest as Key, position: total - 1 };
-    const key = { ts: row.ts, id: decodeId(new Uint8Array(row.id)) };
+    const key = keyOfRow(row);
     return { key, position: this.#index.rank(key) };
   }
 
@@ -442,7 +430,7 @@ export class ChannelStore implements BucketRows {
         `SELECT id, seq FROM messages WHERE id IN (${chunk.map(() => "?").join(", ")})`,
         ...chunk.map(blob),
       );
-      for (const row of rows) found.set(decodeId(new Uint8Array(row.id)), row.seq);
+      for (const row of rows) found.set(fromBlob(row.id), row.seq);
     }
     return found;
   }
