@@ -5,7 +5,7 @@
  */
 import { DurableObject } from "cloudflare:workers";
 import { type Push, planPushes } from "../core/fanout.ts";
-import { compareKeys, type Key } from "../core/key.ts";
+import { compareKeys, type Key, partitionPoint } from "../core/key.ts";
 import { TokenBucket } from "../core/rate-limit.ts";
 import { initialView } from "../core/view.ts";
 import type { Env } from "../env.ts";
@@ -497,14 +497,7 @@ function ridOf(json: unknown): string | undefined {
 
 /** Index of the first element of ascending `sorted` that is ≥ `value`. */
 function lowerIndex(sorted: readonly number[], value: number): number {
-  let lo = 0;
-  let hi = sorted.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if ((sorted[mid] as number) < value) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
+  return partitionPoint(sorted.length, (i) => (sorted[i] as number) < value);
 }
 
 function positive(value: string | undefined, fallback: number): number {

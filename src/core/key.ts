@@ -52,26 +52,27 @@ export function decodeId(bytes: Uint8Array): string {
   return out;
 }
 
-/** Index of the first element of ascending `sorted` whose key is > `key`. */
-export function upperBound<T>(sorted: readonly T[], key: Key, keyOf: (item: T) => Key): number {
+/**
+ * The first index in [0, length) at which `before` turns false, for a
+ * predicate that is true on a prefix and false after it: binary search.
+ */
+export function partitionPoint(length: number, before: (i: number) => boolean): number {
   let lo = 0;
-  let hi = sorted.length;
+  let hi = length;
   while (lo < hi) {
     const mid = (lo + hi) >>> 1;
-    if (compareKeys(keyOf(sorted[mid] as T), key) <= 0) lo = mid + 1;
+    if (before(mid)) lo = mid + 1;
     else hi = mid;
   }
   return lo;
 }
 
+/** Index of the first element of ascending `sorted` whose key is > `key`. */
+export function upperBound<T>(sorted: readonly T[], key: Key, keyOf: (item: T) => Key): number {
+  return partitionPoint(sorted.length, (i) => compareKeys(keyOf(sorted[i] as T), key) <= 0);
+}
+
 /** Index of the first element of ascending `sorted` whose key is >= `key`. */
 export function lowerBound<T>(sorted: readonly T[], key: Key, keyOf: (item: T) => Key): number {
-  let lo = 0;
-  let hi = sorted.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (compareKeys(keyOf(sorted[mid] as T), key) < 0) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
+  return partitionPoint(sorted.length, (i) => compareKeys(keyOf(sorted[i] as T), key) < 0);
 }
