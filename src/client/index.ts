@@ -263,12 +263,7 @@ export class ScrollbackClient {
   async page(
     request: { anchor?: Anchor; before?: number; after?: number } = {},
   ): Promise<PageBody> {
-    const {
-      type: _type,
-      rid: _rid,
-      ...page
-    } = await this.#request({ type: "page", ...request }, "page");
-    return page;
+    return body(await this.#request({ type: "page", ...request }, "page"));
   }
 
   /** Declares the range the client holds; resolves with the user's lateUnread. Restored on reconnect. */
@@ -285,12 +280,7 @@ export class ScrollbackClient {
   /** A page around the first-arrived unread late message, or null when there is none. */
   async lateNext(request: { before?: number; after?: number } = {}): Promise<PageBody | null> {
     try {
-      const {
-        type: _type,
-        rid: _rid,
-        ...page
-      } = await this.#request({ type: "late.next", ...request }, "page");
-      return page;
+      return body(await this.#request({ type: "late.next", ...request }, "page"));
     } catch (err) {
       if (err instanceof ScrollbackError && err.code === "not_found") return null;
       throw err;
@@ -299,19 +289,24 @@ export class ScrollbackClient {
 
   /** Unread late messages, oldest arrival first. */
   async lateList(limit?: number): Promise<Omit<LateListReplyFrame, "type" | "rid">> {
-    const {
-      type: _type,
-      rid: _rid,
-      ...list
-    } = await this.#request(
-      { type: "late.list", ...(limit === undefined ? {} : { limit }) },
-      "late.list",
+    return body(
+      await this.#request(
+        { type: "late.list", ...(limit === undefined ? {} : { limit }) },
+        "late.list",
+      ),
     );
-    return list;
   }
 
   /** Marks every late message read; resolves with the new lateUnread (0). */
   async lateAck(): Promise<number> {
     return (await this.#request({ type: "late.ack" }, "view")).lateUnread;
   }
+}
+
+/** A reply without its envelope (`type`, `rid`): what the caller asked for. */
+function body<F extends { type: string; rid?: string | undefined }>(
+  frame: F,
+): Omit<F, "type" | "rid"> {
+  const { type: _type, rid: _rid, ...rest } = frame;
+  return rest;
 }
