@@ -29,3 +29,14 @@ export interface PageBody {
   hasOlder: boolean;
   hasNewer: boolean;
 }
+
+/** The error codes of PROTOCOL.md and their statuses, written out independently of src/. */
+export const STATUS_OF = {
+  bad_request: 400,
+  unauthorized: 401,
+  forbidden: 403,
+  not_found: 404,
+  too_large: 413,
+  rate_limited: 429,
+  internal: 500,
+} as const;

@@ -8,6 +8,7 @@ import {
   toErrorInfo,
 } from "../../src/protocol/errors.ts";
 import { ErrorCodeSchema, InsertBody } from "../../src/protocol/schemas.ts";
+import { STATUS_OF } from "../support/wire.ts";
 
 const issuesOf = (schema: z.ZodType, value: unknown): z.ZodError => {
   const result = schema.safeParse(value);
@@ -17,15 +18,7 @@ const issuesOf = (schema: z.ZodType, value: unknown): z.ZodError => {
 
 describe("ERROR_STATUS", () => {
   it("maps each code of PROTOCOL.md to its HTTP status", () => {
-    expect(ERROR_STATUS).toStrictEqual({
-      bad_request: 400,
-      unauthorized: 401,
-      forbidden: 403,
-      not_found: 404,
-      too_large: 413,
-      rate_limited: 429,
-      internal: 500,
-    });
+    expect(ERROR_STATUS).toStrictEqual(STATUS_OF);
   });
 
   it("covers the same closed set of codes as the error frame schema", () => {

@@ -10,20 +10,12 @@ import { expect } from "vitest";
 import type { Channel, Outcome } from "../../src/channel/channel.ts";
 import type { Anchor, Message, PageBody } from "../../src/protocol/schemas.ts";
 import { mulberry32 } from "../support/random.ts";
+import { STATUS_OF } from "../support/wire.ts";
 
 /** A plausible epoch: 2026-11-24. Generated ts start here. */
 export const T0 = 1_795_480_000_000;
 
-/** The error codes of PROTOCOL.md and their statuses, written out independently of src/. */
-export const STATUS_OF = {
-  bad_request: 400,
-  unauthorized: 401,
-  forbidden: 403,
-  not_found: 404,
-  too_large: 413,
-  rate_limited: 429,
-  internal: 500,
-} as const;
+export { STATUS_OF };
 export type Code = keyof typeof STATUS_OF;
 
 // ── Row budgets: costs that must not grow with the channel ─────────────────
