@@ -126,13 +126,13 @@ const limit = (maxSize: number) =>
 
 app.get("/v1/channels/:ch", guard("read"), (c) => {
   const { channel } = c.var;
-  return reply(c, stub(c, channel).stats(channel));
+  return reply(c, stub(c, channel).stats());
 });
 
 app.get("/v1/channels/:ch/messages", guard("read"), (c) => {
   const { channel } = c.var;
   const request = parseOrThrow(PageQuery, query(c));
-  return reply(c, stub(c, channel).page(channel, request));
+  return reply(c, stub(c, channel).page(request));
 });
 
 app.post("/v1/channels/:ch/messages", guard("write"), limit(MAX_BODY_BYTES), async (c) => {
@@ -146,13 +146,13 @@ app.post("/v1/channels/:ch/messages", guard("write"), limit(MAX_BODY_BYTES), asy
       `messages[${missing}].author: required (no signed-in user to default to)`,
     );
   }
-  return reply(c, stub(c, channel).insert(channel, body.messages, author ?? ""));
+  return reply(c, stub(c, channel).insert(body.messages, author ?? ""));
 });
 
 app.get("/v1/channels/:ch/timeline", guard("read"), (c) => {
   const { channel } = c.var;
   const { points } = parseOrThrow(TimelineQuery, query(c));
-  return reply(c, stub(c, channel).timeline(channel, points));
+  return reply(c, stub(c, channel).timeline(points));
 });
 
 // The naive baseline (count(*) and OFFSET), only where the bench turned it on.
@@ -168,24 +168,24 @@ app.get("/v1/channels/:ch/naive", benchOnly, guard("read"), (c) => {
     typeof request.anchor === "object" && "position" in request.anchor
       ? request.anchor.position
       : 0;
-  return reply(c, stub(c, channel).naivePage(channel, position, request.before, request.after));
+  return reply(c, stub(c, channel).naivePage(position, request.before, request.after));
 });
 
 // PROTOCOL.md, Access: "admin: also the simulator" (reading its state included).
 app.get("/v1/channels/:ch/simulator", guard("admin"), (c) => {
   const { channel } = c.var;
-  return reply(c, stub(c, channel).simulator(channel));
+  return reply(c, stub(c, channel).simulator());
 });
 
 app.put("/v1/channels/:ch/simulator", guard("admin"), limit(64 * 1024), async (c) => {
   const { channel } = c.var;
   const update = parseOrThrow(SimulatorUpdate, await jsonBody(c));
-  return reply(c, stub(c, channel).startSimulator(channel, update));
+  return reply(c, stub(c, channel).startSimulator(update));
 });
 
 app.delete("/v1/channels/:ch/simulator", guard("admin"), (c) => {
   const { channel } = c.var;
-  return reply(c, stub(c, channel).stopSimulator(channel));
+  return reply(c, stub(c, channel).stopSimulator());
 });
 
 app.get("/v1/channels/:ch/ws", guard("read"), (c) => {

@@ -7,7 +7,7 @@ import { DurableObject } from "cloudflare:workers";
 import { type Push, planPushes } from "../core/fanout.ts";
 import { compareKeys, type Key, partitionPoint } from "../core/key.ts";
 import { TokenBucket } from "../core/rate-limit.ts";
-import { initialView } from "../core/view.ts";
+import { initialView, route } from "../core/view.ts";
 import type { Env } from "../env.ts";
 import { allows, Scope } from "../protocol/access.ts";
 import { type ErrorInfo, ProtocolError, toErrorInfo } from "../protocol/errors.ts";
@@ -16,11 +16,14 @@ import {
   type ClientFrame,
   type InsertReply,
   MAX_FRAME_BYTES,
+  MAX_RESUME,
   type Message,
   type NewMessage,
   type PageBody,
   type PageRequest,
+  PROTOCOL_MINOR,
   PROTOCOL_VERSION,
+  type ResumeFrame,
   type ServerFrame,
   type SimulatorState,
   type SimulatorUpdate,
@@ -56,7 +59,6 @@ export type Outcome<T> =
 export class Channel extends DurableObject<Env> {
   #store: ChannelStore | undefined;
   #simulator: Simulator | undefined;
-  #name: string | undefined;
   readonly #budgets = new WeakMap<WebSocket, TokenBucket>();
   /** Sessions read from attachments, so a fan-out does not deserialize every socket's. */
   readonly #sessions = new WeakMap<WebSocket, Session>();
@@ -79,21 +81,13 @@ export class Channel extends DurableObject<Env> {
     return this.#simulator;
   }
 
-  /** The channel's name, remembered from the worker's first call. */
-  #named(channel: string): void {
-    if (this.#name === channel) return;
-    if (this.#db.getMeta("channel") !== channel) this.#db.setMeta("channel", channel);
-    this.#name = channel;
-  }
-
+  /** The channel's name: the worker addresses every object by name (`idFromName`). */
   get #channel(): string {
-    this.#name ??= this.#db.getMeta("channel") ?? "";
-    return this.#name;
+    return this.ctx.id.name ?? "";
   }
 
-  async #run<T>(channel: string, fn: (store: ChannelStore) => T | Promise<T>): Promise<Outcome<T>> {
+  async #run<T>(fn: (store: ChannelStore) => T | Promise<T>): Promise<Outcome<T>> {
     try {
-      this.#named(channel);
       const value = await fn(this.#db);
       return { ok: true, value, rowsRead: this.#db.takeRowsRead() };
     } catch (err) {
@@ -103,46 +97,38 @@ export class Channel extends DurableObject<Env> {
   }
 
   #log(err: unknown): void {
-    if (!(err instanceof ProtocolError)) console.error(`[channel ${this.#name ?? "?"}]`, err);
+    if (!(err instanceof ProtocolError)) console.error(`[channel ${this.#channel}]`, err);
   }
 
   // ── RPC from the worker (inputs already validated there) ────────────────
 
-  async stats(channel: string): Promise<Outcome<Stats>> {
-    return this.#run(channel, (s) => ({
-      channel,
+  async stats(): Promise<Outcome<Stats>> {
+    return this.#run((s) => ({
+      channel: this.#channel,
       total: s.total,
       lateTotal: s.lateTotal,
       oldest: s.oldest(),
       newest: s.newest,
+      seq: s.seq,
     }));
   }
 
-  async page(channel: string, request: PageRequest): Promise<Outcome<PageBody>> {
-    return this.#run(channel, (s) => s.page(request.anchor, request.before, request.after));
+  async page(request: PageRequest): Promise<Outcome<PageBody>> {
+    return this.#run((s) => s.page(request.anchor, request.before, request.after));
   }
 
   /** OFFSET / count(*) pages, for the benchmark's comparison (enabled by BENCH_NAIVE). */
-  async naivePage(
-    channel: string,
-    position: number,
-    before: number,
-    after: number,
-  ): Promise<Outcome<PageBody>> {
-    return this.#run(channel, (s) => s.naivePage(position, before, after));
+  async naivePage(position: number, before: number, after: number): Promise<Outcome<PageBody>> {
+    return this.#run((s) => s.naivePage(position, before, after));
   }
 
-  async timeline(channel: string, points: number): Promise<Outcome<Timeline>> {
-    return this.#run(channel, (s) => s.timeline(points));
+  async timeline(points: number): Promise<Outcome<Timeline>> {
+    return this.#run((s) => s.timeline(points));
   }
 
   /** Stores a batch from HTTP; `author` fills in messages that have none. */
-  async insert(
-    channel: string,
-    messages: NewMessage[],
-    author: string,
-  ): Promise<Outcome<InsertReply>> {
-    return this.#run(channel, () => {
+  async insert(messages: NewMessage[], author: string): Promise<Outcome<InsertReply>> {
+    return this.#run(() => {
       const now = Date.now();
       const result = this.#commit(messages.map((m) => draftOf(m, author, now)));
       const inserted = result.inserted.length;
@@ -150,16 +136,16 @@ export class Channel extends DurableObject<Env> {
     });
   }
 
-  async simulator(channel: string): Promise<Outcome<SimulatorState>> {
-    return this.#run(channel, () => this.#sim.state());
+  async simulator(): Promise<Outcome<SimulatorState>> {
+    return this.#run(() => this.#sim.state());
   }
 
-  async startSimulator(channel: string, update: SimulatorUpdate): Promise<Outcome<SimulatorState>> {
-    return this.#run(channel, () => this.#sim.start(update, Date.now()));
+  async startSimulator(update: SimulatorUpdate): Promise<Outcome<SimulatorState>> {
+    return this.#run(() => this.#sim.start(update, Date.now()));
   }
 
-  async stopSimulator(channel: string): Promise<Outcome<SimulatorState>> {
-    return this.#run(channel, () => this.#sim.stop());
+  async stopSimulator(): Promise<Outcome<SimulatorState>> {
+    return this.#run(() => this.#sim.stop());
   }
 
   /** The simulator's tick: at-least-once, so the simulator makes it idempotent. */
@@ -171,13 +157,11 @@ export class Channel extends DurableObject<Env> {
 
   /** A WebSocket upgrade the worker has validated (channel, user, scope in headers). */
   override async fetch(request: Request): Promise<Response> {
-    const channel = request.headers.get(CHANNEL_HEADER);
     const user = request.headers.get(USER_HEADER);
     const scope = Scope.catch("read").parse(request.headers.get(SCOPE_HEADER));
-    if (!channel || !user || request.headers.get("Upgrade")?.toLowerCase() !== "websocket") {
+    if (!user || request.headers.get("Upgrade")?.toLowerCase() !== "websocket") {
       return new Response("expected a WebSocket upgrade from the worker", { status: 400 });
     }
-    this.#named(channel);
     const db = this.#db;
     const pair = new WebSocketPair();
     const [client, server] = [pair[0], pair[1]];
@@ -193,11 +177,13 @@ export class Channel extends DurableObject<Env> {
     send(server, {
       type: "hello",
       protocol: PROTOCOL_VERSION,
-      channel,
+      minor: PROTOCOL_MINOR,
+      channel: this.#channel,
       user,
       total: db.total,
       lateUnread: db.readers.unread(user),
       newest: db.newest,
+      seq: db.seq,
     });
     db.takeRowsRead();
     return new Response(null, { status: 101, webSocket: client });
@@ -300,12 +286,19 @@ export class Channel extends DurableObject<Env> {
         return;
       case "view": {
         const { first, last, live } = frame;
-        if (first && last && compareKeys(first, last) > 0) {
-          throw new ProtocolError("bad_request", "first: must not be after last");
-        }
+        checkView(first, last);
+        const before = db.readers.unread(user);
         this.#setSession(ws, { ...session, view: { first, last, live } });
         db.markSeenInRange(user, first, last);
-        send(ws, { type: "view", ...rid, lateUnread: db.readers.unread(user) });
+        send(ws, { type: "view", ...rid, lateUnread: db.readers.unread(user), seq: db.seq });
+        this.#badgeChanged(ws, user, before);
+        return;
+      }
+      case "resume": {
+        checkView(frame.first, frame.last);
+        const before = db.readers.unread(user);
+        send(ws, { ...this.#resume(ws, session, frame), ...rid });
+        this.#badgeChanged(ws, user, before);
         return;
       }
       case "send": {
@@ -316,7 +309,13 @@ export class Channel extends DurableObject<Env> {
         const drafts = frame.messages.map((m) => draftOf(m, user, now));
         const result = db.insert(drafts);
         // Output gate: this frame leaves only once the write is durable.
-        send(ws, { type: "sent", ...rid, results: result.results, total: result.total });
+        send(ws, {
+          type: "sent",
+          ...rid,
+          results: result.results,
+          total: result.total,
+          seq: db.seq,
+        });
         this.#fanOut(result.inserted);
         return;
       }
@@ -333,10 +332,13 @@ export class Channel extends DurableObject<Env> {
       case "late.list":
         send(ws, { type: "late.list", ...rid, ...db.lateList(user, frame.limit) });
         return;
-      case "late.ack":
+      case "late.ack": {
+        const before = db.readers.unread(user);
         db.readers.ack(user);
-        send(ws, { type: "view", ...rid, lateUnread: db.readers.unread(user) });
+        send(ws, { type: "view", ...rid, lateUnread: db.readers.unread(user), seq: db.seq });
+        this.#badgeChanged(ws, user, before);
         return;
+      }
       case "ping":
         send(ws, { type: "pong", ...rid });
         return;
@@ -344,6 +346,71 @@ export class Channel extends DurableObject<Env> {
         const unreachable: never = frame;
         throw new Error(`unhandled frame ${JSON.stringify(unreachable)}`);
       }
+    }
+  }
+
+  /**
+   * `resume` (protocol 1.1): replays the arrivals after `since` that concern
+   * the declared view, reading only those arrivals (at most MAX_RESUME + 1 rows).
+   */
+  #resume(
+    ws: WebSocket,
+    session: Session,
+    frame: ResumeFrame,
+  ): Extract<ServerFrame, { type: "resumed" }> {
+    const db = this.#db;
+    const { user } = session;
+    const view = { first: frame.first, last: frame.last, live: frame.live };
+    const seq = db.seq;
+    const missed = frame.since <= seq ? db.arrivalsSince(frame.since, MAX_RESUME + 1) : undefined;
+    this.#setSession(ws, { ...session, view });
+    db.markSeenInRange(user, view.first, view.last);
+    if (missed === undefined || missed.length > MAX_RESUME) {
+      const lateUnread = db.readers.unread(user);
+      return {
+        type: "resumed",
+        complete: false,
+        seq,
+        total: db.total,
+        lateUnread,
+        shifted: 0,
+        messages: [],
+      };
+    }
+    const sorted = [...missed].sort(compareKeys);
+    const { from, to, shifted } = route(view, sorted.map(keyOf));
+    const run = sorted.slice(from, to);
+    const positions = db.positionsOf(run.map(keyOf));
+    // Replayed messages count as pushed: the late ones among them are seen.
+    db.readers.markSeen(
+      user,
+      run.flatMap((m) => (m.lateNo === null ? [] : [m.lateNo])),
+    );
+    return {
+      type: "resumed",
+      complete: true,
+      seq,
+      total: db.total,
+      lateUnread: db.readers.unread(user),
+      shifted,
+      messages: run.map((m, i) => ({ ...toWire(m), position: positions[i] as number })),
+    };
+  }
+
+  /** Protocol 1.1: a user's other sockets hear at once when a view, resume or ack changed the badge. */
+  #badgeChanged(origin: WebSocket, user: string, before: number): void {
+    const db = this.#db;
+    const lateUnread = db.readers.unread(user);
+    if (lateUnread === before) return;
+    const frame = JSON.stringify({
+      type: "status",
+      total: db.total,
+      lateUnread,
+      shifted: 0,
+      seq: db.seq,
+    } satisfies ServerFrame);
+    for (const ws of this.ctx.getWebSockets()) {
+      if (ws !== origin && this.#session(ws)?.user === user) sendRaw(ws, frame);
     }
   }
 
@@ -402,6 +469,7 @@ export class Channel extends DurableObject<Env> {
         .slice(lowerIndex(lateAscending, from), lowerIndex(lateAscending, to))
         .map((i) => (sorted[i] as StoredMessage).lateNo as number);
     const total = db.total;
+    const seq = db.seq;
     const insertFrames = new Map<string, string>();
 
     sockets.forEach(({ ws, session }, k) => {
@@ -417,7 +485,7 @@ export class Channel extends DurableObject<Env> {
               position: positions[i] as number,
             });
           }
-          frame = JSON.stringify({ type: "insert", messages, total } satisfies ServerFrame);
+          frame = JSON.stringify({ type: "insert", messages, total, seq } satisfies ServerFrame);
           insertFrames.set(run, frame);
         }
         sendRaw(ws, frame);
@@ -434,6 +502,7 @@ export class Channel extends DurableObject<Env> {
         total,
         lateUnread: db.readers.unread(session.user),
         shifted,
+        seq,
         ...(latest.length > 0
           ? {
               latest: latest.map((i) => {
@@ -444,6 +513,13 @@ export class Channel extends DurableObject<Env> {
           : {}),
       });
     });
+  }
+}
+
+/** A declared view's bounds must be in order (`view` and `resume`). */
+function checkView(first: Key | null, last: Key | null): void {
+  if (first && last && compareKeys(first, last) > 0) {
+    throw new ProtocolError("bad_request", "first: must not be after last");
   }
 }
 

@@ -238,6 +238,11 @@ export class ChannelStore implements BucketRows {
     return this.#index.total;
   }
 
+  /** The channel's seq watermark: the seq of the latest arrival, 0 when empty. */
+  get seq(): number {
+    return this.#lastSeq;
+  }
+
   get lateTotal(): number {
     return this.#lateTotal;
   }
@@ -255,6 +260,17 @@ export class ChannelStore implements BucketRows {
     return this.#index.ranks(sortedKeys);
   }
 
+  /** Arrivals after `since` in seq order, at most `limit`: one primary-key range, O(limit) rows. */
+  arrivalsSince(since: number, limit: number): StoredMessage[] {
+    return this.#sql
+      .all<MessageRow>(
+        `SELECT ${COLUMNS} FROM messages WHERE seq > ? ORDER BY seq LIMIT ?`,
+        since,
+        limit,
+      )
+      .map(toStored);
+  }
+
   byId(id: string): StoredMessage | undefined {
     const row = this.#sql.one<MessageRow>(`SELECT ${COLUMNS} FROM messages WHERE id = ?`, blob(id));
     return row ? toStored(row) : undefined;
@@ -268,7 +284,7 @@ export class ChannelStore implements BucketRows {
     const total = this.total;
     if (total === 0) {
       if (typeof anchor === "object" && "id" in anchor) throw notFound(anchor.id);
-      return { messages: [], start: 0, total: 0, hasOlder: false, hasNewer: false };
+      return { messages: [], start: 0, total: 0, hasOlder: false, hasNewer: false, seq: this.seq };
     }
     const { key, position } = this.#resolve(anchor, total);
     const older = this.#sql
@@ -296,6 +312,7 @@ export class ChannelStore implements BucketRows {
       anchorIndex: older.length,
       hasOlder: start > 0,
       hasNewer: start + messages.length < total,
+      seq: this.seq,
     };
   }
 
@@ -348,6 +365,7 @@ export class ChannelStore implements BucketRows {
       anchorIndex: anchor - start,
       hasOlder: start > 0,
       hasNewer: start + messages.length < total,
+      seq: this.seq,
     };
   }
 

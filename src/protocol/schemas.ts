@@ -7,6 +7,10 @@ import { z } from "zod";
 
 /** PROTOCOL.md version spoken here. */
 export const PROTOCOL_VERSION = 1;
+/** The protocol's minor version: 1.1 adds `seq` watermarks, `resume` and cross-tab badges. */
+export const PROTOCOL_MINOR = 1;
+/** Most missed arrivals a `resume` replays; beyond it the reply is `complete: false`. */
+export const MAX_RESUME = 1_000;
 /** Largest `before` / `after` of a page. */
 export const MAX_PAGE_SIDE = 200;
 /** Default `before` / `after` of a page. */
@@ -116,6 +120,8 @@ export const PageBody = z.object({
   anchorIndex: z.number().optional(),
   hasOlder: z.boolean(),
   hasNewer: z.boolean(),
+  /** The channel's seq watermark when the page was read (protocol 1.1). */
+  seq: z.number(),
 });
 export type PageBody = z.infer<typeof PageBody>;
 
@@ -147,6 +153,12 @@ export const LateListFrame = z.object({
 });
 export const LateAckFrame = z.object({ type: z.literal("late.ack"), rid: Rid });
 export const PingFrame = z.object({ type: z.literal("ping"), rid: Rid });
+/** Protocol 1.1: come back after a dropped connection, from the last `seq` applied. */
+export const ResumeFrame = ViewFrame.extend({
+  type: z.literal("resume"),
+  /** The last `seq` the client applied. */
+  since: z.int().min(0),
+});
 
 export const ClientFrame = z.discriminatedUnion("type", [
   PageFrame,
@@ -156,6 +168,7 @@ export const ClientFrame = z.discriminatedUnion("type", [
   LateListFrame,
   LateAckFrame,
   PingFrame,
+  ResumeFrame,
 ]);
 export type ClientFrame = z.infer<typeof ClientFrame>;
 /** A frame as a client writes it (defaults not yet applied). */
@@ -169,23 +182,27 @@ const KeyOut = z.object({ ts: z.number(), id: z.string() });
 export const HelloFrame = z.object({
   type: z.literal("hello"),
   protocol: z.literal(PROTOCOL_VERSION),
+  minor: z.number(),
   channel: z.string(),
   user: z.string(),
   total: z.number(),
   lateUnread: z.number(),
   newest: KeyOut.nullable(),
+  seq: z.number(),
 });
 export const PageReplyFrame = PageBody.extend({ type: z.literal("page"), rid: Rid });
 export const ViewReplyFrame = z.object({
   type: z.literal("view"),
   rid: Rid,
   lateUnread: z.number(),
+  seq: z.number(),
 });
 export const SentFrame = z.object({
   type: z.literal("sent"),
   rid: Rid,
   results: z.array(z.object({ id: z.string(), seq: z.number(), duplicate: z.boolean() })),
   total: z.number(),
+  seq: z.number(),
 });
 export const LateItem = z.object({
   id: z.string(),
@@ -203,6 +220,7 @@ export const InsertFrame = z.object({
   type: z.literal("insert"),
   messages: z.array(Message),
   total: z.number(),
+  seq: z.number(),
 });
 export const LatestItem = z.object({ id: z.string(), ts: z.number(), position: z.number() });
 export const StatusFrame = z.object({
@@ -211,6 +229,19 @@ export const StatusFrame = z.object({
   lateUnread: z.number(),
   shifted: z.number(),
   latest: z.array(LatestItem).optional(),
+  seq: z.number(),
+});
+/** Protocol 1.1: the reply to `resume`. */
+export const ResumedFrame = z.object({
+  type: z.literal("resumed"),
+  rid: Rid,
+  /** False when more than MAX_RESUME arrivals were missed (or `since` is from the future): page again. */
+  complete: z.boolean(),
+  seq: z.number(),
+  total: z.number(),
+  lateUnread: z.number(),
+  shifted: z.number(),
+  messages: z.array(Message),
 });
 export const ErrorCodeSchema = z.enum([
   "bad_request",
@@ -239,6 +270,7 @@ export const ServerFrame = z.discriminatedUnion("type", [
   StatusFrame,
   ErrorFrame,
   PongFrame,
+  ResumedFrame,
 ]);
 export type ServerFrame = z.infer<typeof ServerFrame>;
 export type HelloFrame = z.infer<typeof HelloFrame>;
@@ -249,6 +281,9 @@ export type StatusFrame = z.infer<typeof StatusFrame>;
 export type ErrorFrame = z.infer<typeof ErrorFrame>;
 export type LateListReplyFrame = z.infer<typeof LateListReplyFrame>;
 export type LateItem = z.infer<typeof LateItem>;
+export type ViewReplyFrame = z.infer<typeof ViewReplyFrame>;
+export type ResumedFrame = z.infer<typeof ResumedFrame>;
+export type ResumeFrame = z.infer<typeof ResumeFrame>;
 
 // ── HTTP ───────────────────────────────────────────────────────────────────
 
@@ -270,6 +305,7 @@ export const Stats = z.object({
   lateTotal: z.number(),
   oldest: KeyOut.nullable(),
   newest: KeyOut.nullable(),
+  seq: z.number(),
 });
 export type Stats = z.infer<typeof Stats>;
 

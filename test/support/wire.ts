@@ -28,6 +28,8 @@ export interface PageBody {
   anchorIndex?: number;
   hasOlder: boolean;
   hasNewer: boolean;
+  /** Protocol 1.1: the channel's latest arrival seq when the page was read. */
+  seq: number;
 }
 
 /** The error codes of PROTOCOL.md and their statuses, written out independently of src/. */

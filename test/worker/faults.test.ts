@@ -425,7 +425,7 @@ async function expectPagesLikeModel(channel: string, model: ChannelModel): Promi
   for (const m of model.sorted.filter((_, n) => n % 5 === 0))
     anchors.push({ id: m.id }, { ts: m.ts });
   for (const a of anchors) {
-    const outcome = await stub.page(channel, { anchor: a, before: 3, after: 3 });
+    const outcome = await stub.page({ anchor: a, before: 3, after: 3 });
     expect(outcome.ok ? outcome.value : outcome, JSON.stringify(a)).toStrictEqual(
       model.page(a, 3, 3),
     );
@@ -461,7 +461,7 @@ describe("a batch that fails half-way", () => {
       ],
     ];
     for (const batch of failing) {
-      const outcome = await stub.insert(h.channel, batch, "nobody");
+      const outcome = await stub.insert(batch, "nobody");
       expect(outcome).toMatchObject({ ok: false, error: { code: "internal" } });
       // Nothing was pushed for it, and the socket still answers.
       expect(await watcher.client.drain()).toEqual([]);
@@ -539,11 +539,7 @@ describe("a batch that fails half-way", () => {
     // The object's own store never saw the failed batches; it reloads the good one.
     await evictDurableObject(stub);
     await expectPagesLikeModel(channel, model);
-    const outcome = await stub.insert(
-      channel,
-      [{ id: "last", ts: 1, author: "x", text: "t" }],
-      "y",
-    );
+    const outcome = await stub.insert([{ id: "last", ts: 1, author: "x", text: "t" }], "y");
     expect(outcome).toMatchObject({
       ok: true,
       value: { inserted: 1, duplicates: 0, total: model.total + 1 },

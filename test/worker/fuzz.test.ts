@@ -511,6 +511,18 @@ const wsInputArb: fc.Arbitrary<WsInput> = fc
 
 const ridPart = (rid: string | undefined) => (rid === undefined ? {} : { rid });
 
+/** Queues the cross-tab `status` frames a badge change sends to the user's other sockets. */
+function badgeChanged(
+  model: ChannelModel,
+  socket: SocketModel,
+  sockets: readonly SocketModel[],
+  elsewhere: Map<SocketModel, Frame[]>,
+  before: number,
+): void {
+  for (const [s, frame] of model.badgeChanged(socket, sockets, before))
+    elsewhere.get(s)?.push(frame);
+}
+
 function errorFrame(code: Code, rid: string | undefined): Frame {
   return { type: "error", ...ridPart(rid), code, message: expect.any(String) as unknown as string };
 }
@@ -544,9 +556,11 @@ function answerTo(
       const { first, last, live } = call;
       if (first && last && compareKeys(first, last) > 0)
         return [errorFrame("bad_request", call.rid)];
+      const before = model.unread(user);
       socket.view = { first, last, live };
       model.seeRange(user, first, last);
-      return [{ type: "view", ...rid, lateUnread: model.unread(user) }];
+      badgeChanged(model, socket, sockets, elsewhere, before);
+      return [{ type: "view", ...rid, lateUnread: model.unread(user), seq: model.seq }];
     }
     case "send": {
       const drafts: Draft[] = call.messages.map((m) => {
@@ -555,7 +569,10 @@ function answerTo(
       });
       const { results, pushes } = model.batch(drafts, sockets);
       for (const s of sockets) if (s !== socket) elsewhere.get(s)?.push(...(pushes.get(s) ?? []));
-      return [{ type: "sent", ...rid, results, total: model.total }, ...(pushes.get(socket) ?? [])];
+      return [
+        { type: "sent", ...rid, results, total: model.total, seq: model.seq },
+        ...(pushes.get(socket) ?? []),
+      ];
     }
     case "late.next": {
       const next = model.unreadLate(user)[0];
@@ -570,9 +587,12 @@ function answerTo(
         .map((m) => ({ id: m.id, ts: m.ts, position: model.position(m.id), seq: m.seq }));
       return [{ type: "late.list", ...rid, unread: unread.length, items }];
     }
-    case "late.ack":
+    case "late.ack": {
+      const before = model.unread(user);
       model.ack(user);
-      return [{ type: "view", ...rid, lateUnread: 0 }];
+      badgeChanged(model, socket, sockets, elsewhere, before);
+      return [{ type: "view", ...rid, lateUnread: 0, seq: model.seq }];
+    }
     case "ping":
       return [{ type: "pong", ...rid }];
     default: {

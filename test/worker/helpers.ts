@@ -181,7 +181,7 @@ export class HistoryModel {
   page(anchor: Anchor, before: number, after: number): PageBody | "not_found" {
     if (this.total === 0) {
       if (typeof anchor === "object" && "id" in anchor) return "not_found";
-      return { messages: [], start: 0, total: 0, hasOlder: false, hasNewer: false };
+      return { messages: [], start: 0, total: 0, hasOlder: false, hasNewer: false, seq: 0 };
     }
     const p = this.resolve(anchor);
     if (p === "not_found") return p;
@@ -196,6 +196,8 @@ export class HistoryModel {
       anchorIndex: p - start,
       hasOlder: start > 0,
       hasNewer: end < this.total,
+      // Every arrival is stored once: the latest seq is the count.
+      seq: this.total,
     };
   }
 
@@ -218,6 +220,7 @@ export class HistoryModel {
       lateTotal: this.lateTotal,
       oldest: this.total > 0 ? key(0) : null,
       newest: this.total > 0 ? key(this.total - 1) : null,
+      seq: this.total,
     };
   }
 }
@@ -327,13 +330,12 @@ export function batchOf(a: Arrivals, from: number, to: number): Sent[] {
 /** Stores every arrival through the object's insert RPC, in batches. */
 export async function seed(
   stub: DurableObjectStub<Channel>,
-  channel: string,
   a: Arrivals,
   batch = 10_000,
 ): Promise<void> {
   for (let from = 0; from < a.count; from += batch) {
     const to = Math.min(a.count, from + batch);
-    const outcome = await stub.insert(channel, batchOf(a, from, to), "nobody");
+    const outcome = await stub.insert(batchOf(a, from, to), "nobody");
     expect(outcome).toMatchObject({ ok: true, value: { inserted: to - from, duplicates: 0 } });
   }
 }
@@ -444,13 +446,12 @@ export function channelStub(channel: string): DurableObjectStub<Channel> {
  */
 export async function expectPage(
   stub: DurableObjectStub<Channel>,
-  channel: string,
   model: HistoryModel,
   anchor: Anchor,
   before: number,
   after: number,
 ): Promise<number> {
-  const outcome = await stub.page(channel, { anchor, before, after });
+  const outcome = await stub.page({ anchor, before, after });
   const expected = model.page(anchor, before, after);
   const label = `page ${JSON.stringify(anchor)} before ${before} after ${after}`;
   if (expected === "not_found") {

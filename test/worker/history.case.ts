@@ -50,17 +50,17 @@ export function historyCase(c: HistoryCase): { data: Generated; model: HistoryMo
     const lo = model.position[data.chunkFirst] as number;
     expect(model.position[data.chunkLast]).toBe(lo + data.chunkLast - data.chunkFirst);
     c.checkData?.(data, model);
-    await seed(stub, c.channel, data, c.seedBatch);
+    await seed(stub, data, c.seedBatch);
   }, 300_000);
 
   it("reports the model's stats", async () => {
-    expect(okValue(await stub.stats(c.channel))).toStrictEqual(model.stats(c.channel));
+    expect(okValue(await stub.stats())).toStrictEqual(model.stats(c.channel));
   });
 
   it("pages every edge anchor like the model, within the row budget", async () => {
     for (const anchor of edgeAnchors(model, data)) {
       for (const [before, after] of c.edgeSides) {
-        const rows = await expectPage(stub, c.channel, model, anchor, before, after);
+        const rows = await expectPage(stub, model, anchor, before, after);
         expect(rows, JSON.stringify(anchor)).toBeLessThanOrEqual(rowBudget(before, after));
       }
     }
@@ -71,14 +71,14 @@ export function historyCase(c: HistoryCase): { data: Generated; model: HistoryMo
     for (let i = 0; i < c.randomPages; i++) {
       const [before, after] = SIDES[i % SIDES.length] ?? [25, 25];
       const anchor = randomAnchor(rand, model);
-      const rows = await expectPage(stub, c.channel, model, anchor, before, after);
+      const rows = await expectPage(stub, model, anchor, before, after);
       expect(rows, JSON.stringify(anchor)).toBeLessThanOrEqual(rowBudget(before, after));
     }
   });
 
   it("reads about as many rows for the page in the middle as for the newest page", async () => {
-    const newest = await expectPage(stub, c.channel, model, "newest", 25, 25);
-    const middle = await expectPage(stub, c.channel, model, { position: c.count / 2 }, 25, 25);
+    const newest = await expectPage(stub, model, "newest", 25, 25);
+    const middle = await expectPage(stub, model, { position: c.count / 2 }, 25, 25);
     expect(newest).toBeLessThanOrEqual(PAGE_ROW_BUDGET);
     expect(middle).toBeLessThanOrEqual(newest + MIDDLE_PAGE_EXTRA_ROWS);
   });
@@ -86,7 +86,7 @@ export function historyCase(c: HistoryCase): { data: Generated; model: HistoryMo
   it("answers not_found for an unknown id", async () => {
     for (const id of [`${data.id(c.count / 2)}0`, "m-1", "nope", "m\u{1F600}"]) {
       expect(model.resolve({ id })).toBe("not_found");
-      const outcome = await stub.page(c.channel, { anchor: { id }, before: 25, after: 25 });
+      const outcome = await stub.page({ anchor: { id }, before: 25, after: 25 });
       expect(outcome).toMatchObject({ ok: false, error: { code: "not_found" } });
       expect(outcome.rowsRead).toBeLessThanOrEqual(PAGE_ROW_BUDGET);
     }
@@ -94,21 +94,21 @@ export function historyCase(c: HistoryCase): { data: Generated; model: HistoryMo
 
   it("places timeline points at the model's positions", async () => {
     for (const points of c.timelinePoints) {
-      expect(okValue(await stub.timeline(c.channel, points))).toStrictEqual(model.timeline(points));
+      expect(okValue(await stub.timeline(points))).toStrictEqual(model.timeline(points));
     }
   });
 
   it("wakes within the row budget and answers like the model after eviction", async () => {
     await evictDurableObject(stub);
     // The first call after waking loads the bucket index.
-    const first = await expectPage(stub, c.channel, model, { position: c.count / 2 }, 25, 25);
+    const first = await expectPage(stub, model, { position: c.count / 2 }, 25, 25);
     expect(first).toBeLessThanOrEqual(WAKE_ROW_BUDGET);
-    expect(okValue(await stub.stats(c.channel))).toStrictEqual(model.stats(c.channel));
+    expect(okValue(await stub.stats())).toStrictEqual(model.stats(c.channel));
     const rand = mulberry32(c.count + 2);
     for (let i = 0; i < c.wakePages; i++) {
       const [before, after] = SIDES[i % SIDES.length] ?? [25, 25];
       const anchor = randomAnchor(rand, model);
-      const rows = await expectPage(stub, c.channel, model, anchor, before, after);
+      const rows = await expectPage(stub, model, anchor, before, after);
       expect(rows, JSON.stringify(anchor)).toBeLessThanOrEqual(rowBudget(before, after));
     }
   });

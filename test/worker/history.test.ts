@@ -74,16 +74,16 @@ describe("history at 10K", () => {
       author: "intruder",
       text: "changed",
     }));
-    const outcome = await stub.insert(CHANNEL, resent, "nobody");
+    const outcome = await stub.insert(resent, "nobody");
     expect(okValue(outcome)).toStrictEqual({
       inserted: 0,
       duplicates: picks.length,
       total: model.total,
     });
     expect(unique).toBeGreaterThan(400);
-    expect(okValue(await stub.stats(CHANNEL))).toStrictEqual(model.stats(CHANNEL));
+    expect(okValue(await stub.stats())).toStrictEqual(model.stats(CHANNEL));
     for (const n of picks.slice(0, 40)) {
-      await expectPage(stub, CHANNEL, model, { id: data.id(n) }, 3, 3);
+      await expectPage(stub, model, { id: data.id(n) }, 3, 3);
     }
   });
 
@@ -99,9 +99,9 @@ describe("history at 10K", () => {
       await post(`/v1/channels/${CHANNEL}/messages`, { messages: batch }),
       "bad_request",
     );
-    expect(okValue(await stub.stats(CHANNEL))).toStrictEqual(model.stats(CHANNEL));
-    await expectPage(stub, CHANNEL, model, { ts: T0 }, 25, 25);
-    const missing = await stub.page(CHANNEL, { anchor: { id: "fresh-0" }, before: 0, after: 0 });
+    expect(okValue(await stub.stats())).toStrictEqual(model.stats(CHANNEL));
+    await expectPage(stub, model, { ts: T0 }, 25, 25);
+    const missing = await stub.page({ anchor: { id: "fresh-0" }, before: 0, after: 0 });
     expect(missing).toMatchObject({ ok: false, error: { code: "not_found" } });
   });
 
@@ -110,14 +110,14 @@ describe("history at 10K", () => {
     // It still takes new messages where the model puts them.
     const next = batchOf(data, 0, 1).map((m) => ({ ...m, id: "after-wake", ts: model.tsAt(0) }));
     const grown = new HistoryModel(arrivalsOf([...batchOf(data, 0, data.count), ...next]));
-    expect(okValue(await stub.insert(CHANNEL, next, "nobody"))).toStrictEqual({
+    expect(okValue(await stub.insert(next, "nobody"))).toStrictEqual({
       inserted: 1,
       duplicates: 0,
       total: model.total + 1,
     });
-    expect(okValue(await stub.stats(CHANNEL))).toStrictEqual(grown.stats(CHANNEL));
-    await expectPage(stub, CHANNEL, grown, { id: "after-wake" }, 25, 25);
-    await expectPage(stub, CHANNEL, grown, { position: 5_000 }, 25, 25);
+    expect(okValue(await stub.stats())).toStrictEqual(grown.stats(CHANNEL));
+    await expectPage(stub, grown, { id: "after-wake" }, 25, 25);
+    await expectPage(stub, grown, { position: 5_000 }, 25, 25);
   });
 });
 
@@ -128,13 +128,13 @@ describe("key order", () => {
     // U+1F600 is the surrogate pair D83D DE00: below U+FFFF by code unit, above it by code point.
     const ids = ["a\u{1F600}", "a\uFFFF", "a", "aa", "A", "b", "\u00e9", "a\uE000", "Z", "a b"];
     const messages = ids.map((id) => ({ id, ts: T0, author: "x", text: `id ${id}` }));
-    expect(okValue(await stub.insert(CHANNEL, messages, "nobody"))).toMatchObject({
+    expect(okValue(await stub.insert(messages, "nobody"))).toMatchObject({
       inserted: ids.length,
     });
     const model = new HistoryModel(arrivalsOf(messages));
-    await expectPage(stub, CHANNEL, model, "oldest", 0, 200);
-    for (const id of ids) await expectPage(stub, CHANNEL, model, { id }, 1, 1);
-    expect(okValue(await stub.stats(CHANNEL))).toStrictEqual(model.stats(CHANNEL));
+    await expectPage(stub, model, "oldest", 0, 200);
+    for (const id of ids) await expectPage(stub, model, { id }, 1, 1);
+    expect(okValue(await stub.stats())).toStrictEqual(model.stats(CHANNEL));
   });
 });
 
@@ -155,16 +155,16 @@ describe("extreme timestamps", () => {
       text: `e ${n}`,
     }));
     const model = new HistoryModel(arrivalsOf(sent));
-    await seed(stub, CHANNEL, arrivalsOf(sent), 300);
-    expect(okValue(await stub.stats(CHANNEL))).toStrictEqual(model.stats(CHANNEL));
+    await seed(stub, arrivalsOf(sent), 300);
+    expect(okValue(await stub.stats())).toStrictEqual(model.stats(CHANNEL));
     for (const ts of [...edges, Number.MIN_SAFE_INTEGER + 1, Number.MAX_SAFE_INTEGER - 1]) {
-      await expectPage(stub, CHANNEL, model, { ts }, 2, 2);
+      await expectPage(stub, model, { ts }, 2, 2);
     }
     for (let i = 0; i < 60; i++) {
       const [before, after] = SIDES[i % SIDES.length] ?? [25, 25];
-      await expectPage(stub, CHANNEL, model, randomAnchor(rand, model), before, after);
+      await expectPage(stub, model, randomAnchor(rand, model), before, after);
     }
-    expect(okValue(await stub.timeline(CHANNEL, 1_000))).toStrictEqual(model.timeline(1_000));
+    expect(okValue(await stub.timeline(1_000))).toStrictEqual(model.timeline(1_000));
   });
 });
 
@@ -173,7 +173,7 @@ describe("atomicity", () => {
     const CHANNEL = "rollback";
     const stub = channelStub(CHANNEL);
     const data = generate({ count: 3_000, seed: 3, chunkSize: 300 });
-    await seed(stub, CHANNEL, data, 1_000);
+    await seed(stub, data, 1_000);
     const model = new HistoryModel(data);
     // Past the worker's validation only an internal failure can break a batch:
     // a null text violates the table's NOT NULL after 999 rows went in.
@@ -183,22 +183,22 @@ describe("atomicity", () => {
       ts: m.ts + 1,
       text: i === 999 ? (null as unknown as string) : m.text,
     }));
-    const outcome = await stub.insert(CHANNEL, failing, "nobody");
+    const outcome = await stub.insert(failing, "nobody");
     expect(outcome).toMatchObject({ ok: false, error: { code: "internal" } });
-    expect(okValue(await stub.stats(CHANNEL))).toStrictEqual(model.stats(CHANNEL));
-    await expectPage(stub, CHANNEL, model, { position: 1_500 }, 200, 200);
-    await expectPage(stub, CHANNEL, model, { id: "late-0" }, 0, 0);
+    expect(okValue(await stub.stats())).toStrictEqual(model.stats(CHANNEL));
+    await expectPage(stub, model, { position: 1_500 }, 200, 200);
+    await expectPage(stub, model, { id: "late-0" }, 0, 0);
     // The next batch continues seq, late flags and positions as if nothing had happened.
     const good = failing.slice(0, 999);
-    expect(okValue(await stub.insert(CHANNEL, good, "nobody"))).toMatchObject({
+    expect(okValue(await stub.insert(good, "nobody"))).toMatchObject({
       inserted: 999,
       total: 3_999,
     });
     const grown = new HistoryModel(arrivalsOf([...batchOf(data, 0, data.count), ...good]));
-    expect(okValue(await stub.stats(CHANNEL))).toStrictEqual(grown.stats(CHANNEL));
+    expect(okValue(await stub.stats())).toStrictEqual(grown.stats(CHANNEL));
     const rand = mulberry32(9);
     for (let i = 0; i < 40; i++) {
-      await expectPage(stub, CHANNEL, grown, randomAnchor(rand, grown), 25, 25);
+      await expectPage(stub, grown, randomAnchor(rand, grown), 25, 25);
     }
   });
 });
@@ -215,11 +215,11 @@ describe("empty channel", () => {
       { position: 5 },
       { ts: T0 },
     ] as const) {
-      await expectPage(stub, CHANNEL, model, anchor, 25, 25);
+      await expectPage(stub, model, anchor, 25, 25);
     }
-    await expectPage(stub, CHANNEL, model, { id: "m0" }, 25, 25);
-    expect(okValue(await stub.stats(CHANNEL))).toStrictEqual(model.stats(CHANNEL));
-    expect(okValue(await stub.timeline(CHANNEL, 10))).toStrictEqual({ total: 0, points: [] });
+    await expectPage(stub, model, { id: "m0" }, 25, 25);
+    expect(okValue(await stub.stats())).toStrictEqual(model.stats(CHANNEL));
+    expect(okValue(await stub.timeline(10))).toStrictEqual({ total: 0, points: [] });
   });
 });
 
@@ -231,15 +231,15 @@ describe("duplicates", () => {
     const y = { id: "y", ts: T0 + 20, author: "a", text: "y" };
     const z = { id: "z", ts: T0 + 5, author: "a", text: "z" };
     const batch = [x, y, { id: "x", ts: T0 + 30, author: "b", text: "second" }, z];
-    expect(okValue(await stub.insert(CHANNEL, batch, "nobody"))).toStrictEqual({
+    expect(okValue(await stub.insert(batch, "nobody"))).toStrictEqual({
       inserted: 3,
       duplicates: 1,
       total: 3,
     });
     // Seq counts stored arrivals only: z is the third.
     const model = new HistoryModel(arrivalsOf([x, y, z]));
-    await expectPage(stub, CHANNEL, model, "oldest", 0, 10);
-    expect(okValue(await stub.stats(CHANNEL))).toStrictEqual(model.stats(CHANNEL));
+    await expectPage(stub, model, "oldest", 0, 10);
+    expect(okValue(await stub.stats())).toStrictEqual(model.stats(CHANNEL));
   });
 
   it("stores the new ids of a batch that mixes new and existing ones", async () => {
@@ -256,15 +256,15 @@ describe("duplicates", () => {
       { id: "a", ts: T0 + 99, author: "z", text: "changed" },
       d,
     ];
-    okValue(await stub.insert(CHANNEL, first, "nobody"));
-    expect(okValue(await stub.insert(CHANNEL, second, "nobody"))).toStrictEqual({
+    okValue(await stub.insert(first, "nobody"));
+    expect(okValue(await stub.insert(second, "nobody"))).toStrictEqual({
       inserted: 2,
       duplicates: 2,
       total: 4,
     });
     const model = new HistoryModel(arrivalsOf([a, b, c, d]));
-    await expectPage(stub, CHANNEL, model, "oldest", 0, 10);
-    expect(okValue(await stub.stats(CHANNEL))).toStrictEqual(model.stats(CHANNEL));
+    await expectPage(stub, model, "oldest", 0, 10);
+    expect(okValue(await stub.stats())).toStrictEqual(model.stats(CHANNEL));
   });
 
   it("answers the same over HTTP: duplicates counted, total unchanged", async () => {

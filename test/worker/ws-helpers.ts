@@ -40,13 +40,32 @@ export type Frame =
       total: number;
       lateUnread: number;
       newest: Key | null;
+      minor?: number;
+      seq: number;
     }
   | ({ type: "page"; rid?: string } & PageBody)
-  | { type: "view"; rid?: string; lateUnread: number }
-  | { type: "sent"; rid?: string; results: SendResult[]; total: number }
+  | { type: "view"; rid?: string; lateUnread: number; seq: number }
+  | { type: "sent"; rid?: string; results: SendResult[]; total: number; seq: number }
   | { type: "late.list"; rid?: string; unread: number; items: LateItem[] }
-  | { type: "insert"; messages: WireMessage[]; total: number }
-  | { type: "status"; total: number; lateUnread: number; shifted: number; latest?: LatestItem[] }
+  | { type: "insert"; messages: WireMessage[]; total: number; seq: number }
+  | {
+      type: "status";
+      total: number;
+      lateUnread: number;
+      shifted: number;
+      latest?: LatestItem[];
+      seq: number;
+    }
+  | {
+      type: "resumed";
+      rid?: string;
+      complete: boolean;
+      seq: number;
+      total: number;
+      lateUnread: number;
+      shifted: number;
+      messages: WireMessage[];
+    }
   | { type: "error"; rid?: string; code: string; message: string }
   | { type: "pong"; rid?: string };
 
@@ -326,6 +345,11 @@ export class ChannelModel {
     return this.sorted.length;
   }
 
+  /** The channel's seq watermark: the latest arrival's seq. */
+  get seq(): number {
+    return this.#seq;
+  }
+
   get newest(): Key | null {
     const last = this.sorted.at(-1);
     return last ? keyOf(last) : null;
@@ -442,7 +466,9 @@ export class ChannelModel {
     if (typeof anchor === "object" && "id" in anchor && !this.byId.has(anchor.id)) {
       return "not_found";
     }
-    if (total === 0) return { messages: [], start: 0, total: 0, hasOlder: false, hasNewer: false };
+    if (total === 0) {
+      return { messages: [], start: 0, total: 0, hasOlder: false, hasNewer: false, seq: this.#seq };
+    }
     let p: number;
     if (anchor === "newest") p = total - 1;
     else if (anchor === "oldest") p = 0;
@@ -468,7 +494,28 @@ export class ChannelModel {
       anchorIndex: p - start,
       hasOlder: start > 0,
       hasNewer: end < total,
+      seq: this.#seq,
     };
+  }
+
+  /**
+   * Protocol 1.1: after a `view`, `resume` or `late.ack` by `origin` that
+   * changed its user's count from `before`, each of that user's other sockets
+   * gets a `status` with the new count.
+   */
+  badgeChanged(
+    origin: SocketModel,
+    sockets: readonly SocketModel[],
+    before: number,
+  ): Map<SocketModel, Frame> {
+    const out = new Map<SocketModel, Frame>();
+    const lateUnread = this.unread(origin.user);
+    if (lateUnread === before) return out;
+    for (const s of sockets) {
+      if (s === origin || s.user !== origin.user) continue;
+      out.set(s, { type: "status", total: this.total, lateUnread, shifted: 0, seq: this.#seq });
+    }
+    return out;
   }
 
   /**
@@ -523,9 +570,17 @@ export class ChannelModel {
           type: "insert",
           messages: pushed.map((m) => this.wire(m, { position: this.position(m.id) })),
           total,
+          seq: this.#seq,
         });
       }
-      frames.push({ type: "status", total, lateUnread: this.unread(socket.user), shifted, latest });
+      frames.push({
+        type: "status",
+        total,
+        lateUnread: this.unread(socket.user),
+        shifted,
+        latest,
+        seq: this.#seq,
+      });
       pushes.set(socket, frames);
     }
     return { results, stored, pushes };
