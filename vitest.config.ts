@@ -11,6 +11,8 @@ export default defineConfig({
           name: "unit",
           include: ["test/unit/**/*.test.ts"],
           environment: "node",
+          // Property tests count checks, not time: on 2 loaded cores 5 s (the default) is not enough.
+          testTimeout: 120_000,
         },
       },
       {

@@ -6,17 +6,11 @@
 import { type Context, Hono, type MiddlewareHandler } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { authenticate, authorize, OPEN, type Principal, tokenOf } from "./auth.ts";
-import {
-  CHANNEL_HEADER,
-  type Channel,
-  EXP_HEADER,
-  type Outcome,
-  SCOPE_HEADER,
-  USER_HEADER,
-} from "./channel/channel.ts";
+import type { Channel } from "./channel/channel.ts";
+import { EXP_HEADER, type Outcome, SCOPE_HEADER, USER_HEADER } from "./channel/contract.ts";
 import type { Env } from "./env.ts";
 import type { Scope } from "./protocol/access.ts";
-import { ERROR_STATUS, errorBody, ProtocolError, toErrorInfo } from "./protocol/errors.ts";
+import { errorResponse, ProtocolError, toErrorInfo } from "./protocol/errors.ts";
 import { parseOrThrow } from "./protocol/parse.ts";
 import {
   ChannelName,
@@ -37,9 +31,8 @@ const app = new Hono<App>();
 let warnedOpen = false;
 
 app.onError((err, c) => {
-  const info = toErrorInfo(err);
   if (!(err instanceof ProtocolError)) console.error(`[worker] ${c.req.method} ${c.req.path}`, err);
-  return c.json(errorBody(info), ERROR_STATUS[info.code]);
+  return errorResponse(toErrorInfo(err));
 });
 
 /**
@@ -49,9 +42,7 @@ app.onError((err, c) => {
 app.notFound((c) => {
   const api = c.req.path === "/v1" || c.req.path.startsWith("/v1/");
   const message = `no route for ${c.req.method} ${c.req.path}`;
-  return api
-    ? c.json(errorBody({ code: "bad_request", message }), 400)
-    : c.json(errorBody({ code: "not_found", message }), 404);
+  return errorResponse({ code: api ? "bad_request" : "not_found", message });
 });
 
 /** The channel named in the path, validated. */
@@ -84,16 +75,16 @@ function stub(c: Ctx, channel: string): DurableObjectStub<Channel> {
 }
 
 /** Answers an object's outcome, with its rows read and round trip in Server-Timing. */
-async function reply<T>(c: Ctx, call: Promise<Outcome<T>>): Promise<Response> {
+async function reply<T>(call: Promise<Outcome<T>>): Promise<Response> {
   const started = performance.now();
   const outcome = await call;
   const ms = performance.now() - started;
-  c.header(
+  const res = outcome.ok ? Response.json(outcome.value) : errorResponse(outcome.error);
+  res.headers.set(
     "Server-Timing",
     `object;dur=${ms.toFixed(2)};desc="Durable Object round trip", rows;dur=${outcome.rowsRead};desc="SQLite rows read (a count, not ms)"`,
   );
-  if (!outcome.ok) return c.json(errorBody(outcome.error), ERROR_STATUS[outcome.error.code]);
-  return c.json(outcome.value as object);
+  return res;
 }
 
 function query(c: Ctx): Record<string, string> {
@@ -117,22 +108,19 @@ const guard = (needed: Scope): MiddlewareHandler<App> =>
 const limit = (maxSize: number) =>
   bodyLimit({
     maxSize,
-    onError: (c) =>
-      c.json(
-        errorBody({ code: "too_large", message: `bodies are limited to ${maxSize} bytes` }),
-        413,
-      ),
+    onError: () =>
+      errorResponse({ code: "too_large", message: `bodies are limited to ${maxSize} bytes` }),
   });
 
 app.get("/v1/channels/:ch", guard("read"), (c) => {
   const { channel } = c.var;
-  return reply(c, stub(c, channel).stats());
+  return reply(stub(c, channel).stats());
 });
 
 app.get("/v1/channels/:ch/messages", guard("read"), (c) => {
   const { channel } = c.var;
   const request = parseOrThrow(PageQuery, query(c));
-  return reply(c, stub(c, channel).page(request));
+  return reply(stub(c, channel).page(request));
 });
 
 app.post("/v1/channels/:ch/messages", guard("write"), limit(MAX_BODY_BYTES), async (c) => {
@@ -146,13 +134,13 @@ app.post("/v1/channels/:ch/messages", guard("write"), limit(MAX_BODY_BYTES), asy
       `messages[${missing}].author: required (no signed-in user to default to)`,
     );
   }
-  return reply(c, stub(c, channel).insert(body.messages, author ?? ""));
+  return reply(stub(c, channel).insert(body.messages, author ?? ""));
 });
 
 app.get("/v1/channels/:ch/timeline", guard("read"), (c) => {
   const { channel } = c.var;
   const { points } = parseOrThrow(TimelineQuery, query(c));
-  return reply(c, stub(c, channel).timeline(points));
+  return reply(stub(c, channel).timeline(points));
 });
 
 // The naive baseline (count(*) and OFFSET), only where the bench turned it on.
@@ -168,24 +156,24 @@ app.get("/v1/channels/:ch/naive", benchOnly, guard("read"), (c) => {
     typeof request.anchor === "object" && "position" in request.anchor
       ? request.anchor.position
       : 0;
-  return reply(c, stub(c, channel).naivePage(position, request.before, request.after));
+  return reply(stub(c, channel).naivePage(position, request.before, request.after));
 });
 
 // PROTOCOL.md, Access: "admin: also the simulator" (reading its state included).
 app.get("/v1/channels/:ch/simulator", guard("admin"), (c) => {
   const { channel } = c.var;
-  return reply(c, stub(c, channel).simulator());
+  return reply(stub(c, channel).simulator());
 });
 
 app.put("/v1/channels/:ch/simulator", guard("admin"), limit(64 * 1024), async (c) => {
   const { channel } = c.var;
   const update = parseOrThrow(SimulatorUpdate, await jsonBody(c));
-  return reply(c, stub(c, channel).startSimulator(update));
+  return reply(stub(c, channel).startSimulator(update));
 });
 
 app.delete("/v1/channels/:ch/simulator", guard("admin"), (c) => {
   const { channel } = c.var;
-  return reply(c, stub(c, channel).stopSimulator());
+  return reply(stub(c, channel).stopSimulator());
 });
 
 app.get("/v1/channels/:ch/ws", guard("read"), (c) => {
@@ -196,7 +184,6 @@ app.get("/v1/channels/:ch/ws", guard("read"), (c) => {
   // With a token the user is its subject; an open worker takes ?user=.
   const user = principal.user ?? parseOrThrow(SocketQuery, c.req.query()).user ?? missingUser();
   const headers = new Headers(c.req.raw.headers);
-  headers.set(CHANNEL_HEADER, channel);
   headers.set(USER_HEADER, user);
   headers.set(SCOPE_HEADER, principal.scope);
   if (principal.exp !== undefined) headers.set(EXP_HEADER, String(principal.exp));

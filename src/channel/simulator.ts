@@ -44,7 +44,10 @@ const INITIAL: Persisted = {
   counters: { ticks: 0, generated: 0, inserted: 0, late: 0, chunks: 0, lastTickAt: null },
 };
 
-type Commit = (drafts: readonly Draft[], alsoWrite: (result: InsertResult) => void) => InsertResult;
+type Commit = (
+  drafts: readonly Draft[],
+  alsoWrite: (result: InsertResult) => void,
+) => Promise<InsertResult>;
 
 export class Simulator {
   readonly #store: ChannelStore;
@@ -62,12 +65,12 @@ export class Simulator {
   }
 
   #load(): Persisted {
-    const raw = this.#store.getMeta(META_KEY);
+    const raw = this.#store.meta.get(META_KEY);
     return raw ? (JSON.parse(raw) as Persisted) : INITIAL;
   }
 
   #save(state: Persisted): void {
-    this.#store.setMeta(META_KEY, JSON.stringify(state));
+    this.#store.meta.set(META_KEY, JSON.stringify(state));
   }
 
   state(): SimulatorState {
@@ -85,8 +88,9 @@ export class Simulator {
     ][]) {
       if (value !== undefined) settings[name] = value;
     }
-    this.#save({ ...prev, running: true, settings, run: prev.run + 1, start: now, nextTick: 0 });
+    // The alarm first: a run recorded as running must be one that ticks.
     await this.#alarms.setAlarm(now + settings.tickMs);
+    this.#save({ ...prev, running: true, settings, run: prev.run + 1, start: now, nextTick: 0 });
     return this.state();
   }
 
@@ -118,7 +122,7 @@ export class Simulator {
       }
       const drafts = arrivals.map(({ id, ts, author, text }) => ({ id, ts, author, text }));
       const c = state.counters;
-      this.#commit(drafts, (result) => {
+      await this.#commit(drafts, (result) => {
         // Same transaction as the messages: a retried alarm finds the tick done.
         this.#save({
           ...state,

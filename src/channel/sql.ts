@@ -32,11 +32,12 @@ export class Sql {
     this.all(query, ...args);
   }
 
-  /** Rows read since the last call. */
-  takeRowsRead(): number {
-    const n = this.#rowsRead;
-    this.#rowsRead = 0;
-    return n;
+  /**
+   * Rows read since this object woke: a running count, so each caller
+   * measures its own work by difference and nothing carries over to the next.
+   */
+  get rowsRead(): number {
+    return this.#rowsRead;
   }
 }
 

@@ -1,43 +1,68 @@
 /**
  * Planning the pushes of one stored batch (PROTOCOL.md, "Server → client
  * pushes"): for each socket's view, the run of the batch it gets in `insert`,
- * its `shifted`, and its `latest`; and which messages need a position at all.
- * Pure, and O(views · log batch + batch) apart from `latest`.
+ * its `shifted`, its `latest`, and the late ordinals the push makes seen; and
+ * which messages need a position at all. Pure, and O(views · log batch +
+ * batch) apart from `latest` and the seen ordinals (each bounded by what the
+ * socket is sent).
  */
-import type { Key } from "./key.ts";
+import { compareKeys, type Key, partitionPoint } from "./key.ts";
 import { route, type View } from "./view.ts";
 
 /** Most late messages a `status` lists. */
 export const MAX_LATEST = 3;
 
-/** What one socket is sent after a batch. */
+/** A stored message of the batch, as routing sees it. */
+export interface BatchItem {
+  readonly key: Key;
+  /** Its late ordinal, or null when it arrived on time. */
+  readonly lateNo: number | null;
+}
+
+/** What one socket is sent after a batch. Indices are into the batch sorted by key. */
 export interface Push {
-  /** The run [from, to) of the sorted batch pushed in `insert` (empty: no insert). */
+  /** The run [from, to) pushed in `insert` (empty: no insert). */
   readonly from: number;
   readonly to: number;
   readonly shifted: number;
   /** The view after the batch. */
   readonly next: View;
-  /** Sorted-batch indices of up to MAX_LATEST late messages outside the run, newest arrival first. */
+  /** Up to MAX_LATEST late messages outside the run, newest arrival first. */
   readonly latest: number[];
+  /** Late ordinals inside the run: pushed, so seen by the socket's user. */
+  readonly seen: number[];
 }
 
 export interface PushPlan {
+  /** The batch in key order, as indices into the batch given (arrival order). */
+  readonly order: number[];
   /** One per view, in order. */
   readonly pushes: Push[];
-  /** Sorted-batch indices, ascending, of every message some frame carries with its position. */
+  /** Sorted indices, ascending, of every message some frame carries with its position. */
   readonly needed: number[];
 }
 
-/**
- * @param sortedKeys the batch's keys, ascending
- * @param lateNewestFirst sorted-batch indices of its late messages, newest arrival first
- */
-export function planPushes(
-  views: readonly View[],
-  sortedKeys: readonly Key[],
-  lateNewestFirst: readonly number[],
-): PushPlan {
+/** @param batch the stored messages in arrival order */
+export function planPushes(views: readonly View[], batch: readonly BatchItem[]): PushPlan {
+  const order = batch
+    .map((_, i) => i)
+    .sort((a, b) => compareKeys(keyAt(batch, a), keyAt(batch, b)));
+  const sortedKeys = order.map((i) => keyAt(batch, i));
+  const rankOf = new Int32Array(batch.length);
+  order.forEach((arrival, sorted) => {
+    rankOf[arrival] = sorted;
+  });
+  const lateNewestFirst: number[] = [];
+  for (let i = batch.length - 1; i >= 0; i--) {
+    if (batch[i]?.lateNo !== null) lateNewestFirst.push(rankOf[i] as number);
+  }
+  // Sorted indices of the late messages, ascending: a run's are found by binary search.
+  const lateSorted = [...lateNewestFirst].sort((a, b) => a - b);
+  const lateIn = (from: number, to: number): number[] =>
+    lateSorted
+      .slice(lowerIndex(lateSorted, from), lowerIndex(lateSorted, to))
+      .map((i) => batch[order[i] as number]?.lateNo as number);
+
   // A difference array marks the runs: O(1) a view, one prefix sum for all.
   const marks = new Int32Array(sortedKeys.length + 1);
   const pushes = views.map((view): Push => {
@@ -49,7 +74,7 @@ export function planPushes(
       if (latest.length === MAX_LATEST) break;
       if (i < from || i >= to) latest.push(i);
     }
-    return { from, to, shifted, next, latest };
+    return { from, to, shifted, next, latest, seen: lateIn(from, to) };
   });
   const latestNeeded = new Uint8Array(sortedKeys.length);
   for (const push of pushes) for (const i of push.latest) latestNeeded[i] = 1;
@@ -59,5 +84,12 @@ export function planPushes(
     covered += marks[i] ?? 0;
     if (covered > 0 || latestNeeded[i] === 1) needed.push(i);
   }
-  return { pushes, needed };
+  return { order, pushes, needed };
+}
+
+const keyAt = (batch: readonly BatchItem[], i: number): Key => (batch[i] as BatchItem).key;
+
+/** Index of the first element of ascending `sorted` that is ≥ `value`. */
+function lowerIndex(sorted: readonly number[], value: number): number {
+  return partitionPoint(sorted.length, (i) => (sorted[i] as number) < value);
 }

@@ -33,6 +33,24 @@ export function errorBody(error: ErrorInfo): { error: ErrorInfo } {
   return { error: { code: error.code, message: error.message } };
 }
 
+/** A failed HTTP answer: the error body with its code's status. The one place HTTP errors are shaped. */
+export function errorResponse(error: ErrorInfo): Response {
+  return Response.json(errorBody(error), { status: ERROR_STATUS[error.code] });
+}
+
+/** A WebSocket `error` frame, echoing the frame's rid when it had one. The one place error frames are shaped. */
+export function errorFrame(
+  error: ErrorInfo,
+  rid?: string,
+): { type: "error"; rid?: string; code: ErrorCode; message: string } {
+  return {
+    type: "error",
+    ...(rid === undefined ? {} : { rid }),
+    code: error.code,
+    message: error.message,
+  };
+}
+
 /**
  * Turns any thrown value into what a client may see: a ProtocolError as is,
  * anything else as `internal` with no details (they go to the log instead).

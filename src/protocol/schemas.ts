@@ -23,6 +23,8 @@ export const MAX_SEND_HTTP = 10_000;
 export const MAX_TEXT = 4_000;
 /** Longest id, author, channel and user name. */
 export const MAX_NAME = 64;
+/** Longest request id (`rid`) of a client frame. */
+export const MAX_RID = 64;
 /** Largest HTTP body, in bytes: 10,000 messages of typical size fit many times over. */
 export const MAX_BODY_BYTES = 32 * 1024 * 1024;
 /** Largest WebSocket frame, in bytes. */
@@ -101,7 +103,7 @@ export type Anchor = z.infer<typeof Anchor>;
 const Side = z.int().min(0).max(MAX_PAGE_SIDE).default(DEFAULT_PAGE_SIDE);
 const Rid = z
   .string()
-  .refine((s) => s.length <= 64, "must be at most 64 UTF-16 code units long")
+  .refine((s) => s.length <= MAX_RID, `must be at most ${MAX_RID} UTF-16 code units long`)
   .optional();
 
 /** What a page request asks for, over HTTP or WebSocket. */

@@ -28,27 +28,25 @@ function pushed(view: View, key: ModelKey): boolean {
 }
 
 describe("planPushes", () => {
-  it("plans each view's run, shift and latest, and positions exactly for what is sent", () => {
+  it("plans each view's run, shift, latest and seen ordinals, and positions exactly for what is sent", () => {
     fc.assert(
       fc.property(
         fc.array(viewArb, { maxLength: 8 }),
-        // A batch in arrival order, each message late or not.
-        fc.uniqueArray(fc.record({ key: keyArb, late: fc.boolean() }), {
-          maxLength: 14,
-          selector: (m) => tag(m.key),
-        }),
+        // A batch in arrival order, each message late (with its ordinal) or not.
+        fc
+          .uniqueArray(fc.record({ key: keyArb, late: fc.boolean() }), {
+            maxLength: 14,
+            selector: (m) => tag(m.key),
+          })
+          .map((batch) => {
+            let ordinal = 100;
+            return batch.map((m) => ({ key: m.key, lateNo: m.late ? ++ordinal : null }));
+          }),
         (views, arrivals) => {
           const sorted = [...arrivals].sort((x, y) => modelCompare(x.key, y.key));
           const indexOf = (m: (typeof arrivals)[number]) => sorted.indexOf(m);
-          const lateNewestFirst = arrivals
-            .filter((m) => m.late)
-            .reverse()
-            .map(indexOf);
-          const plan = planPushes(
-            views,
-            sorted.map((m) => m.key),
-            lateNewestFirst,
-          );
+          const plan = planPushes(views, arrivals);
+          expect(plan.order.map((i) => arrivals[i])).toEqual(sorted);
 
           const needed = new Set<number>();
           views.forEach((view, v) => {
@@ -63,11 +61,16 @@ describe("planPushes", () => {
                 : sorted.filter((m) => modelCompare(m.key, view.first as ModelKey) < 0).length;
             expect(push.shifted).toBe(shifted);
             const latest = arrivals
-              .filter((m) => m.late && !mine.includes(indexOf(m)))
+              .filter((m) => m.lateNo !== null && !mine.includes(indexOf(m)))
               .reverse()
               .slice(0, MAX_LATEST)
               .map(indexOf);
             expect(push.latest).toEqual(latest);
+            const seen = mine.flatMap((i) => {
+              const lateNo = sorted[i]?.lateNo;
+              return lateNo === null || lateNo === undefined ? [] : [lateNo];
+            });
+            expect([...push.seen].sort()).toEqual(seen.sort());
             for (const i of [...mine, ...latest]) needed.add(i);
           });
           expect(plan.needed).toEqual([...needed].sort((a, b) => a - b));

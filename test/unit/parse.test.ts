@@ -21,7 +21,7 @@ const KEY = { ts: 1_795_480_000_000, id: "m-1f3a" };
 describe("parseClientFrame", () => {
   it("knows exactly the client frame types of PROTOCOL.md", () => {
     expect([...CLIENT_FRAME_TYPES].sort()).toEqual(
-      ["late.ack", "late.list", "late.next", "page", "ping", "send", "view"].sort(),
+      ["late.ack", "late.list", "late.next", "page", "ping", "resume", "send", "view"].sort(),
     );
   });
 

@@ -1,9 +1,13 @@
 /**
- * Readers' late state in SQLite (the pure rules are in core/late.ts): one
+ * Each user's late state in SQLite (the pure rules are in core/late.ts): one
  * row per user (`readers`: the watermark and the count above it) and the
  * ordinals above each watermark seen one by one (`seen`). Every question is
- * a primary-key lookup: nothing here scans the late messages.
+ * an index lookup: nothing here scans the late messages.
+ *
+ * The cache in memory changes only after the write that backs it has
+ * succeeded, so a failed write leaves the object answering what storage holds.
  */
+import type { Key } from "../core/key.ts";
 import {
   ackAll,
   isUnread,
@@ -13,17 +17,25 @@ import {
   type SeenSet,
   unreadCount,
 } from "../core/late.ts";
+import type { MessageRows, StoredMessage } from "./messages.ts";
 import type { Sql } from "./sql.ts";
 
-export class Readers {
+export class LateState {
   readonly #sql: Sql;
+  readonly #messages: MessageRows;
   readonly #transaction: (fn: () => void) => void;
   readonly #lateTotal: () => number;
   /** Write-through cache: fan-out asks every socket's user after every batch. */
   readonly #cache = new Map<string, Reader>();
 
-  constructor(sql: Sql, transaction: (fn: () => void) => void, lateTotal: () => number) {
+  constructor(
+    sql: Sql,
+    messages: MessageRows,
+    transaction: (fn: () => void) => void,
+    lateTotal: () => number,
+  ) {
     this.#sql = sql;
+    this.#messages = messages;
     this.#transaction = transaction;
     this.#lateTotal = lateTotal;
   }
@@ -65,16 +77,34 @@ export class Readers {
   markSeen(user: string, ordinals: readonly number[]): void {
     const before = this.get(user);
     if (!ordinals.some((n) => n > before.base)) return;
-    this.#transaction(() => this.#save(user, markSeen(before, ordinals, this.#seenSet(user))));
+    this.#commit(user, () => markSeen(before, ordinals, this.#seenSet(user)));
+  }
+
+  /** Marks seen every late message inside [first, last] (null: open end). */
+  markSeenInRange(user: string, first: Key | null, last: Key | null): void {
+    const { base } = this.get(user);
+    if (base >= this.#lateTotal()) return;
+    this.markSeen(user, this.#messages.lateOrdinalsIn(base, first, last));
   }
 
   /** `late.ack`: every late message read. */
   ack(user: string): void {
     this.get(user);
-    this.#transaction(() => {
+    this.#commit(user, () => {
       this.#sql.run("DELETE FROM seen WHERE user = ?", user);
-      this.#save(user, ackAll(this.#lateTotal()));
+      return ackAll(this.#lateTotal());
     });
+  }
+
+  /** The unread late message that arrived first: ordinal base + 1, by the watermark invariant. */
+  next(user: string): StoredMessage | undefined {
+    const { base } = this.get(user);
+    return base >= this.#lateTotal() ? undefined : this.#messages.byLateNo(base + 1);
+  }
+
+  /** Up to `limit` unread late messages, oldest arrival first. */
+  list(user: string, limit: number): StoredMessage[] {
+    return this.#messages.unseenLate(user, this.get(user).base, limit);
   }
 
   /** Drops the cache: after a rolled-back transaction, storage is the truth. */
@@ -82,14 +112,19 @@ export class Readers {
     this.#cache.clear();
   }
 
-  #save(user: string, reader: Reader): void {
-    this.#cache.set(user, reader);
-    this.#sql.run(
-      "UPDATE readers SET base = ?, seen = ? WHERE user = ?",
-      reader.base,
-      reader.seen,
-      user,
-    );
+  /** Runs a change to the user's state in one transaction; the cache follows only once it is stored. */
+  #commit(user: string, change: () => Reader): void {
+    let next: Reader | undefined;
+    this.#transaction(() => {
+      next = change();
+      this.#sql.run(
+        "UPDATE readers SET base = ?, seen = ? WHERE user = ?",
+        next.base,
+        next.seen,
+        user,
+      );
+    });
+    if (next) this.#cache.set(user, next);
   }
 
   #seenSet(user: string): SeenSet {

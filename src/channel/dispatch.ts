@@ -1,0 +1,161 @@
+/**
+ * What each client frame does (PROTOCOL.md, "Client → server"): one case a
+ * frame type, each a few calls into the store, the writer and the sockets.
+ * Errors are thrown as ProtocolErrors and answered by the caller.
+ */
+import { compareKeys, type Key } from "../core/key.ts";
+import { allows } from "../protocol/access.ts";
+import { errorFrame, ProtocolError, toErrorInfo } from "../protocol/errors.ts";
+import { readFrame } from "../protocol/frame-reader.ts";
+import type { ClientFrame, NewMessage, ServerFrame } from "../protocol/schemas.ts";
+import { resume } from "./resume.ts";
+import type { Session } from "./session.ts";
+import { type Sockets, send, sendRaw } from "./sockets.ts";
+import type { ChannelStore, Draft, InsertResult } from "./store.ts";
+
+/** What the frames act on. */
+export interface Room {
+  readonly store: ChannelStore;
+  readonly sockets: Sockets;
+  /** Stores a batch (with every other write pending now) and delivers it; resolves once durable. */
+  write(drafts: readonly Draft[]): Promise<InsertResult>;
+}
+
+/**
+ * A frame from a socket: read (budget first, so refused frames cost nothing
+ * more), run, and answer any refusal or failure with an `error` frame. The
+ * socket stays open whatever happens.
+ */
+export async function receive(
+  room: Room,
+  ws: WebSocket,
+  raw: string | ArrayBuffer,
+  log: (what: string, err: unknown) => void,
+): Promise<void> {
+  const session = room.sockets.session(ws);
+  if (!session) return;
+  const now = Date.now();
+  const reading = readFrame(raw, { admitted: room.sockets.admit(ws, now), now, exp: session.exp });
+  if (!reading.ok) {
+    send(ws, errorFrame(reading.error, reading.rid));
+    return;
+  }
+  const { frame } = reading;
+  try {
+    await dispatch(room, ws, session, frame);
+  } catch (err) {
+    if (!(err instanceof ProtocolError)) log(`frame ${frame.type} failed`, err);
+    send(ws, errorFrame(toErrorInfo(err), frame.rid));
+  }
+}
+
+export async function dispatch(
+  room: Room,
+  ws: WebSocket,
+  session: Session,
+  frame: ClientFrame,
+): Promise<void> {
+  const { store, sockets } = room;
+  const { user } = session;
+  const rid = frame.rid === undefined ? {} : { rid: frame.rid };
+  switch (frame.type) {
+    case "page":
+      send(ws, {
+        type: "page",
+        ...rid,
+        ...store.page(frame.anchor, frame.before, frame.after, user),
+      });
+      return;
+    case "view": {
+      const { first, last, live } = frame;
+      checkView(first, last);
+      const before = store.late.unread(user);
+      sockets.setView(ws, session, { first, last, live });
+      store.late.markSeenInRange(user, first, last);
+      send(ws, { type: "view", ...rid, lateUnread: store.late.unread(user), seq: store.seq });
+      badgeChanged(room, ws, user, before);
+      return;
+    }
+    case "resume": {
+      const { first, last, live } = frame;
+      checkView(first, last);
+      const before = store.late.unread(user);
+      sockets.setView(ws, session, { first, last, live });
+      send(ws, { ...resume(store, user, frame.since, { first, last, live }), ...rid });
+      badgeChanged(room, ws, user, before);
+      return;
+    }
+    case "send": {
+      if (!allows(session.scope, "write")) {
+        throw new ProtocolError("forbidden", "sending needs the write scope");
+      }
+      const now = Date.now();
+      const result = await room.write(frame.messages.map((m) => draftOf(m, user, now)));
+      // Output gate: this frame leaves only once the write is durable.
+      send(ws, {
+        type: "sent",
+        ...rid,
+        results: result.results,
+        total: result.total,
+        seq: store.seq,
+      });
+      return;
+    }
+    case "late.next": {
+      const next = store.late.next(user);
+      if (!next) throw new ProtocolError("not_found", "no unread late messages");
+      const page = store.page({ id: next.id }, frame.before, frame.after, user);
+      send(ws, { type: "page", ...rid, ...page });
+      return;
+    }
+    case "late.list":
+      send(ws, { type: "late.list", ...rid, ...store.lateList(user, frame.limit) });
+      return;
+    case "late.ack": {
+      const before = store.late.unread(user);
+      store.late.ack(user);
+      send(ws, { type: "view", ...rid, lateUnread: store.late.unread(user), seq: store.seq });
+      badgeChanged(room, ws, user, before);
+      return;
+    }
+    case "ping":
+      send(ws, { type: "pong", ...rid });
+      return;
+    default: {
+      const unreachable: never = frame;
+      throw new Error(`unhandled frame ${JSON.stringify(unreachable)}`);
+    }
+  }
+}
+
+/** A client message with its defaults applied (PROTOCOL.md, `send`). */
+export function draftOf(m: NewMessage, author: string, now: number): Draft {
+  return { id: m.id, ts: m.ts ?? now, author: m.author ?? author, text: m.text };
+}
+
+/** A declared view's bounds must be in order (`view` and `resume`). */
+function checkView(first: Key | null, last: Key | null): void {
+  if (first && last && compareKeys(first, last) > 0) {
+    throw new ProtocolError("bad_request", "first: must not be after last");
+  }
+}
+
+/**
+ * Protocol 1.1: when a frame changed its user's `lateUnread`, each of that
+ * user's other sockets hears the new count at once (one badge across tabs).
+ */
+function badgeChanged(room: Room, origin: WebSocket, user: string, before: number): void {
+  const { store } = room;
+  const lateUnread = store.late.unread(user);
+  if (lateUnread === before) return;
+  const frame = JSON.stringify({
+    type: "status",
+    total: store.total,
+    lateUnread,
+    shifted: 0,
+    seq: store.seq,
+  } satisfies ServerFrame);
+  for (const { ws, session } of room.sockets.peers()) {
+    if (ws !== origin && session.user === user) sendRaw(ws, frame);
+  }
+}

@@ -1,0 +1,62 @@
+/**
+ * The channel's SQLite schema, its version and the `meta` table of small
+ * settings. Durable Object SQLite has no `PRAGMA user_version`, so the
+ * version lives in `meta` and each object migrates once, on first use.
+ */
+import type { Sql } from "./sql.ts";
+
+/** Bumped when the schema changes. */
+export const SCHEMA_VERSION = 1;
+
+const SCHEMA = [
+  `CREATE TABLE messages (
+     seq INTEGER PRIMARY KEY,   -- arrival order, 1, 2, 3, …
+     id BLOB NOT NULL UNIQUE,   -- UTF-16BE: memcmp order is the protocol's code-unit order
+     ts INTEGER NOT NULL,
+     author TEXT NOT NULL,
+     text TEXT NOT NULL,
+     late_no INTEGER            -- ordinal among late arrivals; NULL when on time
+   )`,
+  "CREATE INDEX messages_key ON messages (ts, id)",
+  "CREATE UNIQUE INDEX messages_late_no ON messages (late_no) WHERE late_no IS NOT NULL",
+  "CREATE INDEX messages_late_key ON messages (ts, id) WHERE late_no IS NOT NULL",
+  `CREATE TABLE buckets (
+     lo_ts INTEGER NOT NULL, lo_id BLOB NOT NULL, size INTEGER NOT NULL,
+     PRIMARY KEY (lo_ts, lo_id)
+   ) WITHOUT ROWID`,
+  "CREATE TABLE readers (user TEXT PRIMARY KEY, base INTEGER NOT NULL, seen INTEGER NOT NULL) WITHOUT ROWID",
+  "CREATE TABLE seen (user TEXT NOT NULL, late_no INTEGER NOT NULL, PRIMARY KEY (user, late_no)) WITHOUT ROWID",
+];
+
+/** Small named settings (the schema version, the simulator's state). */
+export class Meta {
+  readonly #sql: Sql;
+
+  constructor(sql: Sql) {
+    this.#sql = sql;
+    this.#sql.run("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)");
+  }
+
+  get(key: string): string | undefined {
+    return this.#sql.one<{ value: string }>("SELECT value FROM meta WHERE key = ?", key)?.value;
+  }
+
+  set(key: string, value: string): void {
+    this.#sql.run(
+      "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+      key,
+      value,
+    );
+  }
+}
+
+/** Brings the database to {@link SCHEMA_VERSION}, all or nothing. */
+export function migrate(sql: Sql, meta: Meta, transaction: (fn: () => void) => void): void {
+  const version = Number(meta.get("schema") ?? 0);
+  if (version === SCHEMA_VERSION) return;
+  if (version > SCHEMA_VERSION) throw new Error(`schema ${version} is newer than this code`);
+  transaction(() => {
+    for (const statement of SCHEMA) sql.run(statement);
+    meta.set("schema", String(SCHEMA_VERSION));
+  });
+}

@@ -1,0 +1,46 @@
+/**
+ * A WebSocket upgrade the worker has validated: the socket is accepted
+ * (hibernatable) with its session, and greeted with `hello`.
+ */
+import { initialView } from "../core/view.ts";
+import { Scope } from "../protocol/access.ts";
+import { errorResponse } from "../protocol/errors.ts";
+import { PROTOCOL_MINOR, PROTOCOL_VERSION } from "../protocol/schemas.ts";
+import { EXP_HEADER, SCOPE_HEADER, USER_HEADER } from "./contract.ts";
+import type { Room } from "./dispatch.ts";
+import type { Session } from "./session.ts";
+import { send } from "./sockets.ts";
+
+export function upgrade(room: Room, channel: string, request: Request): Response {
+  const user = request.headers.get(USER_HEADER);
+  if (!user || request.headers.get("Upgrade")?.toLowerCase() !== "websocket") {
+    return errorResponse({
+      code: "bad_request",
+      message: "expected a WebSocket upgrade from the worker",
+    });
+  }
+  const { store, sockets } = room;
+  const scope = Scope.catch("read").parse(request.headers.get(SCOPE_HEADER));
+  const exp = Number(request.headers.get(EXP_HEADER) ?? Number.NaN);
+  const session: Session = {
+    user,
+    scope,
+    view: initialView(store.newest),
+    ...(Number.isFinite(exp) ? { exp } : {}),
+  };
+  const pair = new WebSocketPair();
+  const [client, server] = [pair[0], pair[1]];
+  sockets.accept(server, session);
+  send(server, {
+    type: "hello",
+    protocol: PROTOCOL_VERSION,
+    minor: PROTOCOL_MINOR,
+    channel,
+    user,
+    total: store.total,
+    lateUnread: store.late.unread(user),
+    newest: store.newest,
+    seq: store.seq,
+  });
+  return new Response(null, { status: 101, webSocket: client });
+}
