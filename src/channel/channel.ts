@@ -58,9 +58,14 @@ export class Channel extends DurableObject<Env> {
     });
     const writer = new Writer(store, sockets, this.#log);
     const simulator = new Simulator(store, this.ctx.storage, (drafts, alsoWrite) =>
-      writer.write(drafts, alsoWrite),
+      writer.write(drafts, { alsoWrite }),
     );
-    this.#open = { store, sockets, simulator, write: (drafts) => writer.write(drafts) };
+    this.#open = {
+      store,
+      sockets,
+      simulator,
+      write: (drafts, options) => writer.write(drafts, options),
+    };
     return this.#open;
   }
 

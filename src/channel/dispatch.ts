@@ -12,13 +12,14 @@ import { resume } from "./resume.ts";
 import type { Session } from "./session.ts";
 import { type Sockets, send, sendRaw } from "./sockets.ts";
 import type { ChannelStore, Draft, InsertResult } from "./store.ts";
+import type { WriteOptions } from "./writer.ts";
 
 /** What the frames act on. */
 export interface Room {
   readonly store: ChannelStore;
   readonly sockets: Sockets;
-  /** Stores a batch (with every other write pending now) and delivers it; resolves once durable. */
-  write(drafts: readonly Draft[]): Promise<InsertResult>;
+  /** Stores a batch (with every other write pending now) and delivers it; see writer.ts. */
+  write(drafts: readonly Draft[], options?: WriteOptions): Promise<InsertResult>;
 }
 
 /**
@@ -41,12 +42,15 @@ export async function receive(
     return;
   }
   const { frame } = reading;
-  try {
-    await dispatch(room, ws, session, frame);
-  } catch (err) {
-    if (!(err instanceof ProtocolError)) log(`frame ${frame.type} failed`, err);
-    send(ws, errorFrame(toErrorInfo(err), frame.rid));
-  }
+  // A socket's frames run in order, even while one waits for its write's group.
+  await room.sockets.inOrder(ws, async () => {
+    try {
+      await dispatch(room, ws, room.sockets.session(ws) ?? session, frame);
+    } catch (err) {
+      if (!(err instanceof ProtocolError)) log(`frame ${frame.type} failed`, err);
+      send(ws, errorFrame(toErrorInfo(err), frame.rid));
+    }
+  });
 }
 
 export async function dispatch(
@@ -90,15 +94,11 @@ export async function dispatch(
         throw new ProtocolError("forbidden", "sending needs the write scope");
       }
       const now = Date.now();
-      const result = await room.write(frame.messages.map((m) => draftOf(m, user, now)));
-      // Output gate: this frame leaves only once the write is durable.
-      send(ws, {
-        type: "sent",
-        ...rid,
-        results: result.results,
-        total: result.total,
-        seq: store.seq,
-      });
+      await room.write(
+        frame.messages.map((m) => draftOf(m, user, now)),
+        // Sent before the group's pushes; the output gate holds it until the group is durable.
+        { stored: (result) => send(ws, { type: "sent", ...rid, ...sentOf(result, store.seq) }) },
+      );
       return;
     }
     case "late.next": {
@@ -126,6 +126,10 @@ export async function dispatch(
       throw new Error(`unhandled frame ${JSON.stringify(unreachable)}`);
     }
   }
+}
+
+function sentOf(result: InsertResult, seq: number) {
+  return { results: result.results, total: result.total, seq };
 }
 
 /** A client message with its defaults applied (PROTOCOL.md, `send`). */

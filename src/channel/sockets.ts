@@ -29,6 +29,8 @@ export class Sockets {
    * for its bucket to be full again.
    */
   readonly #buckets = new WeakMap<WebSocket, TokenBucket>();
+  /** The last frame each socket has in flight: the next one runs after it. */
+  readonly #tails = new WeakMap<WebSocket, Promise<void>>();
 
   constructor(ctx: Pick<DurableObjectState, "getWebSockets" | "acceptWebSocket">, budget: Budget) {
     this.#ctx = ctx;
@@ -82,9 +84,17 @@ export class Sockets {
     return bucket.take(now);
   }
 
+  /** Runs `task` after every earlier task of the same socket (`task` must not reject). */
+  inOrder(ws: WebSocket, task: () => Promise<void>): Promise<void> {
+    const next = (this.#tails.get(ws) ?? Promise.resolve()).then(task);
+    this.#tails.set(ws, next);
+    return next;
+  }
+
   /** A closed socket's budget is dropped (its session goes with its attachment). */
   forget(ws: WebSocket): void {
     this.#buckets.delete(ws);
+    this.#tails.delete(ws);
   }
 }
 

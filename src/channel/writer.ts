@@ -1,15 +1,48 @@
 /**
  * Every write goes through here, whatever its source (a socket's `send`, an
- * HTTP insert, a simulator tick): stored, then delivered to every socket.
+ * HTTP insert, a simulator tick), and concurrent writes share one commit.
+ *
+ * Locally each Durable Object event's writes are committed on their own
+ * before its replies leave (the output gate), so writers that each wait for
+ * their reply queue behind one commit each. Here a write joins a queue that
+ * is flushed on the next timer tick: every write that arrived meanwhile (the
+ * runtime delivers other sockets' frames while a timer is pending, not while
+ * a microtask is) is stored in that one turn, so in one implicit transaction
+ * and one commit, and the group is delivered once. Each write runs in its own
+ * `transactionSync`, a savepoint: a failing write rolls back only itself and
+ * is answered with its error while the others commit. Replies leave through
+ * the output gate, so each writer hears back only once the group is durable.
  */
 import { deliver } from "./delivery.ts";
 import type { Sockets } from "./sockets.ts";
-import type { ChannelStore, Draft, InsertResult } from "./store.ts";
+import type { ChannelStore, Draft, InsertResult, StoredMessage } from "./store.ts";
+
+/** Most writes in one group: bounds the turn, and so every reply's wait. */
+export const MAX_GROUP_WRITES = 256;
+/** Most messages in one group (an HTTP batch alone may be 10,000). */
+export const MAX_GROUP_MESSAGES = 10_000;
+
+export interface WriteOptions {
+  /** Runs in the write's own transaction (the simulator records its tick there). */
+  readonly alsoWrite?: (result: InsertResult) => void;
+  /** Called once the write is stored, before the group is pushed (a `sent` reply precedes the pushes). */
+  readonly stored?: (result: InsertResult) => void;
+}
+
+interface Pending {
+  readonly drafts: readonly Draft[];
+  readonly options: WriteOptions;
+  readonly resolve: (result: InsertResult) => void;
+  readonly reject: (err: unknown) => void;
+}
 
 export class Writer {
   readonly #store: ChannelStore;
   readonly #sockets: Sockets;
   readonly #log: (what: string, err: unknown) => void;
+  #queue: Pending[] = [];
+  #queued = 0;
+  #scheduled = false;
 
   constructor(store: ChannelStore, sockets: Sockets, log: (what: string, err: unknown) => void) {
     this.#store = store;
@@ -17,21 +50,58 @@ export class Writer {
     this.#log = log;
   }
 
-  /**
-   * Stores a batch all or nothing, then pushes it. `alsoWrite` runs in the
-   * same transaction (the simulator records its tick there).
-   */
-  async write(
-    drafts: readonly Draft[],
-    alsoWrite?: (result: InsertResult) => void,
-  ): Promise<InsertResult> {
-    const result = this.#store.insert(drafts, alsoWrite);
+  /** Stores a batch, all or nothing, with the writes pending now; resolves once it is stored. */
+  write(drafts: readonly Draft[], options: WriteOptions = {}): Promise<InsertResult> {
+    return new Promise((resolve, reject) => {
+      this.#queue.push({ drafts, options, resolve, reject });
+      this.#queued += drafts.length;
+      if (this.#queue.length >= MAX_GROUP_WRITES || this.#queued >= MAX_GROUP_MESSAGES) {
+        this.#flush();
+      } else if (!this.#scheduled) {
+        this.#scheduled = true;
+        setTimeout(() => {
+          this.#scheduled = false;
+          this.#flush();
+        }, 0);
+      }
+    });
+  }
+
+  /** Stores the queued writes in this turn, answers each, and pushes the group once. */
+  #flush(): void {
+    const group = this.#queue;
+    this.#queue = [];
+    this.#queued = 0;
+    if (group.length === 0) return;
+    const outcomes = group.map((p) => {
+      try {
+        return { ok: true as const, result: this.#store.insert(p.drafts, p.options.alsoWrite) };
+      } catch (err) {
+        return { ok: false as const, err };
+      }
+    });
+    // Every reply of the group tells the same total: the channel after the group.
+    const total = this.#store.total;
+    const inserted: StoredMessage[] = [];
+    group.forEach((p, i) => {
+      const outcome = outcomes[i];
+      if (!outcome?.ok) {
+        p.reject(outcome?.err);
+        return;
+      }
+      const result = { ...outcome.result, total };
+      inserted.push(...result.inserted);
+      try {
+        p.options.stored?.(result);
+      } finally {
+        p.resolve(result);
+      }
+    });
     try {
-      deliver(result.inserted, this.#sockets, this.#store, this.#log);
+      deliver(inserted, this.#sockets, this.#store, this.#log);
     } catch (err) {
-      // The batch is stored and acknowledged whatever happens to its pushes.
+      // The group is stored and acknowledged whatever happens to its pushes.
       this.#log("fan-out failed", err);
     }
-    return result;
   }
 }
