@@ -12,7 +12,6 @@
  *   await client.connect();
  *   const page = await client.page({ anchor: { position: 370_000 }, before: 25, after: 25 });
  */
-import type { ErrorCode } from "../protocol/errors.ts";
 import {
   type Anchor,
   type ClientFrameInput,
@@ -22,16 +21,24 @@ import {
   type LateListReplyFrame,
   type NewMessage,
   type PageBody,
-  type ResumedFrame,
   type SentFrame,
   ServerFrame,
   type StatusFrame,
-  type ViewReplyFrame,
 } from "../protocol/schemas.ts";
-import { MessageWindow } from "./window.ts";
+import { repage } from "./resume.ts";
+import {
+  type ClientEvents,
+  type ClientOptions,
+  type ResumedReply,
+  ScrollbackError,
+  type SentReply,
+  type ViewReply,
+  type ViewState,
+} from "./types.ts";
 
 export type { Message } from "../protocol/schemas.ts";
 export { ChannelWindow, type ChannelWindowOptions } from "./channel-window.ts";
+export * from "./types.ts";
 export {
   compareKeys,
   FIRST_ITEM_INDEX,
@@ -41,80 +48,6 @@ export {
   type WindowState,
 } from "./window.ts";
 export type { Anchor, HelloFrame, InsertFrame, Key, NewMessage, PageBody, SentFrame, StatusFrame };
-
-/** A reply's body: the frame without its envelope (`type`, `rid`). */
-export type Body<F> = Omit<F, "type" | "rid">;
-/** What `view` and `lateAck` resolve with. */
-export type ViewReply = Body<ViewReplyFrame>;
-/** What `send` resolves with. */
-export type SentReply = Body<SentFrame>;
-/** What `resume` resolves with. */
-export type ResumedReply = Body<ResumedFrame>;
-/** A declared view: `first` / `last` keys (null: open), `live`: following the bottom. */
-export type ViewState = { first: Key | null; last: Key | null; live: boolean };
-
-/**
- * After a reconnect, what the app missed, in one event.
- * - `complete: true`: apply `messages` (each with its position), `shifted` and
- *   `total` to what you held, exactly as an `insert` and `status` (or hand it to
- *   {@link MessageWindow.applyResumed}).
- * - `complete: false`: too much was missed; replace what you held with `page`
- *   (read around the first message you held, or the newest when your view was
- *   live or that message is gone), whose view the client has declared.
- */
-export type ResyncEvent =
-  | ({ complete: true; since: number } & Omit<ResumedReply, "complete">)
-  | {
-      complete: false;
-      page: PageBody;
-      live: boolean;
-      lateUnread: number;
-      total: number;
-      seq: number;
-    };
-
-/** Messages each side of the anchor when an incomplete resume pages again. */
-const REPAGE_SIDE = 100;
-
-export interface ClientOptions {
-  /** The worker's base URL: http(s):// or ws(s)://. */
-  readonly url: string;
-  readonly channel: string;
-  /** The user, on an open worker (with a token the server takes the token's subject). */
-  readonly user?: string;
-  /** A JWT, sent as `?token=` (browsers cannot set WebSocket headers). */
-  readonly token?: string;
-  /** How long a request waits for its reply, in ms (default 15,000). */
-  readonly timeoutMs?: number;
-  /** Reconnect backoff: first delay and cap, in ms (defaults 250 and 10,000). */
-  readonly backoff?: { readonly initialMs: number; readonly maxMs: number };
-  /** A WebSocket constructor, where there is no global one. */
-  readonly WebSocket?: new (
-    url: string,
-  ) => WebSocket;
-}
-
-/** An `error` frame, a timeout or a lost connection, with the protocol's code. */
-export class ScrollbackError extends Error {
-  readonly code: ErrorCode | "timeout" | "disconnected";
-  constructor(code: ScrollbackError["code"], message: string) {
-    super(message);
-    this.code = code;
-  }
-}
-
-export interface ClientEvents {
-  /** Every (re)connection's greeting. */
-  hello: HelloFrame;
-  insert: InsertFrame;
-  status: StatusFrame;
-  /** After a reconnect: what was missed, applied exactly (see {@link ResyncEvent}). */
-  resync: ResyncEvent;
-  /** The connection dropped; `reconnecting` tells whether a retry is scheduled. */
-  disconnect: { reconnecting: boolean };
-  /** An `error` frame that answered no request. */
-  error: ScrollbackError;
-}
 
 type Listener<T> = (event: T) => void;
 
@@ -434,47 +367,12 @@ export class ScrollbackClient {
           this.#emit("resync", { complete: true, since, ...rest });
           return;
         }
-        this.#emit("resync", await this.#repage(view));
+        this.#emit("resync", await repage(this, view));
       })
       .catch((err: unknown) => {
         if (err instanceof ScrollbackError && err.code === "disconnected") return;
         this.#emit("error", toError(err));
       });
-  }
-
-  /** A page around the first message held (the newest when live, none or gone), declared by `resume`. */
-  async #repage(view: ViewState): Promise<Extract<ResyncEvent, { complete: false }>> {
-    const byId = view.first && !view.live ? { id: view.first.id } : undefined;
-    for (let attempt = 0; ; attempt++) {
-      let page = byId
-        ? await this.page({ anchor: byId, before: 0, after: REPAGE_SIDE }).catch((err) => {
-            if (err instanceof ScrollbackError && err.code === "not_found") return undefined;
-            throw err;
-          })
-        : undefined;
-      page ??= await this.page({ anchor: "newest", before: REPAGE_SIDE, after: 0 });
-      const live = view.live && !page.hasNewer;
-      const window = new MessageWindow().replace(page, { live });
-      const resumed = await this.resume({ since: page.seq, ...window.view() });
-      if (window.applyResumed(resumed).complete || attempt >= 3) {
-        const state = window.snapshot();
-        return {
-          complete: false,
-          page: {
-            messages: [...state.messages],
-            start: state.start,
-            total: state.total,
-            hasOlder: state.start > 0,
-            hasNewer: state.start + state.messages.length < state.total,
-            seq: state.seq,
-          },
-          live,
-          lateUnread: resumed.lateUnread,
-          total: state.total,
-          seq: state.seq,
-        };
-      }
-    }
   }
 }
 

@@ -206,10 +206,10 @@ export class MessageWindow {
     const due = this.#due;
     if (due && due.seq === frame.seq) {
       // The insert of this batch came first: its positions already placed the window.
-      if (due.extra !== null) this.#shift(frame.shifted + due.extra);
+      if (due.extra !== null) this.#start += frame.shifted + due.extra;
       this.#due = undefined;
     } else if (frame.seq > this.#seq) {
-      this.#shift(frame.shifted);
+      this.#start += frame.shifted;
       this.#due = undefined;
     } else return false;
     this.#total = frame.total;
@@ -232,7 +232,7 @@ export class MessageWindow {
       return { complete: false, anchor: first && !this.#live ? { id: first.id } : "newest" };
     }
     const { anchored, above } = this.#mergeArrivals(frame.messages);
-    if (!anchored) this.#shift(frame.shifted + above);
+    if (!anchored) this.#start += frame.shifted + above;
     this.#total = frame.total;
     this.#seq = Math.max(this.#seq, frame.seq);
     if (this.#live && this.#messages.length === 0) this.#start = this.#total;
@@ -258,10 +258,6 @@ export class MessageWindow {
     return from;
   }
 
-  #shift(by: number): void {
-    this.#start += by;
-  }
-
   /**
    * Merges pushed arrivals (each with its current `position`) into the held
    * run: those between the first and last held keys, and after the last when
@@ -284,13 +280,9 @@ export class MessageWindow {
     if (taken.length === 0) return { anchored: false, above };
     const merged = [...held, ...taken].sort(compareKeys);
     const anchor = taken.find((m) => m.position !== undefined);
-    if (!anchor) {
-      this.#messages = merged.map(strip);
-      return { anchored: false, above };
-    }
-    this.#start = (anchor.position as number) - merged.indexOf(anchor);
+    if (anchor) this.#start = (anchor.position as number) - merged.indexOf(anchor);
     this.#messages = merged.map(strip);
-    return { anchored: true, above };
+    return { anchored: anchor !== undefined, above };
   }
 }
 
