@@ -1,15 +1,17 @@
 /**
  * A typed Scrollback client for browsers and Node (≥ 22): one channel over a
- * WebSocket, replies correlated by `rid`, reconnects with backoff and restores
- * its declared view, typed `insert` / `status` events. Frames are validated
- * with the server's own zod schemas.
+ * WebSocket, replies correlated by `rid`, typed `insert` / `status` events.
+ * It tracks the last `seq` it delivered and, after a dropped connection,
+ * resumes by itself (protocol 1.1 `resume`): one `resync` event tells the app
+ * what it missed, exactly. Frames are validated with the server's own zod
+ * schemas. Every request resolves with its reply's body (the frame without
+ * `type` and `rid`) and fails with a {@link ScrollbackError}.
  *
  *   const client = new ScrollbackClient({ url: "http://127.0.0.1:8787", channel: "demo", user: "alice" });
  *   client.on("insert", (f) => list.add(f.messages));
  *   await client.connect();
  *   const page = await client.page({ anchor: { position: 370_000 }, before: 25, after: 25 });
  */
-import type { ErrorCode } from "../protocol/errors.ts";
 import {
   type Anchor,
   type ClientFrameInput,
@@ -23,50 +25,31 @@ import {
   ServerFrame,
   type StatusFrame,
 } from "../protocol/schemas.ts";
+import { repage } from "./resume.ts";
+import {
+  type ClientEvents,
+  type ClientOptions,
+  type ResumedReply,
+  ScrollbackError,
+  type SentReply,
+  type ViewReply,
+  type ViewState,
+} from "./types.ts";
 
 export type { Message } from "../protocol/schemas.ts";
+export { ChannelWindow, type ChannelWindowOptions } from "./channel-window.ts";
+export * from "./types.ts";
+export {
+  compareKeys,
+  FIRST_ITEM_INDEX,
+  MessageWindow,
+  type PageLike,
+  type ResumeOutcome,
+  type WindowState,
+} from "./window.ts";
 export type { Anchor, HelloFrame, InsertFrame, Key, NewMessage, PageBody, SentFrame, StatusFrame };
 
-export interface ClientOptions {
-  /** The worker's base URL: http(s):// or ws(s)://. */
-  readonly url: string;
-  readonly channel: string;
-  /** The user, on an open worker (with a token the server takes the token's subject). */
-  readonly user?: string;
-  /** A JWT, sent as `?token=` (browsers cannot set WebSocket headers). */
-  readonly token?: string;
-  /** How long a request waits for its reply, in ms (default 15,000). */
-  readonly timeoutMs?: number;
-  /** Reconnect backoff: first delay and cap, in ms (defaults 250 and 10,000). */
-  readonly backoff?: { readonly initialMs: number; readonly maxMs: number };
-  /** A WebSocket constructor, where there is no global one. */
-  readonly WebSocket?: new (
-    url: string,
-  ) => WebSocket;
-}
-
-/** An `error` frame, a timeout or a lost connection, with the protocol's code. */
-export class ScrollbackError extends Error {
-  readonly code: ErrorCode | "timeout" | "disconnected";
-  constructor(code: ScrollbackError["code"], message: string) {
-    super(message);
-    this.code = code;
-  }
-}
-
-export interface ClientEvents {
-  /** Every (re)connection's greeting. */
-  hello: HelloFrame;
-  insert: InsertFrame;
-  status: StatusFrame;
-  /** The connection dropped; `reconnecting` tells whether a retry is scheduled. */
-  disconnect: { reconnecting: boolean };
-  /** An `error` frame that answered no request. */
-  error: ScrollbackError;
-}
-
 type Listener<T> = (event: T) => void;
-type ViewState = { first: Key | null; last: Key | null; live: boolean };
 
 interface Pending {
   resolve(frame: ServerFrame): void;
@@ -84,6 +67,12 @@ export class ScrollbackClient {
   #attempt = 0;
   #closed = false;
   #opened: Promise<HelloFrame> | undefined;
+  /** The last `seq` delivered to the app (hello, page, view, insert, status, resumed). */
+  #seq = 0;
+  /** Has a socket been greeted before: the next `hello` is a reconnect. */
+  #greeted = false;
+  /** Rids of `resume` requests in flight: pushes meanwhile are in their replies, so they are held back. */
+  readonly #resuming = new Set<string>();
 
   constructor(options: ClientOptions) {
     this.#options = options;
@@ -105,18 +94,36 @@ export class ScrollbackClient {
       (listener as Listener<ClientEvents[E]>)(value);
   }
 
-  /** Opens the socket; resolves with the server's `hello`. */
+  /** The last `seq` delivered (`sent` excluded: its pushes follow it): what a `resume` starts from. */
+  get seq(): number {
+    return this.#seq;
+  }
+
+  /** The view last declared (by `view` or `resume`), restored on reconnect. */
+  get declaredView(): ViewState | undefined {
+    return this.#view;
+  }
+
+  /** Opens the socket; resolves with the server's `hello`. After `close()`: fails with `disconnected`. */
   connect(): Promise<HelloFrame> {
-    this.#closed = false;
+    if (this.#closed) return Promise.reject(closedError());
     this.#opened ??= this.#open();
     return this.#opened;
   }
 
-  /** Closes for good: no reconnect; pending requests fail with `disconnected`. */
+  /** Closes for good: no reconnect; pending and later requests fail with `disconnected`. */
   close(): void {
     this.#closed = true;
-    this.#socket?.close(1000, "client closed");
+    const socket = this.#socket;
+    this.#socket = undefined;
+    this.#opened = undefined;
+    try {
+      socket?.close(1000, "client closed");
+    } catch {
+      // Not open yet: nothing to close.
+    }
     this.#failPending("client closed");
+    if (socket) this.#emit("disconnect", { reconnecting: false });
   }
 
   #socketUrl(): string {
@@ -140,6 +147,7 @@ export class ScrollbackClient {
       const giveUp = setTimeout(() => lost(), this.#options.timeoutMs ?? 15_000);
       const lost = () => {
         clearTimeout(giveUp);
+        if (!greeted) reject(new ScrollbackError("disconnected", "could not connect"));
         if (this.#socket !== socket) return;
         this.#socket = undefined;
         this.#opened = undefined;
@@ -151,20 +159,26 @@ export class ScrollbackClient {
         this.#failPending("connection lost");
         const reconnecting = !this.#closed;
         this.#emit("disconnect", { reconnecting });
-        if (!greeted) reject(new ScrollbackError("disconnected", "could not connect"));
         if (reconnecting) this.#scheduleReconnect();
       };
       socket.addEventListener("message", (event) => {
+        if (this.#socket !== socket) return;
         const frame = this.#parse(event.data);
         if (!frame) return;
         if (frame.type === "hello") {
           greeted = true;
           clearTimeout(giveUp);
           this.#attempt = 0;
+          const reconnect = this.#greeted;
+          this.#greeted = true;
+          if (!reconnect) {
+            // The socket starts live, holding the newest message: that is the first view.
+            this.#seq = frame.seq;
+            this.#view ??= { first: frame.newest, last: frame.newest, live: true };
+          }
           this.#emit("hello", frame);
           resolve(frame);
-          // A reconnect restores the view the client had declared.
-          if (this.#view) this.view(this.#view).catch(() => {});
+          if (reconnect) this.#resync();
           return;
         }
         this.#dispatch(frame);
@@ -202,15 +216,20 @@ export class ScrollbackClient {
   }
 
   #dispatch(frame: ServerFrame): void {
-    if (frame.type === "insert") {
-      this.#emit("insert", frame);
+    if (frame.type === "insert" || frame.type === "status") {
+      // A resume in flight replays these (they concern the view it replaces).
+      if (this.#resuming.size > 0) return;
+      this.#seq = Math.max(this.#seq, frame.seq);
+      if (frame.type === "insert") this.#emit("insert", frame);
+      else this.#emit("status", frame);
       return;
     }
-    if (frame.type === "status") {
-      this.#emit("status", frame);
-      return;
+    if (frame.type === "page" || frame.type === "view" || frame.type === "resumed") {
+      // `sent` is left out on purpose: its batch's pushes come after it.
+      this.#seq = Math.max(this.#seq, frame.seq);
     }
     const rid = "rid" in frame ? frame.rid : undefined;
+    if (frame.type === "resumed" && rid !== undefined) this.#resuming.delete(rid);
     const pending = rid === undefined ? undefined : this.#pending.get(rid);
     if (!pending) {
       if (frame.type === "error")
@@ -229,29 +248,43 @@ export class ScrollbackClient {
       pending.reject(new ScrollbackError("disconnected", reason));
       this.#pending.delete(rid);
     }
+    this.#resuming.clear();
   }
 
+  /** Sends one frame and waits for its reply; `onSent` runs once the frame is on the wire. */
   async #request<T extends ServerFrame["type"]>(
     frame: ClientFrameInput,
     expect: T,
+    onSent?: (rid: string) => void,
   ): Promise<Extract<ServerFrame, { type: T }>> {
     await this.connect();
     const socket = this.#socket;
+    if (this.#closed) throw closedError();
     if (!socket) throw new ScrollbackError("disconnected", "not connected");
     const rid = `r${this.#nextRid++}`;
+    const timeoutMs = this.#options.timeoutMs ?? 15_000;
     const reply = new Promise<ServerFrame>((resolve, reject) => {
       const timer = setTimeout(() => {
         this.#pending.delete(rid);
-        reject(
-          new ScrollbackError(
-            "timeout",
-            `no reply to ${frame.type} within ${this.#options.timeoutMs ?? 15_000} ms`,
-          ),
-        );
-      }, this.#options.timeoutMs ?? 15_000);
+        this.#resuming.delete(rid);
+        reject(new ScrollbackError("timeout", `no reply to ${frame.type} within ${timeoutMs} ms`));
+      }, timeoutMs);
       this.#pending.set(rid, { resolve, reject, timer });
     });
-    socket.send(JSON.stringify({ ...frame, rid }));
+    try {
+      socket.send(JSON.stringify({ ...frame, rid }));
+    } catch (err) {
+      // Settle at once, and leave no timer behind.
+      const pending = this.#pending.get(rid);
+      this.#pending.delete(rid);
+      if (pending) clearTimeout(pending.timer);
+      reply.catch(() => {});
+      throw new ScrollbackError(
+        "disconnected",
+        `could not send: ${err instanceof Error ? err.message : String(err)}`,
+      );
+    }
+    onSent?.(rid);
     const answer = await reply;
     if (answer.type !== expect) {
       throw new ScrollbackError("bad_request", `expected ${expect}, got ${answer.type}`);
@@ -266,15 +299,31 @@ export class ScrollbackClient {
     return body(await this.#request({ type: "page", ...request }, "page"));
   }
 
-  /** Declares the range the client holds; resolves with the user's lateUnread. Restored on reconnect. */
-  async view(view: ViewState): Promise<number> {
+  /** Declares the range the client holds; resolves with `{ lateUnread, seq }`. Restored on reconnect. */
+  async view(view: ViewState): Promise<ViewReply> {
     this.#view = view;
-    return (await this.#request({ type: "view", ...view }, "view")).lateUnread;
+    return body(await this.#request({ type: "view", ...view }, "view"));
   }
 
-  /** Stores messages; resolves once they are durable. */
-  async send(messages: NewMessage[]): Promise<SentFrame> {
-    return this.#request({ type: "send", messages }, "sent");
+  /**
+   * Declares a view and replays what concerns it since `since` (protocol 1.1).
+   * Pushes that arrive meanwhile are held back: the reply includes them.
+   * The client calls this by itself after a reconnect; call it to declare a
+   * view over a page read at `since` without losing what lands in between.
+   */
+  async resume(request: ViewState & { since: number }): Promise<ResumedReply> {
+    const view = { first: request.first, last: request.last, live: request.live };
+    this.#view = view;
+    return body(
+      await this.#request({ type: "resume", since: request.since, ...view }, "resumed", (rid) =>
+        this.#resuming.add(rid),
+      ),
+    );
+  }
+
+  /** Stores messages; resolves with `{ results, total, seq }` once they are durable. */
+  async send(messages: NewMessage[]): Promise<SentReply> {
+    return body(await this.#request({ type: "send", messages }, "sent"));
   }
 
   /** A page around the first-arrived unread late message, or null when there is none. */
@@ -297,10 +346,43 @@ export class ScrollbackClient {
     );
   }
 
-  /** Marks every late message read; resolves with the new lateUnread (0). */
-  async lateAck(): Promise<number> {
-    return (await this.#request({ type: "late.ack" }, "view")).lateUnread;
+  /** Marks every late message read; resolves with `{ lateUnread: 0, seq }`. */
+  async lateAck(): Promise<ViewReply> {
+    return body(await this.#request({ type: "late.ack" }, "view"));
   }
+
+  /**
+   * After a reconnect: `resume` from the last seq with the last view; when
+   * too much was missed, page again and declare that page's view. One
+   * `resync` event either way; a failure is an `error` event (the next
+   * reconnect tries again).
+   */
+  #resync(): void {
+    const view = this.#view ?? { first: null, last: null, live: true };
+    const since = this.#seq;
+    this.resume({ since, ...view })
+      .then(async (resumed) => {
+        if (resumed.complete) {
+          const { complete: _complete, ...rest } = resumed;
+          this.#emit("resync", { complete: true, since, ...rest });
+          return;
+        }
+        this.#emit("resync", await repage(this, view));
+      })
+      .catch((err: unknown) => {
+        if (err instanceof ScrollbackError && err.code === "disconnected") return;
+        this.#emit("error", toError(err));
+      });
+  }
+}
+
+function closedError(): ScrollbackError {
+  return new ScrollbackError("disconnected", "client closed");
+}
+
+function toError(err: unknown): ScrollbackError {
+  if (err instanceof ScrollbackError) return err;
+  return new ScrollbackError("internal", err instanceof Error ? err.message : String(err));
 }
 
 /** A reply without its envelope (`type`, `rid`): what the caller asked for. */

@@ -1,21 +1,27 @@
 /**
- * The demo page: an infinite-scroll list over a whole channel with the typed
- * client. The page holds one contiguous block of messages around what is on
- * screen (its declared view), renders only the visible rows, and draws its own
- * scrollbar by position: browsers cap element heights near 33 million pixels,
- * far short of a million rows.
+ * The demo page: an infinite-scroll list over a whole channel. All list
+ * bookkeeping (pages, pushes, shifts, trims, resumes) lives in the client
+ * library's ChannelWindow; this file only renders it and turns input into
+ * "show positions a … b". It draws its own scrollbar by position: browsers cap
+ * element heights near 33 million pixels, far short of a million rows.
  */
-import { type Message, type PageBody, ScrollbackClient } from "../client/index.ts";
+import { ChannelWindow, type Message, ScrollbackClient } from "../client/index.ts";
 
 const ROW = 28;
 /** Rows fetched beyond the screen on each side. */
 const MARGIN = 60;
-/** Most rows the block keeps. */
-const MAX_BLOCK = 600;
+/** Most rows the window keeps. */
+const MAX_WINDOW = 600;
+const USER_KEY = "scrollback.user";
 
 const params = new URLSearchParams(location.search);
 const channel = params.get("channel") ?? "demo";
-const user = params.get("user") ?? `guest${Math.floor(Math.random() * 1000)}`;
+// The user name survives a reload, and with it the user's late badge (kept by the server).
+const user =
+  params.get("user") ??
+  localStorage.getItem(USER_KEY) ??
+  `guest${Math.floor(Math.random() * 1000)}`;
+localStorage.setItem(USER_KEY, user);
 
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
 const viewport = $<HTMLElement>("viewport");
@@ -32,40 +38,41 @@ $<HTMLInputElement>("user").value = user;
 
 // On a secured worker, open the page with ?token=<jwt> (npm run token).
 const token = params.get("token") ?? undefined;
+/** Every socket the client opened: the browser test drops the connection through it. */
+const sockets: WebSocket[] = [];
+class TrackedSocket extends WebSocket {
+  constructor(url: string) {
+    super(url);
+    sockets.push(this);
+  }
+}
 const client = new ScrollbackClient({
   url: location.origin,
   channel,
   user,
+  WebSocket: TrackedSocket,
   ...(token ? { token } : {}),
 });
 const authHeaders: Record<string, string> = token ? { Authorization: `Bearer ${token}` } : {};
+const list = new ChannelWindow(client, { maxSize: MAX_WINDOW, margin: MARGIN });
+const w = list.window;
 
-/** Everything the page knows, in one place. */
+/** What the page adds to the window: where the reader is. */
 const state = {
-  total: 0,
-  /** Contiguous messages at positions start … start + messages.length − 1. */
-  block: { start: 0, messages: [] as Message[] },
   /** Position of the first row on screen. */
   top: 0,
+  /** The message in the first row: it keeps the reader's place when rows land above. */
+  topId: null as string | null,
   /** Following the bottom of the channel. */
-  live: true,
-  lateUnread: 0,
+  following: true,
   highlight: null as string | null,
-  /** Set by an insert (whose positions are exact), so its status does not shift the block twice. */
-  synced: false,
   timeline: [] as { position: number; ts: number }[],
-  /** Only the newest fetch may replace the block. */
-  fetchSeq: 0,
 };
 // For the browser test and for curious developers.
-Object.assign(globalThis, { scrollback: { state, client } });
+Object.assign(globalThis, { scrollback: { state, client, window: w, sockets } });
 
 const visibleRows = () => Math.max(1, Math.floor(viewport.clientHeight / ROW));
-const maxTop = () => Math.max(0, state.total - visibleRows());
-const atBottom = () => state.top >= maxTop();
-const keyOf = (m: Message) => ({ ts: m.ts, id: m.id });
-const byKey = (a: Message, b: Message) =>
-  a.ts !== b.ts ? a.ts - b.ts : a.id < b.id ? -1 : a.id > b.id ? 1 : 0;
+const maxTop = () => Math.max(0, w.total - visibleRows());
 
 function formatTime(ts: number): string {
   return new Date(ts).toLocaleString(undefined, {
@@ -78,40 +85,47 @@ function formatTime(ts: number): string {
 
 // ── Rendering ──────────────────────────────────────────────────────────────
 
+/** Puts the reader back where they were: at the bottom, or on the message in the first row. */
+function keepPlace(): void {
+  const at = state.topId === null ? undefined : w.positionOf(state.topId);
+  if (state.following) state.top = maxTop();
+  else if (at !== undefined) state.top = at;
+  state.top = Math.min(Math.max(state.top, 0), maxTop());
+  state.topId = w.at(state.top)?.id ?? null;
+}
+
 function render(): void {
+  keepPlace();
   const n = visibleRows();
-  const { start, messages } = state.block;
   const html: string[] = [];
-  for (let p = state.top; p < Math.min(state.total, state.top + n); p++) {
-    const m = messages[p - start];
-    if (!m) {
-      html.push(
-        `<div class="row placeholder" data-position="${p}"><span class="pos">#${p}</span>…</div>`,
-      );
-      continue;
-    }
-    const cls = [
-      "row",
-      m.late ? "late" : "",
-      m.unread ? "unread" : "",
-      m.id === state.highlight ? "highlight" : "",
-    ];
-    html.push(
-      `<div class="${cls.join(" ").trim()}" data-position="${p}" data-id="${escapeHtml(m.id)}">` +
-        `<span class="pos">#${p}</span><span class="time">${formatTime(m.ts)}</span>` +
-        `<span class="author">${escapeHtml(m.author)}</span>${escapeHtml(m.text)}</div>`,
-    );
+  for (let p = state.top; p < Math.min(w.total, state.top + n); p++) {
+    const m = w.at(p);
+    html.push(m ? row(p, m) : `<div class="row placeholder" data-position="${p}">…</div>`);
   }
   rowsEl.innerHTML = html.join("");
   renderScrollbar();
-  totalEl.textContent = `${state.total.toLocaleString()} messages`;
-  badge.hidden = state.lateUnread === 0;
-  badge.textContent = `${state.lateUnread} late ↓`;
+  totalEl.textContent = `${w.total.toLocaleString()} messages`;
+  badge.hidden = w.lateUnread === 0;
+  badge.textContent = `${w.lateUnread} late ↓`;
+}
+
+function row(p: number, m: Message): string {
+  const cls = [
+    "row",
+    m.late ? "late" : "",
+    m.unread ? "unread" : "",
+    m.id === state.highlight ? "highlight" : "",
+  ];
+  return (
+    `<div class="${cls.join(" ").trim()}" data-position="${p}" data-id="${escapeHtml(m.id)}">` +
+    `<span class="pos">#${p}</span><span class="time">${formatTime(m.ts)}</span>` +
+    `<span class="author">${escapeHtml(m.author)}</span><span class="text">${escapeHtml(m.text)}</span></div>`
+  );
 }
 
 function renderScrollbar(): void {
   const track = scrollbar.clientHeight;
-  const size = Math.max(24, (track * visibleRows()) / Math.max(state.total, 1));
+  const size = Math.max(24, (track * visibleRows()) / Math.max(w.total, 1));
   const fraction = maxTop() === 0 ? 1 : state.top / maxTop();
   thumb.style.height = `${size}px`;
   thumb.style.top = `${(track - size) * fraction}px`;
@@ -124,7 +138,7 @@ function renderScrollbar(): void {
 /** The ts at a position, interpolated from the timeline: for the label under the thumb. */
 function tsAt(position: number): number | undefined {
   const points = state.timeline;
-  const m = state.block.messages[position - state.block.start];
+  const m = w.at(position);
   if (m) return m.ts;
   if (points.length < 2) return undefined;
   let i = 1;
@@ -142,62 +156,23 @@ function escapeHtml(s: string): string {
 
 // ── Data ───────────────────────────────────────────────────────────────────
 
-function setBlock(page: PageBody): void {
-  state.total = page.total;
-  state.block = { start: page.start, messages: page.messages };
-}
+list.onChange(render);
 
-/** Declares what the page holds, so the server keeps it current and marks it seen. */
-async function declareView(): Promise<void> {
-  const { messages, start } = state.block;
-  const first = messages[0];
-  const last = messages[messages.length - 1];
-  const holdsBottom = start + messages.length >= state.total;
-  state.live = atBottom() && holdsBottom;
-  state.lateUnread = await client.view({
-    first: first ? keyOf(first) : null,
-    last: last ? keyOf(last) : null,
-    live: state.live,
-  });
-  // Declaring the view marked its late messages seen.
-  for (const m of messages) delete m.unread;
-  render();
-}
-
-/** Makes sure the block covers the screen; fetches around `top` when it does not. */
-async function ensureLoaded(force = false): Promise<void> {
-  const n = visibleRows();
-  const { start, messages } = state.block;
-  const covered = state.top >= start && state.top + n <= start + messages.length;
-  if (covered && !force) return;
-  const seq = ++state.fetchSeq;
-  const page = await client.page({
-    anchor: { position: state.top },
-    before: MARGIN,
-    after: n + MARGIN,
-  });
-  if (seq !== state.fetchSeq) return;
-  setBlock(page);
-  state.top = Math.min(state.top, maxTop());
-  await declareView();
+/** Asks the window for what is on screen; rows render at once (placeholders), data follows. */
+function show(): void {
+  list.show(state.top, state.top + visibleRows(), state.following).catch(showError);
 }
 
 let pendingJump: ReturnType<typeof setTimeout> | undefined;
-/** Scrolls to a position: rows render at once (placeholders), data follows. */
+/** Scrolls to a position. */
 function scrollTo(top: number): void {
   state.top = Math.round(Math.min(Math.max(top, 0), maxTop()));
+  state.following = state.top >= maxTop();
+  state.topId = w.at(state.top)?.id ?? null;
+  state.highlight = null;
   render();
   clearTimeout(pendingJump);
-  pendingJump = setTimeout(() => ensureLoaded().catch(showError), 40);
-}
-
-async function openNewest(): Promise<void> {
-  const n = visibleRows();
-  const page = await client.page({ anchor: "newest", before: n + MARGIN, after: 0 });
-  setBlock(page);
-  state.top = maxTop();
-  await declareView();
-  refreshTimeline();
+  pendingJump = setTimeout(show, 40);
 }
 
 function refreshTimeline(): void {
@@ -210,58 +185,17 @@ function refreshTimeline(): void {
     .catch(() => {});
 }
 
-// ── Pushes ─────────────────────────────────────────────────────────────────
-
 client.on("hello", (hello) => {
   conn.textContent = `connected as ${hello.user}`;
-  state.total = hello.total;
-  state.lateUnread = hello.lateUnread;
-  // First connection: the newest messages; a reconnect: reload what was on screen.
-  (state.block.messages.length === 0 || state.live ? openNewest() : ensureLoaded(true)).catch(
-    showError,
-  );
 });
-
+client.on("resync", (event) => {
+  conn.textContent = event.complete
+    ? `connected as ${user} · resumed`
+    : `connected as ${user} · reloaded`;
+});
 client.on("disconnect", ({ reconnecting }) => {
   conn.textContent = reconnecting ? "reconnecting…" : "closed";
 });
-
-client.on("insert", (frame) => {
-  const fresh = frame.messages;
-  const first = fresh[0];
-  if (!first) return;
-  const merged = [
-    ...state.block.messages.filter((m) => !fresh.some((f) => f.id === m.id)),
-    ...fresh,
-  ].sort(byKey);
-  const at = merged.findIndex((m) => m.id === first.id);
-  // Pushed positions are exact: they re-anchor the block.
-  state.block = { start: (first.position ?? 0) - at, messages: trim(merged) };
-  state.total = frame.total;
-  state.synced = true;
-  if (state.live) state.top = maxTop();
-  render();
-});
-
-client.on("status", (status) => {
-  const wasLive = state.live;
-  state.total = status.total;
-  if (!state.synced) state.block.start += status.shifted;
-  state.synced = false;
-  // Keep what the reader is looking at still: everything above moved down by `shifted`.
-  state.top = wasLive ? maxTop() : state.top + status.shifted;
-  state.lateUnread = status.lateUnread;
-  render();
-});
-
-/** Keeps the block within MAX_BLOCK rows, dropping the side away from the screen. */
-function trim(messages: Message[]): Message[] {
-  if (messages.length <= MAX_BLOCK) return messages;
-  const drop = messages.length - MAX_BLOCK;
-  const startOffset = state.live ? drop : 0;
-  if (startOffset > 0) state.block.start += startOffset;
-  return messages.slice(startOffset, startOffset + MAX_BLOCK);
-}
 
 // ── Input ──────────────────────────────────────────────────────────────────
 
@@ -270,6 +204,25 @@ viewport.addEventListener(
   (event) => {
     event.preventDefault();
     const rows = Math.sign(event.deltaY) * Math.max(1, Math.round(Math.abs(event.deltaY) / ROW));
+    scrollTo(state.top + rows);
+  },
+  { passive: false },
+);
+
+// Touch: drag the list with a finger, a row per ROW pixels.
+let touchY: number | undefined;
+viewport.addEventListener("touchstart", (event) => {
+  touchY = event.touches[0]?.clientY;
+});
+viewport.addEventListener(
+  "touchmove",
+  (event) => {
+    const y = event.touches[0]?.clientY;
+    if (y === undefined || touchY === undefined) return;
+    const rows = Math.trunc((touchY - y) / ROW);
+    if (rows === 0) return;
+    event.preventDefault();
+    touchY -= rows * ROW;
     scrollTo(state.top + rows);
   },
   { passive: false },
@@ -314,19 +267,25 @@ scrollbar.addEventListener("pointerup", (event) => {
 
 badge.addEventListener("click", async () => {
   const n = visibleRows();
-  const page = await client.lateNext({ before: MARGIN, after: n + MARGIN });
+  const page = await list.late({ before: MARGIN, after: n + MARGIN }).catch(showError);
   if (!page) {
-    state.lateUnread = 0;
     render();
     return;
   }
-  ++state.fetchSeq;
-  setBlock(page);
   const anchor = page.messages[page.anchorIndex ?? 0];
   state.highlight = anchor?.id ?? null;
   const anchorPosition = page.start + (page.anchorIndex ?? 0);
-  state.top = Math.min(Math.max(0, anchorPosition - Math.floor(n / 2)), maxTop());
-  await declareView();
+  state.following = false;
+  state.top = Math.max(0, anchorPosition - Math.floor(n / 2));
+  state.topId = null;
+  state.top = Math.min(state.top, maxTop());
+  state.topId = w.at(state.top)?.id ?? null;
+  render();
+});
+
+$<HTMLFormElement>("open-form").addEventListener("submit", () => {
+  // The form navigates with ?channel=&user=; remember the name for the next visit.
+  localStorage.setItem(USER_KEY, $<HTMLInputElement>("user").value);
 });
 
 $<HTMLFormElement>("composer").addEventListener("submit", async (event) => {
@@ -357,9 +316,32 @@ simToggle.addEventListener("click", async () => {
 
 function showError(err: unknown): void {
   conn.textContent = `error: ${err instanceof Error ? err.message : String(err)}`;
+  conn.classList.add("error");
 }
 
-window.addEventListener("resize", () => scrollTo(state.top));
-setInterval(refreshTimeline, 30_000);
-refreshSimulator().catch(() => {});
-client.connect().catch(showError);
+/**
+ * Asks the server about the channel over HTTP first: a bad channel name (or
+ * token) gets its error message there, where a refused WebSocket upgrade
+ * would only say "closed" and retry forever.
+ */
+async function checkChannel(): Promise<boolean> {
+  const res = await fetch(`/v1/channels/${encodeURIComponent(channel)}`, { headers: authHeaders });
+  if (res.ok) return true;
+  const body = (await res.json().catch(() => ({}))) as { error?: { message?: string } };
+  showError(new Error(`channel "${channel}": ${body.error?.message ?? res.statusText}`));
+  return false;
+}
+
+async function start(): Promise<void> {
+  if (!(await checkChannel())) return;
+  await client.connect();
+  await list.open(visibleRows());
+  state.following = true;
+  render();
+  refreshTimeline();
+  refreshSimulator().catch(() => {});
+  setInterval(refreshTimeline, 30_000);
+}
+
+window.addEventListener("resize", () => scrollTo(state.following ? maxTop() : state.top));
+start().catch(showError);

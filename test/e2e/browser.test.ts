@@ -3,11 +3,15 @@
  * against a real `wrangler dev` with a seeded channel: the newest messages
  * render, a scrollbar drag to the middle shows exactly the messages at that
  * position, a message sent through the API appears live, and a late message
- * outside the view raises the badge whose click lands on it. Screenshots of
- * each step go to test-output/browser/.
+ * outside the view raises the badge whose click lands on it; ~1,000 fast live
+ * arrivals keep the newest rows real; at phone width (390 px) everything is
+ * reachable, the user name and badge survive a reload and a bad channel name
+ * shows the server's error; and a network drop while parked mid-history comes
+ * back showing exactly a fresh page over the same range. Screenshots of each
+ * step go to test-output/browser/.
  */
 import { existsSync, mkdirSync } from "node:fs";
-import { type Browser, chromium, type Page } from "playwright-core";
+import { type Browser, type BrowserContext, chromium, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { api } from "../../scripts/lib/api.ts";
 import { removeStateDir, type Server, startServer } from "../../scripts/lib/server.ts";
@@ -155,5 +159,160 @@ describe.skipIf(!available)("demo page", () => {
     // Declaring the view around it marked it seen: the badge is gone.
     await page.waitForSelector("#late-badge[hidden]", { state: "attached" });
     await page.screenshot({ path: `${OUT}/6-late-landed.png` });
+  });
+
+  it("keeps the newest rows real through ~1,000 fast live arrivals", async () => {
+    await page.keyboard.press("End");
+    await settled();
+    let lastId = "";
+    // 100 batches of 10 as fast as the API takes them: the live window passes its 600-row bound.
+    for (let b = 0; b < 100; b++) {
+      const messages = Array.from({ length: 10 }, (_, i) => ({
+        id: `fast-${b}-${i}`,
+        author: "fast",
+        text: `arrival ${b * 10 + i}`,
+      }));
+      lastId = messages[9]?.id ?? lastId;
+      await api(server, `/v1/channels/${CHANNEL}/messages`, { method: "POST", body: { messages } });
+    }
+    await page.waitForSelector(`.row[data-id="${lastId}"]`, { timeout: 60_000 });
+    const rows = await settled();
+    const stats = await api<Stats>(server, `/v1/channels/${CHANNEL}`);
+    expect(rows.at(-1)).toEqual({ position: stats.total - 1, id: lastId });
+    const expected = await apiPage("newest", rows.length - 1, 0);
+    expect(rows.map((r) => r.id)).toEqual(expected.messages.map((m) => m.id));
+    expect(rows.map((r) => r.position)).toEqual(
+      expected.messages.map((_, i) => expected.start + i),
+    );
+    await page.screenshot({ path: `${OUT}/7-fast-live.png` });
+  });
+
+  it("comes back from a network drop mid-history showing exactly a fresh page", async () => {
+    const context = page.context();
+    // Park in the middle of the channel.
+    await page.keyboard.press("Home");
+    await settled();
+    for (let i = 0; i < 40; i++) await page.keyboard.press("PageDown");
+    const before = await settled();
+    const first = before[0];
+    if (!first || first.position < 100) throw new Error("not parked mid-history");
+    const stats0 = await api<Stats>(server, `/v1/channels/${CHANNEL}`);
+    // Drop: offline, and the open socket closed under the client.
+    await context.setOffline(true);
+    await page.evaluate("globalThis.scrollback.sockets.at(-1).close()");
+    await page.waitForFunction(
+      "document.querySelector('#conn').textContent.includes('reconnecting')",
+    );
+    // Meanwhile: late arrivals above the view and inside it, and some at the bottom.
+    const inside = await apiPage(`id:${first.id}`, 0, 3);
+    const above = await apiPage(`pos:${Math.floor(first.position / 2)}`, 0, 0);
+    const [a0] = above.messages;
+    const [i0] = inside.messages;
+    if (!a0 || !i0) throw new Error("no anchors");
+    await api(server, `/v1/channels/${CHANNEL}/messages`, {
+      method: "POST",
+      body: {
+        messages: [
+          { id: "drop-above-1", ts: a0.ts, author: "peer", text: "landed above" },
+          { id: "drop-above-2", ts: a0.ts + 1, author: "peer", text: "landed above" },
+          { id: `${i0.id}~in`, ts: i0.ts, author: "peer", text: "landed in view" },
+          { author: "api", text: "at the bottom" },
+        ],
+      },
+    });
+    await context.setOffline(false);
+    await page.waitForFunction("document.querySelector('#conn').textContent.includes('resumed')", {
+      timeout: 60_000,
+    });
+    const stats1 = await api<Stats>(server, `/v1/channels/${CHANNEL}`);
+    expect(stats1.total).toBe(stats0.total + 4);
+    const rows = await settled();
+    // The reader's place held: the same first message, two positions further down.
+    expect(rows[0]).toEqual({ position: first.position + 2, id: first.id });
+    expect(rows[1]).toEqual({ position: first.position + 3, id: `${i0.id}~in` });
+    const fresh = await apiPage(`pos:${rows[0]?.position}`, 0, rows.length - 1);
+    expect(rows.map((r) => r.id)).toEqual(fresh.messages.map((m) => m.id));
+    expect(rows.map((r) => r.position)).toEqual(fresh.messages.map((_, i) => fresh.start + i));
+    await page.screenshot({ path: `${OUT}/8-after-drop.png` });
+  });
+
+  describe("on a phone (390 px)", () => {
+    let context: BrowserContext;
+    let phone: Page;
+
+    beforeAll(async () => {
+      context = await browser.newContext({ viewport: { width: 390, height: 844 } });
+      phone = await context.newPage();
+    });
+    afterAll(async () => {
+      await context?.close();
+    });
+
+    /** The element is on screen, whole, within the 390 px width. */
+    async function reachable(selector: string): Promise<void> {
+      const box = await phone.locator(selector).boundingBox();
+      expect(box, selector).not.toBeNull();
+      if (!box) return;
+      expect(box.x).toBeGreaterThanOrEqual(0);
+      expect(box.x + box.width).toBeLessThanOrEqual(390);
+      expect(box.y + box.height).toBeLessThanOrEqual(844);
+      expect(box.width).toBeGreaterThan(20);
+    }
+
+    it("keeps the badge, the send box and the simulator switch reachable, and the text readable", async () => {
+      await phone.goto(`${server.url}/?channel=${CHANNEL}&user=phoneuser`);
+      await phone.waitForFunction("document.querySelectorAll('.row[data-id]').length > 0");
+      // A late message for this user: the badge shows.
+      const middle = await apiPage(`pos:${Math.floor(COUNT / 4)}`, 0, 0);
+      const [m] = middle.messages;
+      if (!m) throw new Error("no message");
+      await api(server, `/v1/channels/${CHANNEL}/messages`, {
+        method: "POST",
+        body: { messages: [{ id: "phone-late", ts: m.ts, author: "peer", text: "late" }] },
+      });
+      await phone.waitForSelector("#late-badge:not([hidden])");
+      for (const selector of ["#late-badge", "#sim-toggle", "#text", "#composer button", "#user"])
+        await reachable(selector);
+      await phone.screenshot({ path: `${OUT}/9-phone.png` });
+      // The text keeps most of the row: time and author take little of it.
+      const row = await phone.locator(".row[data-id]").last().boundingBox();
+      const author = await phone.locator(".row[data-id] .author").last().boundingBox();
+      if (!row || !author) throw new Error("no row");
+      expect(row.x + row.width - (author.x + author.width)).toBeGreaterThan(200);
+    });
+
+    it("keeps the user name and the badge across a reload", async () => {
+      await phone.goto(`${server.url}/?channel=${CHANNEL}`);
+      expect(await phone.locator("#user").inputValue()).toBe("phoneuser");
+      await phone.waitForSelector("#late-badge:not([hidden])");
+      expect(await phone.locator("#late-badge").textContent()).toMatch(/^1 late/);
+    });
+
+    it("shows the server's error for a bad channel name", async () => {
+      await phone.goto(`${server.url}/?channel=${encodeURIComponent("bad name!")}`);
+      await phone.waitForFunction("document.querySelector('#conn').textContent.includes('error')");
+      expect(await phone.locator("#conn").textContent()).toMatch(/must be 1–64 characters/);
+      await phone.screenshot({ path: `${OUT}/10-bad-channel.png` });
+    });
+
+    it("sits a short channel at the bottom, like a chat app", async () => {
+      const short = `short-${Date.now()}`;
+      await api(server, `/v1/channels/${short}/messages`, {
+        method: "POST",
+        body: {
+          messages: [
+            { id: "s1", author: "a", text: "first" },
+            { id: "s2", author: "a", text: "second" },
+          ],
+        },
+      });
+      await phone.goto(`${server.url}/?channel=${short}`);
+      await phone.waitForSelector('.row[data-id="s2"]');
+      const last = await phone.locator('.row[data-id="s2"]').boundingBox();
+      const viewport = await phone.locator("#viewport").boundingBox();
+      if (!last || !viewport) throw new Error("no layout");
+      expect(viewport.y + viewport.height - (last.y + last.height)).toBeLessThan(30);
+      await phone.screenshot({ path: `${OUT}/11-short-channel.png` });
+    });
   });
 });

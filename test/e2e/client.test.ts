@@ -69,7 +69,6 @@ describe("ScrollbackClient", () => {
     expect(top.messages.map((m) => m.id)).toEqual(["m000", "m001"]);
     const sent = await client.send([{ id: "late-1", ts: 50_500, text: "from a peer" }]);
     expect(sent).toMatchObject({
-      type: "sent",
       results: [{ id: "late-1", duplicate: false }],
       total: 201,
     });
@@ -79,7 +78,7 @@ describe("ScrollbackClient", () => {
     });
     const around = await client.lateNext({ before: 1, after: 1 });
     expect(around?.messages.map((m) => m.id)).toEqual(["m049", "late-1", "m050"]);
-    expect(await client.lateAck()).toBe(0);
+    expect(await client.lateAck()).toMatchObject({ lateUnread: 0 });
     expect(await client.lateNext()).toBeNull();
     await expect(client.page({ anchor: { id: "nope" } })).rejects.toMatchObject({
       code: "not_found",

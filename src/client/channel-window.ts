@@ -1,0 +1,214 @@
+/**
+ * A {@link MessageWindow} bound to a {@link ScrollbackClient}: it pages, jumps,
+ * declares its view and applies every push and resync, so a frontend only
+ * renders `window` on `change`.
+ *
+ * Every view it declares goes out as `resume` since the window's `seq`, not
+ * `view`: arrivals that land between a page and its declaration are replayed
+ * exactly in the reply, instead of being pushed for the old view.
+ */
+import type { Anchor, PageBody, ResumedReply, ScrollbackClient } from "./index.ts";
+import { MessageWindow } from "./window.ts";
+
+/** Largest `before` / `after` of a page (PROTOCOL.md). */
+const MAX_SIDE = 200;
+
+export interface ChannelWindowOptions {
+  /** Most messages held; the side away from the reader is trimmed (default 600). */
+  readonly maxSize?: number;
+  /** Messages fetched beyond what is asked for, each side (default 60). */
+  readonly margin?: number;
+}
+
+export class ChannelWindow {
+  /** What to render. */
+  readonly window = new MessageWindow();
+  readonly #client: ScrollbackClient;
+  readonly #maxSize: number;
+  readonly #margin: number;
+  readonly #listeners = new Set<() => void>();
+  readonly #off: (() => void)[];
+  /** The latest wish of `show`: only one operation runs at a time, the last wish wins. */
+  #wish: { from: number; to: number; live: boolean } | undefined;
+  #busy: Promise<void> | undefined;
+  #reader = 0;
+
+  constructor(client: ScrollbackClient, options: ChannelWindowOptions = {}) {
+    this.#client = client;
+    this.#maxSize = options.maxSize ?? 600;
+    this.#margin = options.margin ?? 60;
+    const w = this.window;
+    this.#off = [
+      client.on("insert", (frame) => {
+        if (w.applyInsert(frame)) this.#trimmed();
+      }),
+      client.on("status", (frame) => {
+        w.applyStatus(frame);
+        this.#changed();
+      }),
+      client.on("resync", (event) => {
+        if (!event.complete) {
+          w.replace(event.page, { live: event.live, lateUnread: event.lateUnread });
+        } else if (w.seq === event.since) {
+          w.applyResumed(event);
+        } else if (w.seq < event.seq) {
+          // The window moved since that resume was sent: read its place again.
+          this.#later(() => this.#jumpAround());
+          return;
+        }
+        this.#trimmed();
+      }),
+    ];
+  }
+
+  /** Calls `listener` after every change of `window`; returns the unsubscribe function. */
+  onChange(listener: () => void): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  /** Stops listening to the client. */
+  dispose(): void {
+    for (const off of this.#off) off();
+    this.#listeners.clear();
+  }
+
+  /** Opens at the newest messages, live. */
+  async open(rows = 50): Promise<void> {
+    await this.jump("newest", { before: Math.min(MAX_SIDE, rows + this.#margin), after: 0 });
+  }
+
+  /**
+   * Replaces the window with a page around `anchor` and declares it; live when
+   * asked (default: when the page ends at the newest message and the anchor is
+   * `newest`). Resolves with the page.
+   */
+  async jump(
+    anchor: Anchor,
+    sides: { before?: number; after?: number; live?: boolean } = {},
+  ): Promise<PageBody> {
+    const { live, ...request } = sides;
+    const page = await this.#client.page({ anchor, ...request });
+    this.#place(page, live ?? (anchor === "newest" && !page.hasNewer));
+    await this.#declare();
+    return page;
+  }
+
+  /** Jumps to the first unread late message (null when none), `before` / `after` around it. */
+  async late(sides: { before?: number; after?: number } = {}): Promise<PageBody | null> {
+    const page = await this.#client.lateNext(sides);
+    if (!page) return null;
+    this.#place(page, false);
+    await this.#declare();
+    return page;
+  }
+
+  /**
+   * Asks for positions `from` … `to − 1` (what is on screen) to be held, and
+   * for the window to follow the bottom or not; pages only what is missing.
+   * Calls made while one runs are merged: the last one wins.
+   */
+  show(from: number, to: number, live = false): Promise<void> {
+    this.#wish = { from, to, live };
+    this.#reader = from;
+    this.#busy ??= this.#run().finally(() => {
+      this.#busy = undefined;
+    });
+    return this.#busy;
+  }
+
+  async #run(): Promise<void> {
+    for (let wish = this.#wish; wish; wish = this.#wish) {
+      this.#wish = undefined;
+      await this.#fill(wish.from, wish.to, wish.live);
+    }
+  }
+
+  async #fill(from: number, to: number, live: boolean): Promise<void> {
+    const w = this.window;
+    const m = this.#margin;
+    to = Math.min(to, w.total);
+    if (live && w.live && w.end === w.total) return;
+    const covered = w.messages.length > 0 && from >= w.start && to <= w.end && !w.frozen;
+    if (covered && live === w.live) return;
+    if (covered || (live && w.end === w.total && !w.frozen && w.messages.length > 0)) {
+      w.setLive(live && w.end === w.total);
+      await this.#declare();
+      return;
+    }
+    const near = !w.frozen && w.messages.length > 0 && to >= w.start - m && from <= w.end + m;
+    const first = w.messages[0];
+    const last = w.messages.at(-1);
+    if (near && first && last && from < w.start) {
+      const before = Math.min(MAX_SIDE, w.start - from + m);
+      const page = await this.#client.page({ anchor: { id: first.id }, before, after: 0 });
+      if (!w.merge(page)) this.#place(page, false);
+    } else if (near && first && last && to > w.end) {
+      const after = Math.min(MAX_SIDE, to - w.end + m);
+      const page = await this.#client.page({ anchor: { id: last.id }, before: 0, after });
+      if (!w.merge(page)) this.#place(page, false);
+    } else {
+      const before = Math.min(MAX_SIDE, m);
+      const after = Math.min(MAX_SIDE, to - from + m);
+      this.#place(await this.#client.page({ anchor: { position: from }, before, after }), false);
+    }
+    w.setLive(live && w.end === w.total);
+    w.trim(this.#maxSize, this.#reader);
+    await this.#declare();
+  }
+
+  /** Replaces the window with a page: frozen until its view is declared. */
+  #place(page: PageBody, live: boolean): void {
+    this.window.replace(page, { live });
+    this.window.freeze();
+    this.#changed();
+  }
+
+  /** Declares the window's view by `resume` since its seq and applies the replay. */
+  async #declare(): Promise<void> {
+    const w = this.window;
+    w.freeze();
+    const since = w.seq;
+    let resumed: ResumedReply;
+    try {
+      resumed = await this.#client.resume({ since, ...w.view() });
+    } catch (err) {
+      // A reconnect's resync takes over a declaration the connection lost.
+      if (isDisconnected(err)) return;
+      throw err;
+    }
+    // A reconnect's resync may have got here first.
+    if (!w.frozen || w.seq !== since) return;
+    const outcome = w.applyResumed(resumed);
+    if (!outcome.complete) {
+      await this.jump(outcome.anchor, { before: this.#margin, after: this.#margin + 50 });
+      return;
+    }
+    this.#trimmed();
+  }
+
+  /** After a resync that no longer fits: page again around the first message held. */
+  async #jumpAround(): Promise<void> {
+    const w = this.window;
+    const first = w.messages[0];
+    if (w.live || !first) await this.open();
+    else await this.jump({ id: first.id }, { before: 0, after: MAX_SIDE });
+  }
+
+  #later(task: () => Promise<unknown>): void {
+    task().catch(() => this.#changed());
+  }
+
+  #trimmed(): void {
+    this.window.trim(this.#maxSize, this.#reader);
+    this.#changed();
+  }
+
+  #changed(): void {
+    for (const listener of this.#listeners) listener();
+  }
+}
+
+function isDisconnected(err: unknown): boolean {
+  return typeof err === "object" && err !== null && "code" in err && err.code === "disconnected";
+}

@@ -1,0 +1,83 @@
+/** The client's public types: options, errors, events and the shape of each reply. */
+import type { ErrorCode } from "../protocol/errors.ts";
+import type {
+  HelloFrame,
+  InsertFrame,
+  Key,
+  PageBody,
+  ResumedFrame,
+  SentFrame,
+  StatusFrame,
+  ViewReplyFrame,
+} from "../protocol/schemas.ts";
+
+/** A reply's body: the frame without its envelope (`type`, `rid`). */
+export type Body<F> = Omit<F, "type" | "rid">;
+/** What `view` and `lateAck` resolve with. */
+export type ViewReply = Body<ViewReplyFrame>;
+/** What `send` resolves with. */
+export type SentReply = Body<SentFrame>;
+/** What `resume` resolves with. */
+export type ResumedReply = Body<ResumedFrame>;
+/** A declared view: `first` / `last` keys (null: open), `live`: following the bottom. */
+export type ViewState = { first: Key | null; last: Key | null; live: boolean };
+
+/**
+ * After a reconnect, what the app missed, in one event.
+ * - `complete: true`: apply `messages` (each with its position), `shifted` and
+ *   `total` to what you held, exactly as an `insert` and `status` (or hand it to
+ *   `MessageWindow.applyResumed`).
+ * - `complete: false`: too much was missed; replace what you held with `page`
+ *   (read around the first message you held, or the newest when your view was
+ *   live or that message is gone), whose view the client has declared.
+ */
+export type ResyncEvent =
+  | ({ complete: true; since: number } & Omit<ResumedReply, "complete">)
+  | {
+      complete: false;
+      page: PageBody;
+      live: boolean;
+      lateUnread: number;
+      total: number;
+      seq: number;
+    };
+
+export interface ClientOptions {
+  /** The worker's base URL: http(s):// or ws(s)://. */
+  readonly url: string;
+  readonly channel: string;
+  /** The user, on an open worker (with a token the server takes the token's subject). */
+  readonly user?: string;
+  /** A JWT, sent as `?token=` (browsers cannot set WebSocket headers). */
+  readonly token?: string;
+  /** How long a request waits for its reply, in ms (default 15,000). */
+  readonly timeoutMs?: number;
+  /** Reconnect backoff: first delay and cap, in ms (defaults 250 and 10,000). */
+  readonly backoff?: { readonly initialMs: number; readonly maxMs: number };
+  /** A WebSocket constructor, where there is no global one. */
+  readonly WebSocket?: new (
+    url: string,
+  ) => WebSocket;
+}
+
+/** An `error` frame, a timeout or a lost connection, with the protocol's code. */
+export class ScrollbackError extends Error {
+  readonly code: ErrorCode | "timeout" | "disconnected";
+  constructor(code: ScrollbackError["code"], message: string) {
+    super(message);
+    this.code = code;
+  }
+}
+
+export interface ClientEvents {
+  /** Every (re)connection's greeting. */
+  hello: HelloFrame;
+  insert: InsertFrame;
+  status: StatusFrame;
+  /** After a reconnect: what was missed, applied exactly (see {@link ResyncEvent}). */
+  resync: ResyncEvent;
+  /** The connection dropped; `reconnecting` tells whether a retry is scheduled. */
+  disconnect: { reconnecting: boolean };
+  /** An `error` frame that answered no request. */
+  error: ScrollbackError;
+}

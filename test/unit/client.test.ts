@@ -1,0 +1,265 @@
+/**
+ * The client library (src/client/index.ts) over a fake WebSocket, no network:
+ * it stays closed after close(), settles a request whose send throws at once
+ * with no timer left, answers every request with its reply's body, and
+ * resumes by itself after a drop (complete replay, or a page again when too
+ * much was missed), holding back pushes the replay includes.
+ */
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { type ResyncEvent, ScrollbackClient, ScrollbackError } from "../../src/client/index.ts";
+import type { Message } from "../../src/protocol/schemas.ts";
+
+type Listener = (event: { data?: unknown }) => void;
+
+/** A WebSocket the test plays the server of: it sees what the client sends and answers it. */
+class FakeSocket {
+  static all: FakeSocket[] = [];
+  readonly sent: Record<string, unknown>[] = [];
+  readonly #listeners = new Map<string, Listener[]>();
+  throwOnSend = false;
+  closed = false;
+  readonly url: string;
+  constructor(url: string) {
+    this.url = url;
+    FakeSocket.all.push(this);
+  }
+  addEventListener(type: string, listener: Listener): void {
+    this.#listeners.set(type, [...(this.#listeners.get(type) ?? []), listener]);
+  }
+  send(data: string): void {
+    if (this.throwOnSend) throw new Error("InvalidStateError");
+    this.sent.push(JSON.parse(data));
+  }
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    for (const l of this.#listeners.get("close") ?? []) l({});
+  }
+  /** The server sends a frame. */
+  push(frame: Record<string, unknown>): void {
+    for (const l of this.#listeners.get("message") ?? []) l({ data: JSON.stringify(frame) });
+  }
+  /** The last frame the client sent. */
+  last(): Record<string, unknown> {
+    const frame = this.sent.at(-1);
+    if (!frame) throw new Error("nothing sent");
+    return frame;
+  }
+}
+
+const hello = (seq: number, newest: { ts: number; id: string } | null = null) => ({
+  type: "hello",
+  protocol: 1,
+  minor: 1,
+  channel: "c",
+  user: "u",
+  total: seq,
+  lateUnread: 0,
+  newest,
+  seq,
+});
+const msg = (id: string, ts: number, position?: number): Message => ({
+  id,
+  ts,
+  author: "a",
+  text: id,
+  seq: 1,
+  late: false,
+  ...(position === undefined ? {} : { position }),
+});
+/** Lets the client's promise chains run (real macrotask; only timeouts are faked). */
+const flush = () => new Promise((resolve) => setImmediate(resolve));
+
+function makeClient(): ScrollbackClient {
+  return new ScrollbackClient({
+    url: "http://x",
+    channel: "c",
+    user: "u",
+    timeoutMs: 60_000,
+    backoff: { initialMs: 10, maxMs: 10 },
+    WebSocket: FakeSocket as unknown as new (url: string) => WebSocket,
+  });
+}
+
+/** A connected client and its socket. */
+async function connected(seq = 5) {
+  const client = makeClient();
+  const opened = client.connect();
+  const socket = FakeSocket.all.at(-1) as FakeSocket;
+  socket.push(hello(seq, { ts: 50, id: "m5" }));
+  await opened;
+  return { client, socket };
+}
+
+/** Answers the client's last request with `frame` plus its rid. */
+async function answer(socket: FakeSocket, frame: Record<string, unknown>): Promise<void> {
+  await flush();
+  socket.push({ ...frame, rid: socket.last().rid });
+  await flush();
+}
+
+beforeEach(() => {
+  FakeSocket.all = [];
+  vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout"] });
+});
+afterEach(() => {
+  vi.useRealTimers();
+});
+
+describe("ScrollbackClient fixes", () => {
+  it("stays closed: a request after close() fails with disconnected and opens nothing", async () => {
+    const { client } = await connected();
+    client.close();
+    await expect(client.page()).rejects.toMatchObject({ code: "disconnected" });
+    await expect(client.connect()).rejects.toBeInstanceOf(ScrollbackError);
+    await vi.advanceTimersByTimeAsync(1_000);
+    expect(FakeSocket.all).toHaveLength(1);
+  }, 30_000);
+
+  it("settles a request whose send throws at once, leaving no timer behind", async () => {
+    const { client, socket } = await connected();
+    expect(vi.getTimerCount()).toBe(0);
+    socket.throwOnSend = true;
+    await expect(client.page()).rejects.toMatchObject({ code: "disconnected" });
+    expect(vi.getTimerCount()).toBe(0);
+    client.close();
+  }, 30_000);
+
+  it("answers each request kind with its reply's body, without type or rid", async () => {
+    const { client, socket } = await connected();
+    const viewed = client.view({ first: null, last: null, live: true });
+    await answer(socket, { type: "view", lateUnread: 2, seq: 5 });
+    expect(await viewed).toEqual({ lateUnread: 2, seq: 5 });
+    const sent = client.send([{ text: "hi" }]);
+    await answer(socket, { type: "sent", results: [], total: 6, seq: 6 });
+    expect(await sent).toEqual({ results: [], total: 6, seq: 6 });
+    // `sent` does not advance the resume point: its batch's pushes follow it.
+    expect(client.seq).toBe(5);
+    const acked = client.lateAck();
+    await answer(socket, { type: "view", lateUnread: 0, seq: 6 });
+    expect(await acked).toEqual({ lateUnread: 0, seq: 6 });
+    client.close();
+  }, 30_000);
+});
+
+describe("ScrollbackClient resume", () => {
+  /** Declares a parked view, applies one push (seq 6), then loses the socket and reconnects. */
+  async function dropAndReconnect(seqAfter: number) {
+    const { client, socket } = await connected();
+    const events: ResyncEvent[] = [];
+    const inserts: unknown[] = [];
+    client.on("resync", (e) => events.push(e));
+    client.on("insert", (e) => inserts.push(e));
+    const view = { first: { ts: 10, id: "m1" }, last: { ts: 30, id: "m3" }, live: false };
+    const viewed = client.view(view);
+    await answer(socket, { type: "view", lateUnread: 0, seq: 5 });
+    await viewed;
+    socket.push({ type: "status", total: 6, lateUnread: 0, shifted: 1, seq: 6 });
+    expect(client.seq).toBe(6);
+    socket.close();
+    await vi.advanceTimersByTimeAsync(20);
+    const next = FakeSocket.all.at(-1) as FakeSocket;
+    expect(next).not.toBe(socket);
+    next.push(hello(seqAfter));
+    await flush();
+    return { client, next, events, inserts, view };
+  }
+
+  it("sends resume from the last seq with the last view, holds back pushes, emits one resync", async () => {
+    const { client, next, events, inserts, view } = await dropAndReconnect(9);
+    expect(next.last()).toMatchObject({ type: "resume", since: 6, ...view });
+    // A push for the socket's initial view, before the reply: the replay includes it.
+    next.push({ type: "insert", messages: [msg("x", 99, 8)], total: 8, seq: 8 });
+    expect(inserts).toHaveLength(0);
+    await answer(next, {
+      type: "resumed",
+      complete: true,
+      seq: 9,
+      total: 9,
+      lateUnread: 1,
+      shifted: 2,
+      messages: [msg("m2b", 25, 4)],
+    });
+    expect(events).toEqual([
+      {
+        complete: true,
+        since: 6,
+        seq: 9,
+        total: 9,
+        lateUnread: 1,
+        shifted: 2,
+        messages: [msg("m2b", 25, 4)],
+      },
+    ]);
+    expect(client.seq).toBe(9);
+    // After the reply, pushes flow again.
+    next.push({ type: "status", total: 10, lateUnread: 1, shifted: 0, seq: 10 });
+    expect(client.seq).toBe(10);
+    client.close();
+  }, 30_000);
+
+  it("pages again around the first message held when too much was missed, and declares it", async () => {
+    const { client, next, events, view } = await dropAndReconnect(5_000);
+    await answer(next, {
+      type: "resumed",
+      complete: false,
+      seq: 5_000,
+      total: 5_000,
+      lateUnread: 0,
+      shifted: 0,
+      messages: [],
+    });
+    expect(next.last()).toMatchObject({ type: "page", anchor: { id: view.first.id }, before: 0 });
+    const page = {
+      type: "page",
+      messages: [msg("m1", 10), msg("m2", 20), msg("m3", 30)],
+      start: 40,
+      total: 5_000,
+      anchorIndex: 0,
+      hasOlder: true,
+      hasNewer: true,
+      seq: 5_000,
+    };
+    await answer(next, page);
+    expect(next.last()).toMatchObject({
+      type: "resume",
+      since: 5_000,
+      first: { ts: 10, id: "m1" },
+      last: { ts: 30, id: "m3" },
+      live: false,
+    });
+    // One arrival landed between the page and its declaration: it is replayed.
+    await answer(next, {
+      type: "resumed",
+      complete: true,
+      seq: 5_001,
+      total: 5_001,
+      lateUnread: 0,
+      shifted: 0,
+      messages: [msg("m2b", 25, 42)],
+    });
+    expect(events).toHaveLength(1);
+    const [event] = events;
+    if (event?.complete !== false) throw new Error("expected an incomplete resync");
+    expect(event.page.start).toBe(40);
+    expect(event.page.messages.map((m) => m.id)).toEqual(["m1", "m2", "m2b", "m3"]);
+    expect([event.total, event.seq, event.live]).toEqual([5_001, 5_001, false]);
+    client.close();
+  }, 30_000);
+
+  it("falls back to the newest messages when the first message held is gone", async () => {
+    const { client, next } = await dropAndReconnect(5_000);
+    await answer(next, {
+      type: "resumed",
+      complete: false,
+      seq: 5_000,
+      total: 5_000,
+      lateUnread: 0,
+      shifted: 0,
+      messages: [],
+    });
+    await answer(next, { type: "error", code: "not_found", message: "unknown id" });
+    expect(next.last()).toMatchObject({ type: "page", anchor: "newest" });
+    client.close();
+  }, 30_000);
+});
