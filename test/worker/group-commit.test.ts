@@ -199,13 +199,13 @@ describe("group commit", () => {
         await c.next("hello");
         writers.push(c);
       }
-      writers.forEach((c, w) =>
+      for (const [w, c] of writers.entries()) {
         c.send({
           type: "send",
           rid: `e${round}-${w}`,
           messages: [msg(`e${round}-${w}`, round * 10 + w)],
-        }),
-      );
+        });
+      }
       await evictDurableObject(stub);
       // Hibernatable sockets outlive the eviction: a barrier collects whatever each was answered.
       for (const c of writers) {
