@@ -13,6 +13,7 @@ import { ScrollbackClient } from "../src/client/index.ts";
 import { mixSeed, prng } from "../src/core/random.ts";
 import type { PageBody, Stats } from "../src/protocol/schemas.ts";
 import { api } from "./lib/api.ts";
+import { closedLoopSends, fanoutUnderLoad, openSocket } from "./lib/bench-writes.ts";
 import { removeStateDir, type Server, startServer } from "./lib/server.ts";
 import { SEED_DEFAULTS, seed } from "./seed.ts";
 
@@ -36,9 +37,16 @@ interface Result {
   p99_ms: number;
   rows_read: number | null;
   n: number;
+  /** Throughput ops: operations a second. */
+  per_s?: number;
   note?: string;
 }
 const results: Result[] = [];
+
+/** The naive baseline on; the frame budget out of the way (it is not what the bench measures). */
+const BENCH_VARS = { BENCH_NAIVE: "1", WS_RATE: "1000000", WS_BURST: "1000000" };
+/** How long each closed-loop send run lasts. */
+const SEND_SECONDS = 5;
 
 function quantile(sorted: number[], q: number): number {
   if (sorted.length === 0) return Number.NaN;
@@ -51,6 +59,7 @@ function record(
   samples: number[],
   rows: number[] | null,
   note?: string,
+  extra: { per_s?: number } = {},
 ): void {
   const sorted = [...samples].sort((a, b) => a - b);
   const rowsSorted = rows ? [...rows].sort((a, b) => a - b) : null;
@@ -61,6 +70,7 @@ function record(
     p99_ms: round(quantile(sorted, 0.99)),
     rows_read: rowsSorted ? quantile(rowsSorted, 0.5) : null,
     n: samples.length,
+    ...extra,
     ...(note ? { note } : {}),
   };
   results.push(result);
@@ -201,76 +211,41 @@ async function measureReads(server: Server, size: number): Promise<void> {
   );
 }
 
-/** Opens a raw socket (no client-side validation: the bench measures the server). */
-function openSocket(
-  server: Server,
-  channel: string,
-  user: string,
-  onFrame: (data: string) => void,
-): Promise<WebSocket> {
-  return new Promise((resolve, reject) => {
-    const socket = new WebSocket(
-      `${server.url.replace("http", "ws")}/v1/channels/${channel}/ws?user=${user}`,
-    );
-    socket.addEventListener("message", (event) => {
-      const data = String(event.data);
-      if (data.startsWith('{"type":"hello"')) resolve(socket);
-      else onFrame(data);
-    });
-    socket.addEventListener("error", () => reject(new Error("socket failed")));
-  });
-}
-
 /**
- * Single-message sends into one channel from 20 sockets at once, each socket
- * live (so every send is also pushed to all 20): messages stored a second.
+ * Single-message sends, each socket waiting for its `sent` before the next
+ * (a chat client's pace), from 1 and from 20 sockets: group commit lets
+ * concurrent writers share commits, so 20 should store several times what 1 does.
  */
-async function measureSingleSends(server: Server, live: boolean): Promise<void> {
-  const channel = `bench-sends-${live ? "live" : "parked"}`;
-  const SOCKETS = 20;
-  const PER_SOCKET = 300; // under the burst of 400: the frame budget is not what is measured
-  const sentAt = new Map<string, number>();
-  const latencies: number[] = [];
-  let done: () => void = () => {};
-  const finished = new Promise<void>((resolve) => {
-    done = resolve;
-  });
-  const onFrame = (data: string) => {
-    if (!data.startsWith('{"type":"sent"')) return; // pushes: counted by the server, not parsed here
-    const { rid } = JSON.parse(data) as { rid: string };
-    latencies.push(performance.now() - (sentAt.get(rid) ?? 0));
-    if (latencies.length === SOCKETS * PER_SOCKET) done();
-  };
-  const sockets = await Promise.all(
-    Array.from({ length: SOCKETS }, (_, i) => openSocket(server, channel, `sender${i}`, onFrame)),
-  );
-  if (!live) {
-    // Parked far above the bottom: each send pushes only a status frame to each socket.
-    const parked = { ts: -1, id: "parked" };
-    const view = JSON.stringify({ type: "view", first: parked, last: parked, live: false });
-    for (const socket of sockets) socket.send(view);
-  }
-  const started = performance.now();
-  sockets.forEach((socket, s) => {
-    for (let i = 0; i < PER_SOCKET; i++) {
-      const rid = `${s}-${i}`;
-      sentAt.set(rid, performance.now());
-      socket.send(JSON.stringify({ type: "send", rid, messages: [{ id: `s${rid}`, text: "hi" }] }));
-    }
-  });
-  await finished;
-  const seconds = (performance.now() - started) / 1000;
-  for (const socket of sockets) socket.close();
-  const rate = Math.round((SOCKETS * PER_SOCKET) / seconds);
-  const what = live
-    ? "live sockets: insert + status to each"
-    : "sockets reading history: status to each";
+async function measureClosedLoopSends(server: Server): Promise<void> {
+  const one = await closedLoopSends(server, "bench-send-1", 1, SEND_SECONDS);
   record(
-    `ingest_single_${live ? "live" : "parked"}`,
-    SOCKETS * PER_SOCKET,
-    latencies,
+    "send_1_socket",
+    1,
+    one.latencies,
     null,
-    `${rate} msg/s from ${SOCKETS} ${what}`,
+    `${one.perSecond} msg/s, each send awaits its sent`,
+    {
+      per_s: one.perSecond,
+    },
+  );
+  const twenty = await closedLoopSends(server, "bench-send-20", 20, SEND_SECONDS);
+  const ratio = (twenty.perSecond / Math.max(1, one.perSecond)).toFixed(1);
+  record(
+    "send_20_sockets",
+    20,
+    twenty.latencies,
+    null,
+    `${twenty.perSecond} msg/s (${ratio}× one socket), each send awaits its sent`,
+    { per_s: twenty.perSecond },
+  );
+  const loaded = await fanoutUnderLoad(server, "bench-fanout-load", 1_000, 20, SEND_SECONDS);
+  record(
+    "fanout_under_load",
+    1_000,
+    loaded.latencies,
+    null,
+    `1000 live sockets, send → insert push while 20 sockets send (${loaded.perSecond} msg/s)`,
+    { per_s: loaded.perSecond },
   );
 }
 
@@ -308,7 +283,7 @@ async function measureFanout(server: Server, k: number): Promise<void> {
 
 async function main(): Promise<void> {
   console.log(`Starting wrangler dev (fresh state)…`);
-  let server = await startServer({ vars: { BENCH_NAIVE: "1" } });
+  let server = await startServer({ vars: BENCH_VARS });
   const persistTo = server.persistTo;
   try {
     for (const size of sizes) {
@@ -324,14 +299,13 @@ async function main(): Promise<void> {
       record("ingest_batch", size, [seeded.ms], null, `seed: ${rate} msg/s in batches of 10,000`);
       await measureReads(server, size);
     }
-    await measureSingleSends(server, false);
-    await measureSingleSends(server, true);
+    await measureClosedLoopSends(server);
     for (const k of fanouts) await measureFanout(server, k);
 
     // wake: a restart of the local server drops every object; the first page loads the index.
     const largest = Math.max(...sizes);
     await server.stop();
-    server = await startServer({ persistTo, vars: { BENCH_NAIVE: "1" } });
+    server = await startServer({ persistTo, vars: BENCH_VARS });
     const wake = await timedGet(
       `${server.url}/v1/channels/bench-${largest}/messages?anchor=pos:${Math.floor(largest / 2)}&before=25&after=24`,
     );
