@@ -37,13 +37,13 @@ export async function receive(
   if (!session) return;
   const now = Date.now();
   const reading = readFrame(raw, { admitted: room.sockets.admit(ws, now), now, exp: session.exp });
-  if (!reading.ok) {
-    send(ws, errorFrame(reading.error, reading.rid));
-    return;
-  }
-  const { frame } = reading;
-  // A socket's frames run in order, even while one waits for its write's group.
+  // A socket's frames are answered in order, refusals too, even while one waits for its group.
   await room.sockets.inOrder(ws, async () => {
+    if (!reading.ok) {
+      send(ws, errorFrame(reading.error, reading.rid));
+      return;
+    }
+    const { frame } = reading;
     try {
       await dispatch(room, ws, room.sockets.session(ws) ?? session, frame);
     } catch (err) {
