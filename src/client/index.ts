@@ -9,7 +9,6 @@
  *   await client.connect();
  *   const page = await client.page({ anchor: { position: 370_000 }, before: 25, after: 25 });
  */
-import type { ErrorCode } from "../protocol/errors.ts";
 import {
   type Anchor,
   type ClientFrameInput,
@@ -23,9 +22,12 @@ import {
   ServerFrame,
   type StatusFrame,
 } from "../protocol/schemas.ts";
+import { ScrollbackError } from "./errors.ts";
 
 export type { Message } from "../protocol/schemas.ts";
+export { type CallOptions, type HttpOptions, ScrollbackHttp } from "./http.ts";
 export type { Anchor, HelloFrame, InsertFrame, Key, NewMessage, PageBody, SentFrame, StatusFrame };
+export { ScrollbackError };
 
 export interface ClientOptions {
   /** The worker's base URL: http(s):// or ws(s)://. */
@@ -43,15 +45,6 @@ export interface ClientOptions {
   readonly WebSocket?: new (
     url: string,
   ) => WebSocket;
-}
-
-/** An `error` frame, a timeout or a lost connection, with the protocol's code. */
-export class ScrollbackError extends Error {
-  readonly code: ErrorCode | "timeout" | "disconnected";
-  constructor(code: ScrollbackError["code"], message: string) {
-    super(message);
-    this.code = code;
-  }
 }
 
 export interface ClientEvents {
