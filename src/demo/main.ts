@@ -5,7 +5,7 @@
  * scrollbar by position: browsers cap element heights near 33 million pixels,
  * far short of a million rows.
  */
-import { type Message, type PageBody, ScrollbackClient } from "../client/index.ts";
+import { type Message, type PageBody, ScrollbackClient, ScrollbackHttp } from "../client/index.ts";
 
 const ROW = 28;
 /** Rows fetched beyond the screen on each side. */
@@ -38,7 +38,7 @@ const client = new ScrollbackClient({
   user,
   ...(token ? { token } : {}),
 });
-const authHeaders: Record<string, string> = token ? { Authorization: `Bearer ${token}` } : {};
+const http = new ScrollbackHttp({ url: location.origin, channel, token });
 
 /** Everything the page knows, in one place. */
 const state = {
@@ -201,8 +201,8 @@ async function openNewest(): Promise<void> {
 }
 
 function refreshTimeline(): void {
-  fetch(`/v1/channels/${channel}/timeline?points=200`, { headers: authHeaders })
-    .then((res) => res.json() as Promise<{ points: { position: number; ts: number }[] }>)
+  http
+    .timeline(200)
     .then((body) => {
       state.timeline = body.points;
       renderScrollbar();
@@ -339,19 +339,14 @@ $<HTMLFormElement>("composer").addEventListener("submit", async (event) => {
 });
 
 async function refreshSimulator(): Promise<void> {
-  const res = await fetch(`/v1/channels/${channel}/simulator`, { headers: authHeaders });
-  const sim = (await res.json()) as { running: boolean };
+  const sim = await http.simulator();
   simToggle.textContent = sim.running ? "Stop simulator" : "Start simulator";
   simToggle.dataset.running = String(sim.running);
 }
 
 simToggle.addEventListener("click", async () => {
   const running = simToggle.dataset.running === "true";
-  await fetch(`/v1/channels/${channel}/simulator`, {
-    headers: authHeaders,
-    method: running ? "DELETE" : "PUT",
-    body: running ? null : "{}",
-  });
+  await (running ? http.stopSimulator() : http.startSimulator()).catch(showError);
   await refreshSimulator();
 });
 
