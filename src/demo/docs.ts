@@ -38,6 +38,11 @@ function el(tag: string, attrs: Record<string, string> = {}, ...children: (Node 
 
 const pretty = (value: unknown) => JSON.stringify(value, null, 2);
 
+/** The document's descriptions are CommonMark; its `code` spans are all this page renders. */
+function rich(text = ""): (Node | string)[] {
+  return text.split("`").map((part, i) => (i % 2 === 1 ? el("code", {}, part) : part));
+}
+
 /** One line for a parameter's schema: `integer 0–200, default 25`. */
 function brief(schema: Json = {}): string {
   const parts = [String(schema.type ?? "any")];
@@ -156,8 +161,8 @@ function operationView(
       " ",
       el("code", {}, path),
     ),
-    el("p", {}, op.summary ?? ""),
-    el("p", { class: "muted" }, op.description ?? ""),
+    el("p", {}, ...rich(op.summary)),
+    el("p", { class: "muted" }, ...rich(op.description)),
   );
   if (params.length > 0) {
     const rows = params.map((p) =>
@@ -181,7 +186,9 @@ function operationView(
       "li",
       {},
       el("b", {}, status),
-      ` ${r.description} `,
+      " ",
+      ...rich(r.description),
+      " ",
       ...(schema ? [schemaView(schema)] : []),
     );
   });
@@ -198,7 +205,7 @@ async function main(): Promise<void> {
   document.title = `${doc.info.title} API reference`;
   root.append(
     el("h1", {}, `${doc.info.title} API `, el("small", {}, `version ${doc.info.version}`)),
-    el("p", {}, doc.info.description ?? ""),
+    el("p", {}, ...rich(doc.info.description)),
   );
   for (const [path, item] of Object.entries(doc.paths)) {
     const shared = (item.parameters ?? []) as Parameter[];
