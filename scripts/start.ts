@@ -11,6 +11,7 @@ import { type ChildProcess, spawn } from "node:child_process";
 import type { SimulatorState, Stats } from "../src/protocol/schemas.ts";
 import { api } from "./lib/api.ts";
 import { cli, intFlag } from "./lib/cli.ts";
+import { ROOT, WRANGLER, wranglerEnv } from "./lib/server.ts";
 import { SEED_DEFAULTS, seed } from "./seed.ts";
 
 const { values, fail } = cli({
@@ -40,7 +41,7 @@ const OFFLINE_NOISE = ["Request.cf", "ENOTFOUND workers.cloudflare.com", "GetAdd
 /** Starts wrangler dev in its own process group, so Ctrl-C can stop all of it. */
 function startWrangler(): ChildProcess {
   const child = spawn(
-    "wrangler",
+    WRANGLER,
     [
       "dev",
       "--ip",
@@ -54,15 +55,16 @@ function startWrangler(): ChildProcess {
       values.verbose ? "info" : "warn",
     ],
     {
+      cwd: ROOT,
       stdio: ["ignore", "pipe", "pipe"],
       detached: true,
-      env: {
-        ...process.env,
-        WRANGLER_SEND_METRICS: "false",
-        ...(tty ? {} : { NO_COLOR: "1", FORCE_COLOR: "0" }),
-      },
+      env: wranglerEnv(tty ? {} : { NO_COLOR: "1", FORCE_COLOR: "0" }),
     },
   );
+  child.once("error", (err) => {
+    console.error(`Could not start wrangler (${WRANGLER}): ${err.message}. Run npm install first.`);
+    process.exit(1);
+  });
   const relay = (stream: NodeJS.ReadableStream | null) =>
     stream?.on("data", (chunk: Buffer) => {
       for (const line of chunk.toString().split("\n")) {
@@ -154,6 +156,7 @@ try {
 Scrollback is up on ${url}
 
   Demo page:   ${url}/?channel=${channel}
+  API:         ${url}/docs   (OpenAPI: ${url}/v1/openapi.json)
   WebSocket:   ws://127.0.0.1:${port}/v1/channels/${channel}/ws?user=alice
   Newest page: curl '${url}/v1/channels/${channel}/messages?anchor=newest&before=25&after=0'
   Jump to 37%: curl '${url}/v1/channels/${channel}/messages?anchor=pos:${Math.round(stats.total * 0.37)}&before=25&after=25'
