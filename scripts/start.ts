@@ -11,7 +11,7 @@ import { type ChildProcess, spawn } from "node:child_process";
 import type { SimulatorState, Stats } from "../src/protocol/schemas.ts";
 import { api } from "./lib/api.ts";
 import { cli, intFlag } from "./lib/cli.ts";
-import { ROOT, WRANGLER, wranglerEnv } from "./lib/server.ts";
+import { ROOT, WRANGLER, wranglerDevArgs, wranglerEnv } from "./lib/server.ts";
 import { SEED_DEFAULTS, seed } from "./seed.ts";
 
 const { values, fail } = cli({
@@ -42,18 +42,12 @@ const OFFLINE_NOISE = ["Request.cf", "ENOTFOUND workers.cloudflare.com", "GetAdd
 function startWrangler(): ChildProcess {
   const child = spawn(
     WRANGLER,
-    [
-      "dev",
-      "--ip",
-      "127.0.0.1",
-      "--port",
-      String(port),
-      "--persist-to",
-      ".wrangler/state",
+    wranglerDevArgs({
+      port,
+      persistTo: ".wrangler/state",
       // Requests are logged at "info": one line each, hundreds while seeding.
-      "--log-level",
-      values.verbose ? "info" : "warn",
-    ],
+      logLevel: values.verbose ? "info" : "warn",
+    }),
     {
       cwd: ROOT,
       stdio: ["ignore", "pipe", "pipe"],
