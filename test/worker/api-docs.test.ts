@@ -171,9 +171,11 @@ describe("AsyncAPI document", () => {
     await call({ type: "late.ack" });
     await call({ type: "ping" });
     await call({ type: "page", anchor: { id: "nowhere" } });
+    await call({ type: "resume", since: 0, first: null, last: null, live: true });
 
     const types = new Set(seen.map((f) => f.type));
-    for (const type of ["hello", "sent", "insert", "status", "page", "view", "late.list", "pong"]) {
+    const replies = ["hello", "sent", "insert", "status", "page", "view", "late.list", "pong"];
+    for (const type of [...replies, "resumed"]) {
       expect(types, `a ${type} frame was captured`).toContain(type);
     }
     expect(types).toContain("error");
