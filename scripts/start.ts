@@ -62,8 +62,8 @@ function startWrangler(): ChildProcess {
   const relay = (stream: NodeJS.ReadableStream | null) =>
     stream?.on("data", (chunk: Buffer) => {
       for (const line of chunk.toString().split("\n")) {
-        // Offline, wrangler cannot fetch Request.cf data: harmless, and noisy on every start.
         const text = tty ? line : line.replace(ANSI, "");
+        // Offline, wrangler cannot fetch Request.cf data: harmless, and noisy on every start.
         if (!text.trim() || OFFLINE_NOISE.some((noise) => text.includes(noise))) continue;
         process.stdout.write(`[wrangler] ${text}\n`);
       }
