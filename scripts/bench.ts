@@ -8,26 +8,39 @@
  */
 import { mkdirSync, writeFileSync } from "node:fs";
 import os from "node:os";
-import { parseArgs } from "node:util";
 import { ScrollbackClient } from "../src/client/index.ts";
 import { mixSeed, prng } from "../src/core/random.ts";
 import type { PageBody, Stats } from "../src/protocol/schemas.ts";
 import { api } from "./lib/api.ts";
 import { closedLoopSends, fanoutUnderLoad, openSocket } from "./lib/bench-writes.ts";
+import { cli, intFlag } from "./lib/cli.ts";
 import { removeStateDir, type Server, startServer } from "./lib/server.ts";
 import { SEED_DEFAULTS, seed } from "./seed.ts";
 
-const { values } = parseArgs({
+const { values, fail } = cli({
+  usage: "npm run bench -- [--sizes 10000,100000] [--samples 50] [flags]",
+  summary: "Benchmarks a fresh local wrangler dev: pages, sends, fan-out; writes a JSON report.",
   options: {
-    sizes: { type: "string", default: "10000,100000,1000000" },
-    samples: { type: "string", default: "200" },
-    fanout: { type: "string", default: "1,100,1000" },
-    out: { type: "string", default: "bench/results.json" },
+    sizes: {
+      type: "string",
+      default: "10000,100000,1000000",
+      hint: "channel sizes, comma-separated",
+    },
+    samples: { type: "string", default: "200", hint: "samples per op" },
+    fanout: { type: "string", default: "1,100,1000", hint: "socket counts for the fan-out op" },
+    out: { type: "string", default: "bench/results.json", hint: "where the results go" },
   },
 });
-const sizes = values.sizes.split(",").map(Number);
-const SAMPLES = Number(values.samples);
-const fanouts = values.fanout.split(",").map(Number);
+/** A comma-separated list of positive integers, or the usage. */
+const counts = (name: string, value: string): number[] => {
+  const list = value.split(",").map(Number);
+  if (!list.every((n) => Number.isInteger(n) && n > 0))
+    fail(`--${name}: positive integers, comma-separated`);
+  return list;
+};
+const sizes = counts("sizes", values.sizes);
+const SAMPLES = intFlag(fail, "samples", values.samples, 1, 100_000);
+const fanouts = counts("fanout", values.fanout);
 const random = prng(mixSeed(42));
 
 interface Result {

@@ -6,11 +6,19 @@
  * (npm/cli#9846). This adds the entries npm would have written, minus the
  * tarball hashes it could not fetch; on a matching platform npm fetches them
  * by version. Run it after `npm install` changes the lock.
+ *
+ * It writes the lock exactly as npm would (entries sorted by path, an entry's
+ * keys as npm orders them), so that the next `npm install` rewrites nothing
+ * and a fresh clone's `git status` stays clean.
+ *
+ *   npm run fix-lockfile [-- --lockfile package-lock.json]
  */
 import { readFileSync, writeFileSync } from "node:fs";
+import { cli } from "./lib/cli.ts";
 
 interface LockEntry {
   version?: string;
+  integrity?: string;
   dev?: boolean;
   optional?: boolean;
   os?: string[];
@@ -19,12 +27,17 @@ interface LockEntry {
   optionalDependencies?: Record<string, string>;
 }
 
-const PATH = "package-lock.json";
+const { values } = cli({
+  usage: "npm run fix-lockfile [-- --lockfile <path>]",
+  summary: "Adds other platforms' optional binaries to package-lock.json, as npm writes them.",
+  options: { lockfile: { type: "string", default: "package-lock.json", hint: "the lock to fix" } },
+});
+const PATH = values.lockfile;
 const lock = JSON.parse(readFileSync(PATH, "utf8")) as { packages: Record<string, LockEntry> };
 const packages = lock.packages;
 
 /** os / cpu / libc from a platform package's name, e.g. cli-linux-arm64-musl. */
-function platformOf(name: string): Pick<LockEntry, "os" | "cpu" | "libc"> | undefined {
+function platformOf(name: string): { os: string[]; cpu: string[]; libc?: string[] } | undefined {
   const os = ["android", "darwin", "linux", "freebsd", "win32", "windows"].find((o) =>
     name.includes(o),
   );
@@ -50,10 +63,25 @@ for (const [path, entry] of Object.entries(packages)) {
     const key = `${base}${name}`;
     const version = optional[name];
     const platform = platformOf(name);
-    if (packages[key] || !version || !/^\d+\.\d+\.\d+/.test(version) || !platform) continue;
-    packages[key] = { version, ...(entry.dev ? { dev: true } : {}), optional: true, ...platform };
-    added++;
+    const existing = packages[key];
+    // npm's own entries (with a hash) stay; ours are (re)written in npm's shape.
+    if (existing?.integrity || !version || !/^\d+\.\d+\.\d+/.test(version) || !platform) continue;
+    if (!existing) added++;
+    // npm writes `version` first and these keys alphabetically: cpu, dev, libc, optional, os.
+    const { os, cpu, libc } = platform;
+    packages[key] = {
+      version,
+      cpu,
+      ...(entry.dev ? { dev: true } : {}),
+      ...(libc ? { libc } : {}),
+      optional: true,
+      os,
+    };
   }
 }
+// npm sorts the entries by path with an English locale comparison (@isaacs/string-locale-compare).
+lock.packages = Object.fromEntries(
+  Object.entries(packages).sort(([a], [b]) => a.localeCompare(b, "en")),
+);
 writeFileSync(PATH, `${JSON.stringify(lock, null, 2)}\n`);
 console.log(`package-lock.json: added ${added} platform entries`);

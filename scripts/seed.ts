@@ -7,11 +7,11 @@
  *
  *   npm run seed -- --channel demo --count 1000000 --url http://127.0.0.1:8787 --seed 1 [--rate 0.39]
  */
-import { parseArgs } from "node:util";
 import cliProgress from "cli-progress";
 import { type ArrivalSettings, generateTick } from "../src/core/arrivals.ts";
-import type { InsertReply, NewMessage } from "../src/protocol/schemas.ts";
+import type { InsertReply, NewMessage, Stats } from "../src/protocol/schemas.ts";
 import { ApiError, type ApiOptions, api, isMain } from "./lib/api.ts";
+import { cli, intFlag } from "./lib/cli.ts";
 
 export interface SeedOptions extends ApiOptions {
   readonly channel: string;
@@ -27,6 +27,7 @@ export interface SeedOptions extends ApiOptions {
   readonly rate: number;
   /** Requests in flight at once: the worker parses one while the object stores another. */
   readonly concurrency: number;
+  /** Show progress: a bar on a terminal, else a line at every tenth. */
   readonly progress: boolean;
 }
 
@@ -82,6 +83,9 @@ export function* seedBatches(
 
 /** Index of the first batch not stored yet (batches are stored whole, in order). */
 async function firstMissing(options: SeedOptions, lastIds: readonly string[]): Promise<number> {
+  // An empty channel needs no probing (whose 404s read as failures in a server's log).
+  const stats = await api<Stats>(options, `/v1/channels/${options.channel}`);
+  if (stats.total === 0) return 0;
   const stored = async (k: number) => {
     try {
       const path = `/v1/channels/${options.channel}/messages?anchor=id:${encodeURIComponent(lastIds[k] ?? "")}&before=0&after=0`;
@@ -126,18 +130,22 @@ export async function seed(options: SeedOptions): Promise<SeedResult> {
   for (const batch of seedBatches(options, end)) lastIds.push(batch[batch.length - 1]?.id ?? "");
   const start = await firstMissing(options, lastIds);
 
-  const bar = options.progress
-    ? new cliProgress.SingleBar(
-        {
-          format:
-            " seeding {bar} {percentage}% | {value}/{total} | {rate} msg/s | ETA {eta_formatted}",
-          hideCursor: true,
-        },
-        cliProgress.Presets.shades_classic,
-      )
-    : undefined;
+  const bar =
+    options.progress && process.stderr.isTTY
+      ? new cliProgress.SingleBar(
+          {
+            format:
+              " seeding {bar} {percentage}% | {value}/{total} | {rate} msg/s | ETA {eta_formatted}",
+            hideCursor: true,
+          },
+          cliProgress.Presets.shades_classic,
+        )
+      : undefined;
   const skipped = Math.min(options.count, start * options.batch);
   bar?.start(options.count, skipped, { rate: 0 });
+  // Without a terminal (a log, CI): a line at every tenth instead of a redrawn bar.
+  const lines = options.progress && !bar;
+  let tenths = Math.floor((skipped * 10) / options.count);
 
   const began = performance.now();
   let inserted = 0;
@@ -157,7 +165,12 @@ export async function seed(options: SeedOptions): Promise<SeedResult> {
       total = Math.max(total, reply.total);
       sent += batch.length;
       const seconds = (performance.now() - began) / 1000;
-      bar?.update(sent, { rate: Math.round((sent - skipped) / Math.max(seconds, 0.001)) });
+      const rate = Math.round((sent - skipped) / Math.max(seconds, 0.001));
+      bar?.update(sent, { rate });
+      if (lines && Math.floor((sent * 10) / options.count) > tenths) {
+        tenths = Math.floor((sent * 10) / options.count);
+        console.log(`  seeding ${sent} / ${options.count} (${tenths * 10}%), ${rate} msg/s`);
+      }
     });
     const tracked = request.finally(() => inFlight.delete(tracked));
     inFlight.add(tracked);
@@ -168,52 +181,53 @@ export async function seed(options: SeedOptions): Promise<SeedResult> {
   return { inserted, duplicates, skipped, total, ms: performance.now() - began };
 }
 
-function cli(): SeedOptions {
-  const { values } = parseArgs({
+function options(): SeedOptions {
+  const { values, fail } = cli({
+    usage: "npm run seed -- [--channel demo] [--count 1000000] [flags]",
+    summary:
+      "Fills a channel with realistic arrivals through the HTTP API; a re-run completes, never duplicates.",
     options: {
-      url: { type: "string", default: SEED_DEFAULTS.url },
-      channel: { type: "string", default: SEED_DEFAULTS.channel },
-      count: { type: "string", default: String(SEED_DEFAULTS.count) },
-      seed: { type: "string", default: String(SEED_DEFAULTS.seed) },
-      batch: { type: "string", default: String(SEED_DEFAULTS.batch) },
-      rate: { type: "string", default: String(SEED_DEFAULTS.rate) },
-      concurrency: { type: "string", default: String(SEED_DEFAULTS.concurrency) },
-      token: { type: "string" },
-      quiet: { type: "boolean", default: false },
+      url: { type: "string", default: SEED_DEFAULTS.url, hint: "the worker's base URL" },
+      channel: { type: "string", default: SEED_DEFAULTS.channel, hint: "the channel to fill" },
+      count: { type: "string", default: String(SEED_DEFAULTS.count), hint: "messages in all" },
+      seed: { type: "string", default: String(SEED_DEFAULTS.seed), hint: "PRNG seed (the ids)" },
+      batch: { type: "string", default: String(SEED_DEFAULTS.batch), hint: "messages a request" },
+      rate: {
+        type: "string",
+        default: String(SEED_DEFAULTS.rate),
+        hint: "messages a second of simulated history",
+      },
+      concurrency: {
+        type: "string",
+        default: String(SEED_DEFAULTS.concurrency),
+        hint: "requests in flight",
+      },
+      token: { type: "string", hint: "a bearer token (else $SCROLLBACK_TOKEN)" },
+      quiet: { type: "boolean", default: false, hint: "no progress" },
     },
   });
-  const int = (name: string, value: string, min: number, max: number) => {
-    const n = Number(value);
-    if (!Number.isInteger(n) || n < min || n > max) {
-      throw new Error(`--${name} must be an integer from ${min} to ${max}`);
-    }
-    return n;
-  };
-  const positiveNumber = (name: string, value: string) => {
-    const n = Number(value);
-    if (!Number.isFinite(n) || n <= 0) throw new Error(`--${name} must be a positive number`);
-    return n;
-  };
+  const rate = Number(values.rate);
+  if (!Number.isFinite(rate) || rate <= 0) fail("--rate must be a positive number");
   return {
     url: values.url,
     channel: values.channel,
-    count: int("count", values.count, 1, 100_000_000),
-    seed: int("seed", values.seed, 0, 2 ** 32 - 1),
-    batch: int("batch", values.batch, 1, 10_000),
-    rate: positiveNumber("rate", values.rate),
-    concurrency: int("concurrency", values.concurrency, 1, 16),
+    count: intFlag(fail, "count", values.count, 1, 100_000_000),
+    seed: intFlag(fail, "seed", values.seed, 0, 2 ** 32 - 1),
+    batch: intFlag(fail, "batch", values.batch, 1, 10_000),
+    rate,
+    concurrency: intFlag(fail, "concurrency", values.concurrency, 1, 16),
     token: values.token ?? process.env.SCROLLBACK_TOKEN,
-    progress: !values.quiet && process.stderr.isTTY === true,
+    progress: !values.quiet,
   };
 }
 
 if (isMain(import.meta.url)) {
-  const options = cli();
-  const result = await seed(options);
+  const chosen = options();
+  const result = await seed(chosen);
   const seconds = result.ms / 1000;
   console.log(
-    `seeded ${options.channel}: ${result.inserted} inserted, ${result.duplicates} duplicates, ` +
+    `seeded ${chosen.channel}: ${result.inserted} inserted, ${result.duplicates} duplicates, ` +
       `${result.skipped} skipped (already stored), total ${result.total}, ` +
-      `${seconds.toFixed(1)} s (${Math.round((options.count - result.skipped) / Math.max(seconds, 0.001))} msg/s)`,
+      `${seconds.toFixed(1)} s (${Math.round((chosen.count - result.skipped) / Math.max(seconds, 0.001))} msg/s)`,
   );
 }

@@ -8,6 +8,7 @@ import { bodyLimit } from "hono/body-limit";
 import { authenticate, authorize, OPEN, type Principal, tokenOf } from "./auth.ts";
 import type { Channel } from "./channel/channel.ts";
 import { EXP_HEADER, type Outcome, SCOPE_HEADER, USER_HEADER } from "./channel/contract.ts";
+import { docs } from "./docs/routes.ts";
 import type { Env } from "./env.ts";
 import type { Scope } from "./protocol/access.ts";
 import { errorResponse, ProtocolError, toErrorInfo } from "./protocol/errors.ts";
@@ -111,6 +112,8 @@ const limit = (maxSize: number) =>
     onError: () =>
       errorResponse({ code: "too_large", message: `bodies are limited to ${maxSize} bytes` }),
   });
+
+app.route("/", docs);
 
 app.get("/v1/channels/:ch", guard("read"), (c) => {
   const { channel } = c.var;

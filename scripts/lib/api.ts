@@ -1,43 +1,23 @@
-/** A small HTTP client for the scripts: JSON in, JSON out, errors with their code. */
+/**
+ * The scripts' HTTP calls: the client library's request (JSON in, JSON out,
+ * a ScrollbackError with the protocol's code and the status on failure), by
+ * path, so that scripts and tests may call any route, bench-only ones too.
+ */
+import { ScrollbackError } from "../../src/client/errors.ts";
+import { type HttpOptions, requestJson } from "../../src/client/http.ts";
 
-export interface ApiOptions {
-  /** Base URL of the worker, e.g. http://127.0.0.1:8787 */
-  readonly url: string;
-  /** A bearer token, when the worker has AUTH_SECRET. */
-  readonly token?: string | undefined;
-}
-
-export class ApiError extends Error {
-  readonly status: number;
-  readonly code: string;
-  constructor(status: number, code: string, message: string) {
-    super(`${status} ${code}: ${message}`);
-    this.status = status;
-    this.code = code;
-  }
-}
+export type ApiOptions = Pick<HttpOptions, "url" | "token">;
+/** What a failed call rejects with (`code`, `status`). */
+export { ScrollbackError as ApiError };
 
 /** Calls the API; resolves to the JSON body, rejects with an ApiError on an error status. */
-export async function api<T>(
+export function api<T>(
   options: ApiOptions,
   path: string,
-  init: { method?: string; body?: unknown } = {},
+  init: { method?: "GET" | "POST" | "PUT" | "DELETE"; body?: unknown; signal?: AbortSignal } = {},
 ): Promise<T> {
-  const headers: Record<string, string> = {};
-  if (options.token) headers.Authorization = `Bearer ${options.token}`;
-  if (init.body !== undefined) headers["Content-Type"] = "application/json";
-  const res = await fetch(new URL(path, options.url), {
-    method: init.method ?? "GET",
-    headers,
-    ...(init.body === undefined ? {} : { body: JSON.stringify(init.body) }),
-  });
-  const text = await res.text();
-  const json = text ? (JSON.parse(text) as unknown) : undefined;
-  if (!res.ok) {
-    const error = (json as { error?: { code?: string; message?: string } } | undefined)?.error;
-    throw new ApiError(res.status, error?.code ?? "unknown", error?.message ?? text);
-  }
-  return json as T;
+  // Seeding a million messages takes longer than a socket reply: no default timeout here.
+  return requestJson<T>({ ...options, timeoutMs: 10 * 60_000 }, path, init);
 }
 
 /** True when the script file is the one node was asked to run. */

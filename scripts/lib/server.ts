@@ -13,7 +13,39 @@ import { fileURLToPath } from "node:url";
 
 /** The repository root: wrangler.toml lives there. */
 export const ROOT = fileURLToPath(new URL("../../", import.meta.url));
-const WRANGLER = join(ROOT, "node_modules", ".bin", "wrangler");
+/** The project's wrangler, whether or not npm put node_modules/.bin on PATH. */
+export const WRANGLER = join(ROOT, "node_modules", ".bin", "wrangler");
+
+/** `wrangler dev` on loopback: its port, its state directory, how much it logs, worker vars. */
+export function wranglerDevArgs(options: {
+  port: number;
+  persistTo: string;
+  logLevel: "warn" | "info";
+  vars?: Readonly<Record<string, string>>;
+}): string[] {
+  return [
+    "dev",
+    "--ip",
+    "127.0.0.1",
+    "--port",
+    String(options.port),
+    "--persist-to",
+    options.persistTo,
+    "--log-level",
+    options.logLevel,
+    ...Object.entries(options.vars ?? {}).flatMap(([name, value]) => ["--var", `${name}:${value}`]),
+  ];
+}
+
+/** The environment wrangler runs in: no metrics, and its `#!/usr/bin/env node` finds this Node. */
+export function wranglerEnv(extra: Readonly<Record<string, string>> = {}): NodeJS.ProcessEnv {
+  return {
+    ...process.env,
+    PATH: `${dirname(process.execPath)}${delimiter}${process.env.PATH ?? ""}`,
+    WRANGLER_SEND_METRICS: "false",
+    ...extra,
+  };
+}
 
 /** How long a start may take on a busy 2-core machine. */
 const START_TIMEOUT_MS = 120_000;
@@ -77,32 +109,12 @@ export async function startServer(options: ServerOptions = {}): Promise<Server> 
   const url = `http://127.0.0.1:${port}`;
   const child = spawn(
     WRANGLER,
-    [
-      "dev",
-      "--ip",
-      "127.0.0.1",
-      "--port",
-      String(port),
-      "--persist-to",
-      persistTo,
-      "--log-level",
-      "warn",
-      ...Object.entries(options.vars ?? {}).flatMap(([name, value]) => [
-        "--var",
-        `${name}:${value}`,
-      ]),
-    ],
+    wranglerDevArgs({ port, persistTo, logLevel: "warn", vars: options.vars ?? {} }),
     {
       cwd: ROOT,
       detached: true, // its own process group: stop() signals wrangler and workerd together
       stdio: ["ignore", "pipe", "pipe"],
-      env: {
-        ...process.env,
-        // wrangler's `#!/usr/bin/env node` finds the Node running the tests first.
-        PATH: `${dirname(process.execPath)}${delimiter}${process.env.PATH ?? ""}`,
-        WRANGLER_SEND_METRICS: "false",
-        ...options.env,
-      },
+      env: wranglerEnv(options.env),
     },
   );
   let output = "";

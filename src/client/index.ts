@@ -38,6 +38,7 @@ import {
 
 export type { Message } from "../protocol/schemas.ts";
 export { ChannelWindow, type ChannelWindowOptions } from "./channel-window.ts";
+export { type CallOptions, type HttpOptions, ScrollbackHttp } from "./http.ts";
 export * from "./types.ts";
 export {
   compareKeys,

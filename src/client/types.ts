@@ -1,5 +1,4 @@
 /** The client's public types: options, errors, events and the shape of each reply. */
-import type { ErrorCode } from "../protocol/errors.ts";
 import type {
   HelloFrame,
   InsertFrame,
@@ -10,6 +9,7 @@ import type {
   StatusFrame,
   ViewReplyFrame,
 } from "../protocol/schemas.ts";
+import { ScrollbackError } from "./errors.ts";
 
 /** A reply's body: the frame without its envelope (`type`, `rid`). */
 export type Body<F> = Omit<F, "type" | "rid">;
@@ -60,14 +60,7 @@ export interface ClientOptions {
   ) => WebSocket;
 }
 
-/** An `error` frame, a timeout or a lost connection, with the protocol's code. */
-export class ScrollbackError extends Error {
-  readonly code: ErrorCode | "timeout" | "disconnected";
-  constructor(code: ScrollbackError["code"], message: string) {
-    super(message);
-    this.code = code;
-  }
-}
+export { ScrollbackError };
 
 export interface ClientEvents {
   /** Every (re)connection's greeting. */

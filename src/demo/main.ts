@@ -5,7 +5,13 @@
  * "show positions a … b". It draws its own scrollbar by position: browsers cap
  * element heights near 33 million pixels, far short of a million rows.
  */
-import { ChannelWindow, type Message, ScrollbackClient } from "../client/index.ts";
+import {
+  ChannelWindow,
+  type Message,
+  ScrollbackClient,
+  ScrollbackError,
+  ScrollbackHttp,
+} from "../client/index.ts";
 
 const ROW = 28;
 /** Rows fetched beyond the screen on each side. */
@@ -53,7 +59,7 @@ const client = new ScrollbackClient({
   WebSocket: TrackedSocket,
   ...(token ? { token } : {}),
 });
-const authHeaders: Record<string, string> = token ? { Authorization: `Bearer ${token}` } : {};
+const http = new ScrollbackHttp({ url: location.origin, channel, token });
 const list = new ChannelWindow(client, { maxSize: MAX_WINDOW, margin: MARGIN });
 const w = list.window;
 
@@ -176,8 +182,8 @@ function scrollTo(top: number): void {
 }
 
 function refreshTimeline(): void {
-  fetch(`/v1/channels/${channel}/timeline?points=200`, { headers: authHeaders })
-    .then((res) => res.json() as Promise<{ points: { position: number; ts: number }[] }>)
+  http
+    .timeline(200)
     .then((body) => {
       state.timeline = body.points;
       renderScrollbar();
@@ -298,19 +304,14 @@ $<HTMLFormElement>("composer").addEventListener("submit", async (event) => {
 });
 
 async function refreshSimulator(): Promise<void> {
-  const res = await fetch(`/v1/channels/${channel}/simulator`, { headers: authHeaders });
-  const sim = (await res.json()) as { running: boolean };
+  const sim = await http.simulator();
   simToggle.textContent = sim.running ? "Stop simulator" : "Start simulator";
   simToggle.dataset.running = String(sim.running);
 }
 
 simToggle.addEventListener("click", async () => {
   const running = simToggle.dataset.running === "true";
-  await fetch(`/v1/channels/${channel}/simulator`, {
-    headers: authHeaders,
-    method: running ? "DELETE" : "PUT",
-    body: running ? null : "{}",
-  });
+  await (running ? http.stopSimulator() : http.startSimulator()).catch(showError);
   await refreshSimulator();
 });
 
@@ -325,11 +326,14 @@ function showError(err: unknown): void {
  * would only say "closed" and retry forever.
  */
 async function checkChannel(): Promise<boolean> {
-  const res = await fetch(`/v1/channels/${encodeURIComponent(channel)}`, { headers: authHeaders });
-  if (res.ok) return true;
-  const body = (await res.json().catch(() => ({}))) as { error?: { message?: string } };
-  showError(new Error(`channel "${channel}": ${body.error?.message ?? res.statusText}`));
-  return false;
+  try {
+    await http.stats();
+    return true;
+  } catch (err) {
+    const message = err instanceof ScrollbackError ? err.message : String(err);
+    showError(new Error(`channel "${channel}": ${message}`));
+    return false;
+  }
 }
 
 async function start(): Promise<void> {

@@ -35,6 +35,8 @@ export const DEFAULT_LATE_LIST = 20;
 /** Timeline points. */
 export const MIN_TIMELINE_POINTS = 2;
 export const MAX_TIMELINE_POINTS = 1_000;
+/** Timeline points when the query names none: enough for a scrollbar's date labels. */
+export const DEFAULT_TIMELINE_POINTS = 100;
 
 const NAME_PATTERN = /^[A-Za-z0-9._-]{1,64}$/;
 
@@ -294,6 +296,9 @@ export const InsertBody = z.object({
 });
 export type InsertBody = z.infer<typeof InsertBody>;
 
+/** The body of every HTTP error: `{ error: { code, message } }`. */
+export const ErrorBody = z.object({ error: ErrorFrame.pick({ code: true, message: true }) });
+
 export const InsertReply = z.object({
   inserted: z.number(),
   duplicates: z.number(),
@@ -347,7 +352,9 @@ export const PageQuery = z.object({
 });
 
 export const TimelineQuery = z.object({
-  points: queryInt(DIGITS).pipe(z.int().min(MIN_TIMELINE_POINTS).max(MAX_TIMELINE_POINTS)),
+  points: queryInt(DIGITS)
+    .pipe(z.int().min(MIN_TIMELINE_POINTS).max(MAX_TIMELINE_POINTS))
+    .default(DEFAULT_TIMELINE_POINTS),
 });
 
 export const SocketQuery = z.object({

@@ -7,8 +7,9 @@
  * arrivals keep the newest rows real; at phone width (390 px) everything is
  * reachable, the user name and badge survive a reload and a bad channel name
  * shows the server's error; and a network drop while parked mid-history comes
- * back showing exactly a fresh page over the same range. Screenshots of each
- * step go to test-output/browser/.
+ * back showing exactly a fresh page over the same range; the API reference at
+ * /docs lists every route of the OpenAPI document, without a request to any
+ * other host. Screenshots of each step go to test-output/browser/.
  */
 import { existsSync, mkdirSync } from "node:fs";
 import { type Browser, type BrowserContext, chromium, type Page } from "playwright-core";
@@ -17,6 +18,19 @@ import { api } from "../../scripts/lib/api.ts";
 import { removeStateDir, type Server, startServer } from "../../scripts/lib/server.ts";
 import { SEED_DEFAULTS, seed } from "../../scripts/seed.ts";
 import type { PageBody, Stats } from "../../src/protocol/schemas.ts";
+
+/** The routes of the served OpenAPI document, as the reference page labels them. */
+async function documentedRoutes(url: string): Promise<string[]> {
+  const doc = await api<{ paths: Record<string, Record<string, unknown>> }>(
+    { url },
+    "/v1/openapi.json",
+  );
+  return Object.entries(doc.paths).flatMap(([path, item]) =>
+    Object.keys(item)
+      .filter((key) => key !== "parameters")
+      .map((method) => `${method.toUpperCase()} ${path}`),
+  );
+}
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 const OUT = "test-output/browser";
@@ -159,6 +173,35 @@ describe.skipIf(!available)("demo page", () => {
     // Declaring the view around it marked it seen: the badge is gone.
     await page.waitForSelector("#late-badge[hidden]", { state: "attached" });
     await page.screenshot({ path: `${OUT}/6-late-landed.png` });
+  });
+
+  it("lists every route of the OpenAPI document at /docs, with nothing fetched from elsewhere", async () => {
+    const docs = await browser.newPage();
+    const foreign: string[] = [];
+    docs.on("request", (request) => {
+      if (!request.url().startsWith(server.url) && !request.url().startsWith("data:")) {
+        foreign.push(request.url());
+      }
+    });
+    await docs.goto(`${server.url}/docs`);
+    await docs.waitForSelector(".op");
+    const shown = await docs.$$eval(".op", (ops) =>
+      ops.map((op) => `${op.getAttribute("data-method")} ${op.getAttribute("data-path")}`),
+    );
+    expect(shown.sort()).toEqual((await documentedRoutes(server.url)).sort());
+    // The try-it form of the stats route answers from the worker.
+    const stats = docs.locator("#getStats");
+    await stats.locator('input[name="ch"]').fill(CHANNEL);
+    await stats.locator("button[type=submit]").click();
+    await docs.waitForFunction(
+      "document.querySelector('#getStats .answer')?.textContent?.startsWith('200')",
+    );
+    expect(await stats.locator(".answer").textContent()).toContain(`"channel": "${CHANNEL}"`);
+    await docs.screenshot({ path: `${OUT}/7-docs.png`, fullPage: false });
+    expect(foreign).toEqual([]);
+    // The demo page links to it.
+    expect(await page.locator('a[href="/docs"]').count()).toBe(1);
+    await docs.close();
   });
 
   it("keeps the newest rows real through ~1,000 fast live arrivals", async () => {

@@ -164,9 +164,8 @@ describe("TimelineQuery", () => {
     expect(message({ points: "1001" })).toMatchInlineSnapshot(
       `"points: Too big: expected number to be <=1000"`,
     );
-    expect(message({})).toMatchInlineSnapshot(
-      `"points: Invalid input: expected string, received undefined"`,
-    );
+    // README: no points, the default (100).
+    expect(TimelineQuery.parse({})).toEqual({ points: 100 });
     expect(message({ points: "2.5" })).toMatchInlineSnapshot(`"points: must be an integer"`);
   });
 });

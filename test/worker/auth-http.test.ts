@@ -270,7 +270,7 @@ describe("HTTP access", () => {
     const at = `/v1/channels/${ch}`;
     const cases: [string, string, RequestInit][] = [
       ["a page with a bad anchor", `${at}/messages?anchor=nowhere`, {}],
-      ["a timeline without points", `${at}/timeline`, {}],
+      ["a timeline with too few points", `${at}/timeline?points=1`, {}],
       ["an upgrade with a bad user", `${at}/ws?user=a%20b`, { headers: { Upgrade: "websocket" } }],
       ["a batch that is not JSON", `${at}/messages`, { method: "POST", body: "{" }],
       [

@@ -377,11 +377,19 @@ describe("GET /v1/channels/{ch}/timeline", () => {
       "points=abc",
       "points=2.5",
       "points=",
-      "",
     ]) {
       await expectError(await api(`/v1/channels/${CHANNEL}/timeline?${query}`), "bad_request");
     }
     expect(await totalOf(CHANNEL)).toBe(model.total);
+  });
+
+  it("answers 100 points when the query names none (README)", async () => {
+    const res = await api(`/v1/channels/${CHANNEL}/timeline`);
+    expect(res.status).toBe(200);
+    const body = (await res.json()) as { total: number; points: { position: number }[] };
+    expect(body.points.map((p) => p.position)).toEqual(
+      Array.from({ length: 100 }, (_, i) => Math.round((i * (body.total - 1)) / 99)),
+    );
   });
 
   it("answers a one-message channel with every point on it", async () => {

@@ -225,6 +225,8 @@ export function judgePageQuery(
 
 export const MIN_POINTS = 2;
 export const MAX_POINTS = 1_000;
+/** README: `timeline` without `points` answers this many. */
+const DEFAULT_POINTS = 100;
 
 export function judgeTimelineQuery(
   params: readonly (readonly [string, string])[],
@@ -240,7 +242,7 @@ export function judgeTimelineQuery(
       unknownKeys.push(key);
     }
   }
-  return points === undefined ? { ok: false } : { ok: true, value: points, unknownKeys };
+  return { ok: true, value: points ?? DEFAULT_POINTS, unknownKeys };
 }
 
 function parseBody(raw: string): { ok: true; json: unknown } | { ok: false } {

@@ -1,0 +1,195 @@
+/**
+ * The HTTP half of the client library: every channel route of PROTOCOL.md as
+ * a typed call. Answers are validated with the server's zod schemas; errors
+ * are the socket half's ScrollbackError, with the protocol's code and the
+ * HTTP status. Each call takes an AbortSignal and a timeout.
+ *
+ *   const http = new ScrollbackHttp({ url: "http://127.0.0.1:8787", channel: "demo" });
+ *   const { points } = await http.timeline(100, { signal });
+ */
+import type { z } from "zod";
+import { ERROR_STATUS, type ErrorCode } from "../protocol/errors.ts";
+import {
+  type Anchor,
+  InsertReply,
+  type NewMessage,
+  PageBody,
+  SimulatorState,
+  type SimulatorUpdate,
+  Stats,
+  Timeline,
+} from "../protocol/schemas.ts";
+import { ScrollbackError } from "./errors.ts";
+
+/** Default per-call timeout, as the socket half's. */
+const DEFAULT_TIMEOUT_MS = 15_000;
+
+export interface HttpOptions {
+  /** The worker's base URL, e.g. http://127.0.0.1:8787. */
+  readonly url: string;
+  readonly channel: string;
+  /** A JWT, sent as `Authorization: Bearer`, for a worker with AUTH_SECRET. */
+  readonly token?: string | undefined;
+  /** How long a call may take, in ms (default 15,000); a call may override it. */
+  readonly timeoutMs?: number;
+  /** A fetch implementation (tests, or runtimes without a global one). */
+  readonly fetch?: typeof fetch;
+}
+
+/** Per call: cancel it, or give it its own timeout. */
+export interface CallOptions {
+  readonly signal?: AbortSignal;
+  readonly timeoutMs?: number;
+}
+
+/** One request to the API: JSON in, the answer parsed with `schema` (or as is), errors thrown. */
+export interface JsonRequest<T> extends CallOptions {
+  readonly method?: "GET" | "POST" | "PUT" | "DELETE";
+  readonly body?: unknown;
+  readonly schema?: z.ZodType<T>;
+}
+
+/**
+ * Calls `path` on the worker. Rejects with a ScrollbackError: the error
+ * body's code and status, `timeout`, or `disconnected` when the network
+ * failed; a caller's abort rejects with the signal's reason, as fetch does.
+ */
+export async function requestJson<T>(
+  base: Pick<HttpOptions, "url" | "token" | "timeoutMs" | "fetch">,
+  path: string,
+  request: JsonRequest<T> = {},
+): Promise<T> {
+  const timeoutMs = request.timeoutMs ?? base.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+  const timeout = AbortSignal.timeout(timeoutMs);
+  const signal = request.signal ? AbortSignal.any([request.signal, timeout]) : timeout;
+  const headers: Record<string, string> = {};
+  if (base.token) headers.Authorization = `Bearer ${base.token}`;
+  if (request.body !== undefined) headers["Content-Type"] = "application/json";
+  const doFetch = base.fetch ?? ((input, init) => fetch(input, init));
+  let res: Response;
+  let text: string;
+  try {
+    res = await doFetch(new URL(path, base.url), {
+      method: request.method ?? "GET",
+      headers,
+      signal,
+      ...(request.body === undefined ? {} : { body: JSON.stringify(request.body) }),
+    });
+    text = await res.text();
+  } catch (err) {
+    if (request.signal?.aborted) throw request.signal.reason;
+    if (timeout.aborted) {
+      throw new ScrollbackError("timeout", `no answer to ${path} within ${timeoutMs} ms`);
+    }
+    throw new ScrollbackError(
+      "disconnected",
+      `${path}: ${err instanceof Error ? err.message : err}`,
+    );
+  }
+  const json = parseJson(text);
+  if (!res.ok) throw errorOf(res.status, json, text);
+  if (!request.schema) return json as T;
+  const parsed = request.schema.safeParse(json);
+  if (!parsed.success) {
+    throw new ScrollbackError("internal", `unexpected answer to ${path}: ${text.slice(0, 200)}`);
+  }
+  return parsed.data;
+}
+
+function parseJson(text: string): unknown {
+  try {
+    return text ? JSON.parse(text) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The protocol's `{ error: { code, message } }`, or a code from the status when a proxy answered. */
+function errorOf(status: number, json: unknown, text: string): ScrollbackError {
+  const error = (json as { error?: { code?: unknown; message?: unknown } } | undefined)?.error;
+  const code = error?.code;
+  if (typeof code === "string" && code in ERROR_STATUS) {
+    return new ScrollbackError(code as ErrorCode, String(error?.message ?? ""), status);
+  }
+  const byStatus = Object.entries(ERROR_STATUS).find(([, s]) => s === status)?.[0];
+  const fallback =
+    (byStatus as ErrorCode | undefined) ?? (status < 500 ? "bad_request" : "internal");
+  return new ScrollbackError(fallback, `HTTP ${status}: ${text.slice(0, 200)}`, status);
+}
+
+/** A socket-style anchor as the HTTP query writes it: `id:<id>`, `pos:<n>`, `ts:<ms>`. */
+export function anchorQuery(anchor: Anchor): string {
+  if (typeof anchor === "string") return anchor;
+  if ("id" in anchor) return `id:${anchor.id}`;
+  if ("position" in anchor) return `pos:${anchor.position}`;
+  return `ts:${anchor.ts}`;
+}
+
+/** One channel over HTTP: stats, pages, inserts, the timeline and the simulator. */
+export class ScrollbackHttp {
+  readonly #options: HttpOptions;
+  readonly #base: string;
+
+  constructor(options: HttpOptions) {
+    this.#options = options;
+    this.#base = `/v1/channels/${encodeURIComponent(options.channel)}`;
+  }
+
+  #call<T>(path: string, request: JsonRequest<T>): Promise<T> {
+    return requestJson(this.#options, `${this.#base}${path}`, request);
+  }
+
+  /** `{ channel, total, lateTotal, oldest, newest }`. */
+  stats(call: CallOptions = {}): Promise<Stats> {
+    return this.#call("", { ...call, schema: Stats });
+  }
+
+  /** A page around an anchor (default: the newest message, 25 each side). */
+  page(
+    request: { anchor?: Anchor; before?: number; after?: number } = {},
+    call: CallOptions = {},
+  ): Promise<PageBody> {
+    const query = new URLSearchParams();
+    if (request.anchor !== undefined) query.set("anchor", anchorQuery(request.anchor));
+    if (request.before !== undefined) query.set("before", String(request.before));
+    if (request.after !== undefined) query.set("after", String(request.after));
+    const search = query.size > 0 ? `?${query}` : "";
+    return this.#call(`/messages${search}`, { ...call, schema: PageBody });
+  }
+
+  /** Stores a batch (1–10,000), all or nothing; resolves with the counts. */
+  insert(messages: readonly NewMessage[], call: CallOptions = {}): Promise<InsertReply> {
+    return this.#call("/messages", {
+      ...call,
+      method: "POST",
+      body: { messages },
+      schema: InsertReply,
+    });
+  }
+
+  /** Evenly spaced `{ position, ts }` points (2–1,000; the server's default when omitted). */
+  timeline(points?: number, call: CallOptions = {}): Promise<Timeline> {
+    const search = points === undefined ? "" : `?points=${points}`;
+    return this.#call(`/timeline${search}`, { ...call, schema: Timeline });
+  }
+
+  /** The simulator's state (needs the admin scope). */
+  simulator(call: CallOptions = {}): Promise<SimulatorState> {
+    return this.#call("/simulator", { ...call, schema: SimulatorState });
+  }
+
+  /** Starts the simulator or changes it (unset fields keep their values). */
+  startSimulator(update: SimulatorUpdate = {}, call: CallOptions = {}): Promise<SimulatorState> {
+    return this.#call("/simulator", {
+      ...call,
+      method: "PUT",
+      body: update,
+      schema: SimulatorState,
+    });
+  }
+
+  /** Stops the simulator. */
+  stopSimulator(call: CallOptions = {}): Promise<SimulatorState> {
+    return this.#call("/simulator", { ...call, method: "DELETE", schema: SimulatorState });
+  }
+}

@@ -1,0 +1,262 @@
+/**
+ * The OpenAPI 3.1 document of the HTTP API, generated from the protocol's zod
+ * schemas: bodies, answers and query parameters cannot drift from what the
+ * worker parses and sends. Only the routes themselves are listed here (the
+ * worker test checks this list against the worker's own routes).
+ */
+import { z } from "zod";
+import { ERROR_STATUS, type ErrorCode } from "../protocol/errors.ts";
+import {
+  ChannelName,
+  ErrorBody,
+  InsertBody,
+  InsertReply,
+  Message,
+  NewMessage,
+  PageBody,
+  PageQuery,
+  PROTOCOL_VERSION,
+  SimulatorState,
+  SimulatorUpdate,
+  SocketQuery,
+  Stats,
+  Timeline,
+  TimelineQuery,
+} from "../protocol/schemas.ts";
+import { components, type JsonSchema, jsonSchema } from "./json-schema.ts";
+
+const REF = "#/components/schemas/";
+/** What the server answers, as named components. */
+const ANSWERS = { Stats, Message, PageBody, InsertReply, Timeline, SimulatorState, ErrorBody };
+/** What a client sends. */
+const BODIES = { InsertBody, NewMessage, SimulatorUpdate };
+
+type Answer = keyof typeof ANSWERS;
+type Body = keyof typeof BODIES;
+type Scope = "read" | "write" | "admin";
+
+interface Route {
+  readonly method: "get" | "post" | "put" | "delete";
+  /** After /v1/channels/{ch}. */
+  readonly path: string;
+  readonly id: string;
+  readonly summary: string;
+  readonly scope: Scope;
+  readonly query?: z.ZodObject;
+  readonly body?: Body;
+  /** The 200 answer, or a WebSocket upgrade (101). */
+  readonly ok: Answer | "upgrade";
+  /** Error codes beyond those of every route (bad_request, unauthorized, forbidden, internal). */
+  readonly errors?: readonly ErrorCode[];
+}
+
+/** Every route of the worker (README, HTTP); the bench-only naive page is not part of the API. */
+export const ROUTES: readonly Route[] = [
+  { method: "get", path: "", id: "getStats", summary: "Channel stats", scope: "read", ok: "Stats" },
+  {
+    method: "get",
+    path: "/messages",
+    id: "getPage",
+    summary: "A page of messages around an anchor",
+    scope: "read",
+    query: PageQuery,
+    ok: "PageBody",
+    errors: ["not_found"],
+  },
+  {
+    method: "post",
+    path: "/messages",
+    id: "insertMessages",
+    summary: "Store a batch of messages (all or nothing; ids already stored are duplicates)",
+    scope: "write",
+    body: "InsertBody",
+    ok: "InsertReply",
+    errors: ["too_large"],
+  },
+  {
+    method: "get",
+    path: "/timeline",
+    id: "getTimeline",
+    summary: "Evenly spaced (position, ts) points, for a scrollbar's date labels",
+    scope: "read",
+    query: TimelineQuery,
+    ok: "Timeline",
+  },
+  {
+    method: "get",
+    path: "/simulator",
+    id: "getSimulator",
+    summary: "The simulator's settings and counters",
+    scope: "admin",
+    ok: "SimulatorState",
+  },
+  {
+    method: "put",
+    path: "/simulator",
+    id: "startSimulator",
+    summary: "Start the simulator, or change it (unset fields keep their values)",
+    scope: "admin",
+    body: "SimulatorUpdate",
+    ok: "SimulatorState",
+    errors: ["too_large"],
+  },
+  {
+    method: "delete",
+    path: "/simulator",
+    id: "stopSimulator",
+    summary: "Stop the simulator",
+    scope: "admin",
+    ok: "SimulatorState",
+  },
+  {
+    method: "get",
+    path: "/ws",
+    id: "openSocket",
+    summary: "WebSocket upgrade: the frames are in /v1/asyncapi.json",
+    scope: "read",
+    query: SocketQuery,
+    ok: "upgrade",
+  },
+];
+
+/** What the query parameters mean: their schemas say what they accept. */
+const PARAM_HINTS: Record<string, string> = {
+  anchor: "newest, oldest, id:<id>, pos:<n> (clamped to the channel) or ts:<ms> (first ts ≥ it)",
+  before: "messages before the anchor",
+  after: "messages after the anchor",
+  points: "how many points",
+  user: "the user, on an open worker (with a token the user is its sub)",
+};
+
+/**
+ * A query parameter as it travels. Numbers are decimal strings that the
+ * schema turns into integers: OpenAPI describes such a parameter as an
+ * integer (form style), with the bounds and default of the parsed value
+ * (a wire form that refuses "-1" has no negatives, whatever the parsed
+ * schema's lower bound). Anything else is described by its wire (input) form.
+ */
+function queryParameter(name: string, schema: z.ZodType): JsonSchema {
+  const wire = jsonSchema(schema, "input");
+  const parsed = jsonSchema(schema, "output");
+  const unsigned = !schema.safeParse("-1").success;
+  const value =
+    parsed.type === "integer"
+      ? { ...parsed, ...(unsigned ? { minimum: Math.max(Number(parsed.minimum ?? 0), 0) } : {}) }
+      : { ...wire, ...("default" in parsed ? { default: parsed.default } : {}) };
+  return {
+    name,
+    in: "query",
+    // Required exactly when the schema rejects its absence.
+    required: !schema.safeParse(undefined).success,
+    ...(PARAM_HINTS[name] ? { description: PARAM_HINTS[name] } : {}),
+    schema: value,
+  };
+}
+
+const ERRORS_OF_EVERY_ROUTE: readonly ErrorCode[] = [
+  "bad_request",
+  "unauthorized",
+  "forbidden",
+  "internal",
+];
+
+/** The error body of one code, its `code` pinned, so a client can tell statuses apart by schema. */
+function errorResponse(code: ErrorCode): JsonSchema {
+  const body = ErrorBody.extend({ error: ErrorBody.shape.error.extend({ code: z.literal(code) }) });
+  return {
+    description: `\`${code}\``,
+    content: { "application/json": { schema: jsonSchema(body, "output") } },
+  };
+}
+
+const SERVER_TIMING = {
+  description:
+    "object;dur=<ms> (the round trip to the channel's object), rows;dur=<n> (SQLite rows read)",
+  schema: { type: "string" },
+};
+
+function operation(route: Route): JsonSchema {
+  const codes = [...ERRORS_OF_EVERY_ROUTE, ...(route.errors ?? [])];
+  const errors = Object.fromEntries(
+    codes
+      .sort((a, b) => ERROR_STATUS[a] - ERROR_STATUS[b])
+      .map((code) => [String(ERROR_STATUS[code]), errorResponse(code)]),
+  );
+  const success =
+    route.ok === "upgrade"
+      ? { "101": { description: "Switching Protocols: the socket speaks /v1/asyncapi.json" } }
+      : {
+          "200": {
+            description: route.ok,
+            headers: { "Server-Timing": SERVER_TIMING },
+            content: { "application/json": { schema: { $ref: `${REF}${route.ok}` } } },
+          },
+        };
+  // A browser cannot set headers on a WebSocket: the socket also takes ?token=.
+  const security = [{ bearer: [] }, ...(route.ok === "upgrade" ? [{ queryToken: [] }] : [])];
+  return {
+    operationId: route.id,
+    summary: route.summary,
+    description: `Needs the \`${route.scope}\` scope when the worker has AUTH_SECRET.`,
+    tags: [route.path.split("/")[1] ?? "channel"],
+    security,
+    parameters: Object.entries(route.query?.shape ?? {})
+      // `token` is the queryToken security scheme, not a parameter.
+      .filter(([name]) => name !== "token")
+      .map(([name, schema]) => queryParameter(name, schema)),
+    ...(route.body
+      ? {
+          requestBody: {
+            required: true,
+            content: { "application/json": { schema: { $ref: `${REF}${route.body}` } } },
+          },
+        }
+      : {}),
+    responses: { ...success, ...errors },
+  };
+}
+
+/** The whole document (a plain JSON value). */
+export function openApiDocument(): JsonSchema {
+  const paths: Record<string, Record<string, unknown>> = {};
+  for (const route of ROUTES) {
+    const path = `/v1/channels/{ch}${route.path}`;
+    paths[path] ??= {
+      parameters: [
+        {
+          name: "ch",
+          in: "path",
+          required: true,
+          description: "the channel",
+          schema: jsonSchema(ChannelName, "input"),
+        },
+      ],
+    };
+    paths[path][route.method] = operation(route);
+  }
+  return {
+    openapi: "3.1.0",
+    info: {
+      title: "Scrollback",
+      version: `${PROTOCOL_VERSION}`,
+      description:
+        "Chat history with exact positions over millions of messages. Errors are " +
+        "`{ error: { code, message } }` with the status of their code. " +
+        "The WebSocket protocol is described by /v1/asyncapi.json; a reference page is at /docs.",
+    },
+    servers: [{ url: "/" }],
+    paths,
+    components: {
+      schemas: { ...components(ANSWERS, "output", REF), ...components(BODIES, "input", REF) },
+      securitySchemes: {
+        bearer: {
+          type: "http",
+          scheme: "bearer",
+          bearerFormat: "JWT",
+          description: "HS256 JWT with sub, ch, scope (read < write < admin) and exp",
+        },
+        queryToken: { type: "apiKey", in: "query", name: "token", description: "the same JWT" },
+      },
+    },
+  };
+}
