@@ -97,7 +97,10 @@ export async function dispatch(
       await room.write(
         frame.messages.map((m) => draftOf(m, user, now)),
         // Sent before the group's pushes; the output gate holds it until the group is durable.
-        { stored: (result) => send(ws, { type: "sent", ...rid, ...sentOf(result, store.seq) }) },
+        {
+          source: ws,
+          stored: (result) => send(ws, { type: "sent", ...rid, ...sentOf(result, store.seq) }),
+        },
       );
       return;
     }

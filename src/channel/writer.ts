@@ -5,14 +5,16 @@
  * Locally each Durable Object event's writes are committed on their own
  * before its replies leave (the output gate), so writers that each wait for
  * their reply queue behind one commit each. Here a write joins a queue that
- * is flushed on the next timer tick: every write that arrived meanwhile (the
- * runtime delivers other sockets' frames while a timer is pending, not while
- * a microtask is) is stored in that one turn, so in one implicit transaction
- * and one commit, and the group is delivered once. Each write runs in its own
+ * is flushed on a timer (the next tick, or a few ms when the last group's
+ * writers are expected back: core/group-wait.ts): every write that arrived
+ * meanwhile (the runtime delivers other sockets' frames while a timer is
+ * pending, not while a microtask is) is stored in that one turn, so in one
+ * implicit transaction and one commit, and the group is delivered once. Each write runs in its own
  * `transactionSync`, a savepoint: a failing write rolls back only itself and
  * is answered with its error while the others commit. Replies leave through
  * the output gate, so each writer hears back only once the group is durable.
  */
+import { GroupWait } from "../core/group-wait.ts";
 import { deliver } from "./delivery.ts";
 import type { Sockets } from "./sockets.ts";
 import type { ChannelStore, Draft, InsertResult, StoredMessage } from "./store.ts";
@@ -27,6 +29,8 @@ export interface WriteOptions {
   readonly alsoWrite?: (result: InsertResult) => void;
   /** Called once the write is stored, before the group is pushed (a `sent` reply precedes the pushes). */
   readonly stored?: (result: InsertResult) => void;
+  /** Who writes (a socket): a group waits a moment for the writers of the last one. */
+  readonly source?: object;
 }
 
 interface Pending {
@@ -42,7 +46,10 @@ export class Writer {
   readonly #log: (what: string, err: unknown) => void;
   #queue: Pending[] = [];
   #queued = 0;
-  #scheduled = false;
+  #sources = new Set<object>();
+  readonly #wait = new GroupWait<object>();
+  /** The pending flush and its delay. */
+  #timer: { id: ReturnType<typeof setTimeout>; delay: number } | undefined;
 
   constructor(store: ChannelStore, sockets: Sockets, log: (what: string, err: unknown) => void) {
     this.#store = store;
@@ -55,23 +62,31 @@ export class Writer {
     return new Promise((resolve, reject) => {
       this.#queue.push({ drafts, options, resolve, reject });
       this.#queued += drafts.length;
+      if (options.source) this.#sources.add(options.source);
       if (this.#queue.length >= MAX_GROUP_WRITES || this.#queued >= MAX_GROUP_MESSAGES) {
         this.#flush();
-      } else if (!this.#scheduled) {
-        this.#scheduled = true;
-        setTimeout(() => {
-          this.#scheduled = false;
-          this.#flush();
-        }, 0);
+      } else {
+        this.#schedule(this.#wait.delay(this.#sources));
       }
     });
+  }
+
+  /** Flushes after `delay` ms, or sooner when a flush is already due sooner. */
+  #schedule(delay: number): void {
+    if (this.#timer && this.#timer.delay <= delay) return;
+    if (this.#timer) clearTimeout(this.#timer.id);
+    this.#timer = { id: setTimeout(() => this.#flush(), delay), delay };
   }
 
   /** Stores the queued writes in this turn, answers each, and pushes the group once. */
   #flush(): void {
     const group = this.#queue;
+    if (this.#timer) clearTimeout(this.#timer.id);
+    this.#timer = undefined;
+    this.#wait.flushed(this.#sources);
     this.#queue = [];
     this.#queued = 0;
+    this.#sources = new Set();
     if (group.length === 0) return;
     const outcomes = group.map((p) => {
       try {
