@@ -32,6 +32,8 @@ export class ChannelWindow {
   #wish: { from: number; to: number; live: boolean } | undefined;
   #busy: Promise<void> | undefined;
   #reader = 0;
+  /** Counts declarations: a reply to one that a later one superseded is not applied. */
+  #declared = 0;
 
   constructor(client: ScrollbackClient, options: ChannelWindowOptions = {}) {
     this.#client = client;
@@ -169,6 +171,7 @@ export class ChannelWindow {
     const w = this.window;
     w.freeze();
     const since = w.seq;
+    const declaration = ++this.#declared;
     let resumed: ResumedReply;
     try {
       resumed = await this.#client.resume({ since, ...w.view() });
@@ -177,8 +180,10 @@ export class ChannelWindow {
       if (isDisconnected(err)) return;
       throw err;
     }
-    // A reconnect's resync may have got here first.
-    if (!w.frozen || w.seq !== since) return;
+    // A later declaration (a concurrent jump) owns the window now: this
+    // reply is for a view it no longer holds. A reconnect's resync may have
+    // got here first.
+    if (declaration !== this.#declared || !w.frozen || w.seq !== since) return;
     const outcome = w.applyResumed(resumed);
     if (!outcome.complete) {
       await this.jump(outcome.anchor, { before: this.#margin, after: this.#margin + 50 });
