@@ -7,7 +7,9 @@
  * `view`: arrivals that land between a page and its declaration are replayed
  * exactly in the reply, instead of being pushed for the old view.
  */
-import type { Anchor, PageBody, ResumedReply, ScrollbackClient } from "./index.ts";
+import type { Anchor, PageBody } from "../protocol/schemas.ts";
+import type { ScrollbackClient } from "./socket-client.ts";
+import type { ResumedReply } from "./types.ts";
 import { MessageWindow } from "./window.ts";
 
 /** Largest `before` / `after` of a page (PROTOCOL.md). */
@@ -106,6 +108,17 @@ export class ChannelWindow {
   }
 
   /**
+   * Marks every late message read (`late.ack`). This tab's badge follows the
+   * reply; the user's other tabs hear it from the server's `status`.
+   */
+  async ack(): Promise<number> {
+    const { lateUnread } = await this.#client.lateAck();
+    this.window.setLateUnread(lateUnread);
+    this.#changed();
+    return lateUnread;
+  }
+
+  /**
    * Asks for positions `from` … `to − 1` (what is on screen) to be held, and
    * for the window to follow the bottom or not; pages only what is missing.
    * Calls made while one runs are merged: the last one wins.
@@ -151,7 +164,8 @@ export class ChannelWindow {
       if (!w.merge(page)) this.#place(page, false);
     } else {
       const before = Math.min(MAX_SIDE, m);
-      const after = Math.min(MAX_SIDE, to - from + m);
+      // Before the first page the total is unknown (0): ask for the screen's worth.
+      const after = Math.min(MAX_SIDE, Math.max(0, to - from) + m);
       this.#place(await this.#client.page({ anchor: { position: from }, before, after }), false);
     }
     w.setLive(live && w.end === w.total);

@@ -1,9 +1,10 @@
 /**
- * What the client does when a `resume` comes back incomplete (more than
- * 1,000 arrivals missed): page again where the reader was and declare that
- * page's view, replaying what landed in between.
+ * What the client does after a reconnect: `resume` from the last seq with the
+ * last declared view; when that comes back incomplete (more than 1,000
+ * arrivals missed), page again where the reader was and declare that page's
+ * view, replaying what landed in between. One `resync` event either way.
  */
-import type { ScrollbackClient } from "./index.ts";
+import type { ScrollbackClient } from "./socket-client.ts";
 import { type ResyncEvent, ScrollbackError, type ViewState } from "./types.ts";
 import { MessageWindow } from "./window.ts";
 
@@ -11,6 +12,18 @@ import { MessageWindow } from "./window.ts";
 const REPAGE_SIDE = 100;
 /** Declarations tried before the page is handed over as it is. */
 const ATTEMPTS = 4;
+
+/** The `resync` event for a client back after a drop, having applied up to `since`. */
+export async function resync(
+  client: Pick<ScrollbackClient, "page" | "resume">,
+  view: ViewState,
+  since: number,
+): Promise<ResyncEvent> {
+  const resumed = await client.resume({ since, ...view });
+  if (!resumed.complete) return repage(client, view);
+  const { complete: _complete, ...rest } = resumed;
+  return { complete: true, since, ...rest };
+}
 
 /**
  * A page around the first message of `view` (an `id` anchor keeps the

@@ -9,6 +9,7 @@
  * `insert` and the `status` of the same batch, or a push older than a page) is
  * never applied twice.
  */
+import { compareKeys } from "../core/key.ts";
 import type { InsertFrame, Key, Message, ResumedFrame, StatusFrame } from "../protocol/schemas.ts";
 
 /** What the window needs of a page: the page body of HTTP or a `page` frame. */
@@ -46,12 +47,6 @@ export type ResumeOutcome =
  * starts high and must stay positive.
  */
 export const FIRST_ITEM_INDEX = 1_000_000_000;
-
-/** Key order of PROTOCOL.md: ts, then id by UTF-16 code unit (JavaScript's `<`). */
-export function compareKeys(a: Key, b: Key): number {
-  if (a.ts !== b.ts) return a.ts < b.ts ? -1 : 1;
-  return a.id < b.id ? -1 : a.id > b.id ? 1 : 0;
-}
 
 export class MessageWindow {
   #start = 0;
@@ -182,6 +177,11 @@ export class MessageWindow {
   /** Ignores pushes until the `resumed` that declares the new view (see {@link ChannelWindow}). */
   freeze(): void {
     this.#frozen = true;
+  }
+
+  /** Takes the user's badge from a reply that carries it (a `view` or `late.ack` reply). */
+  setLateUnread(lateUnread: number): void {
+    this.#lateUnread = lateUnread;
   }
 
   /** Sets whether the window follows the bottom (declare the view afterwards). */

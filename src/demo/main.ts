@@ -7,11 +7,12 @@
  */
 import {
   ChannelWindow,
-  type Message,
   ScrollbackClient,
   ScrollbackError,
   ScrollbackHttp,
 } from "../client/index.ts";
+import { formatTime, interpolateTs, rowHtml } from "./format.ts";
+import { bindScrolling } from "./input.ts";
 
 const ROW = 28;
 /** Rows fetched beyond the screen on each side. */
@@ -80,15 +81,6 @@ Object.assign(globalThis, { scrollback: { state, client, window: w, sockets } })
 const visibleRows = () => Math.max(1, Math.floor(viewport.clientHeight / ROW));
 const maxTop = () => Math.max(0, w.total - visibleRows());
 
-function formatTime(ts: number): string {
-  return new Date(ts).toLocaleString(undefined, {
-    month: "short",
-    day: "numeric",
-    hour: "2-digit",
-    minute: "2-digit",
-  });
-}
-
 // ── Rendering ──────────────────────────────────────────────────────────────
 
 /** Puts the reader back where they were: at the bottom, or on the message in the first row. */
@@ -106,27 +98,17 @@ function render(): void {
   const html: string[] = [];
   for (let p = state.top; p < Math.min(w.total, state.top + n); p++) {
     const m = w.at(p);
-    html.push(m ? row(p, m) : `<div class="row placeholder" data-position="${p}">…</div>`);
+    html.push(
+      m
+        ? rowHtml(p, m, state.highlight)
+        : `<div class="row placeholder" data-position="${p}">…</div>`,
+    );
   }
   rowsEl.innerHTML = html.join("");
   renderScrollbar();
   totalEl.textContent = `${w.total.toLocaleString()} messages`;
   badge.hidden = w.lateUnread === 0;
   badge.textContent = `${w.lateUnread} late ↓`;
-}
-
-function row(p: number, m: Message): string {
-  const cls = [
-    "row",
-    m.late ? "late" : "",
-    m.unread ? "unread" : "",
-    m.id === state.highlight ? "highlight" : "",
-  ];
-  return (
-    `<div class="${cls.join(" ").trim()}" data-position="${p}" data-id="${escapeHtml(m.id)}">` +
-    `<span class="pos">#${p}</span><span class="time">${formatTime(m.ts)}</span>` +
-    `<span class="author">${escapeHtml(m.author)}</span><span class="text">${escapeHtml(m.text)}</span></div>`
-  );
 }
 
 function renderScrollbar(): void {
@@ -141,23 +123,9 @@ function renderScrollbar(): void {
   thumbLabel.textContent = ts === undefined ? `#${state.top}` : `${formatTime(ts)} · #${state.top}`;
 }
 
-/** The ts at a position, interpolated from the timeline: for the label under the thumb. */
+/** The ts at a position: the message's when held, else interpolated from the timeline. */
 function tsAt(position: number): number | undefined {
-  const points = state.timeline;
-  const m = w.at(position);
-  if (m) return m.ts;
-  if (points.length < 2) return undefined;
-  let i = 1;
-  while (i < points.length - 1 && (points[i]?.position ?? 0) < position) i++;
-  const a = points[i - 1];
-  const b = points[i];
-  if (!a || !b) return undefined;
-  const f = b.position === a.position ? 0 : (position - a.position) / (b.position - a.position);
-  return Math.round(a.ts + f * (b.ts - a.ts));
-}
-
-function escapeHtml(s: string): string {
-  return s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+  return w.at(position)?.ts ?? interpolateTs(state.timeline, position);
 }
 
 // ── Data ───────────────────────────────────────────────────────────────────
@@ -205,70 +173,15 @@ client.on("disconnect", ({ reconnecting }) => {
 
 // ── Input ──────────────────────────────────────────────────────────────────
 
-viewport.addEventListener(
-  "wheel",
-  (event) => {
-    event.preventDefault();
-    const rows = Math.sign(event.deltaY) * Math.max(1, Math.round(Math.abs(event.deltaY) / ROW));
-    scrollTo(state.top + rows);
-  },
-  { passive: false },
-);
-
-// Touch: drag the list with a finger, a row per ROW pixels.
-let touchY: number | undefined;
-viewport.addEventListener("touchstart", (event) => {
-  touchY = event.touches[0]?.clientY;
-});
-viewport.addEventListener(
-  "touchmove",
-  (event) => {
-    const y = event.touches[0]?.clientY;
-    if (y === undefined || touchY === undefined) return;
-    const rows = Math.trunc((touchY - y) / ROW);
-    if (rows === 0) return;
-    event.preventDefault();
-    touchY -= rows * ROW;
-    scrollTo(state.top + rows);
-  },
-  { passive: false },
-);
-
-document.addEventListener("keydown", (event) => {
-  if (event.target instanceof HTMLInputElement) return;
-  const n = visibleRows();
-  const moves: Record<string, number> = {
-    ArrowDown: 1,
-    ArrowUp: -1,
-    PageDown: n,
-    PageUp: -n,
-    End: Infinity,
-    Home: -Infinity,
-  };
-  const move = moves[event.key];
-  if (move === undefined) return;
-  event.preventDefault();
-  scrollTo(move === Infinity ? maxTop() : move === -Infinity ? 0 : state.top + move);
-});
-
-function dragTo(clientY: number): void {
-  const rect = scrollbar.getBoundingClientRect();
-  const size = thumb.offsetHeight;
-  const fraction = (clientY - rect.top - size / 2) / Math.max(1, rect.height - size);
-  scrollTo(Math.min(Math.max(fraction, 0), 1) * maxTop());
-}
-
-scrollbar.addEventListener("pointerdown", (event) => {
-  scrollbar.setPointerCapture(event.pointerId);
-  scrollbar.classList.add("dragging");
-  dragTo(event.clientY);
-});
-scrollbar.addEventListener("pointermove", (event) => {
-  if (scrollbar.hasPointerCapture(event.pointerId)) dragTo(event.clientY);
-});
-scrollbar.addEventListener("pointerup", (event) => {
-  scrollbar.releasePointerCapture(event.pointerId);
-  scrollbar.classList.remove("dragging");
+bindScrolling({
+  viewport,
+  scrollbar,
+  thumb,
+  rowHeight: ROW,
+  top: () => state.top,
+  maxTop,
+  visibleRows,
+  scrollTo,
 });
 
 badge.addEventListener("click", async () => {

@@ -1,0 +1,174 @@
+/** Every WebSocket frame, client → server and server → client, as zod schemas. */
+import { z } from "zod";
+import {
+  DEFAULT_LATE_LIST,
+  Key,
+  KeyOut,
+  MAX_LATE_LIST,
+  MAX_SEND_FRAME,
+  Message,
+  NewMessage,
+  PageBody,
+  PageRequest,
+  PROTOCOL_VERSION,
+  Rid,
+  Side,
+} from "./model.ts";
+
+// ── Client → server frames ─────────────────────────────────────────────────
+
+export const PageFrame = PageRequest.extend({ type: z.literal("page"), rid: Rid });
+export const ViewFrame = z.object({
+  type: z.literal("view"),
+  rid: Rid,
+  first: Key.nullable(),
+  last: Key.nullable(),
+  live: z.boolean(),
+});
+export const SendFrame = z.object({
+  type: z.literal("send"),
+  rid: Rid,
+  messages: z.array(NewMessage).min(1).max(MAX_SEND_FRAME),
+});
+export const LateNextFrame = z.object({
+  type: z.literal("late.next"),
+  rid: Rid,
+  before: Side,
+  after: Side,
+});
+export const LateListFrame = z.object({
+  type: z.literal("late.list"),
+  rid: Rid,
+  limit: z.int().min(1).max(MAX_LATE_LIST).default(DEFAULT_LATE_LIST),
+});
+export const LateAckFrame = z.object({ type: z.literal("late.ack"), rid: Rid });
+export const PingFrame = z.object({ type: z.literal("ping"), rid: Rid });
+/** Protocol 1.1: come back after a dropped connection, from the last `seq` applied. */
+export const ResumeFrame = ViewFrame.extend({
+  type: z.literal("resume"),
+  /** The last `seq` the client applied. */
+  since: z.int().min(0),
+});
+
+export const ClientFrame = z.discriminatedUnion("type", [
+  PageFrame,
+  ViewFrame,
+  SendFrame,
+  LateNextFrame,
+  LateListFrame,
+  LateAckFrame,
+  PingFrame,
+  ResumeFrame,
+]);
+export type ClientFrame = z.infer<typeof ClientFrame>;
+/** A frame as a client writes it (defaults not yet applied). */
+export type ClientFrameInput = z.input<typeof ClientFrame>;
+export const CLIENT_FRAME_TYPES = ClientFrame.options.map((o) => o.shape.type.value);
+
+// ── Server → client frames ─────────────────────────────────────────────────
+
+export const HelloFrame = z.object({
+  type: z.literal("hello"),
+  protocol: z.literal(PROTOCOL_VERSION),
+  minor: z.number(),
+  channel: z.string(),
+  user: z.string(),
+  total: z.number(),
+  lateUnread: z.number(),
+  newest: KeyOut.nullable(),
+  seq: z.number(),
+});
+export const PageReplyFrame = PageBody.extend({ type: z.literal("page"), rid: Rid });
+export const ViewReplyFrame = z.object({
+  type: z.literal("view"),
+  rid: Rid,
+  lateUnread: z.number(),
+  seq: z.number(),
+});
+export const SentFrame = z.object({
+  type: z.literal("sent"),
+  rid: Rid,
+  results: z.array(z.object({ id: z.string(), seq: z.number(), duplicate: z.boolean() })),
+  total: z.number(),
+  seq: z.number(),
+});
+export const LateItem = z.object({
+  id: z.string(),
+  ts: z.number(),
+  position: z.number(),
+  seq: z.number(),
+});
+export const LateListReplyFrame = z.object({
+  type: z.literal("late.list"),
+  rid: Rid,
+  unread: z.number(),
+  items: z.array(LateItem),
+});
+export const InsertFrame = z.object({
+  type: z.literal("insert"),
+  messages: z.array(Message),
+  total: z.number(),
+  seq: z.number(),
+});
+export const LatestItem = z.object({ id: z.string(), ts: z.number(), position: z.number() });
+export const StatusFrame = z.object({
+  type: z.literal("status"),
+  total: z.number(),
+  lateUnread: z.number(),
+  shifted: z.number(),
+  latest: z.array(LatestItem).optional(),
+  seq: z.number(),
+});
+/** Protocol 1.1: the reply to `resume`. */
+export const ResumedFrame = z.object({
+  type: z.literal("resumed"),
+  rid: Rid,
+  /** False when more than MAX_RESUME arrivals were missed (or `since` is from the future): page again. */
+  complete: z.boolean(),
+  seq: z.number(),
+  total: z.number(),
+  lateUnread: z.number(),
+  shifted: z.number(),
+  messages: z.array(Message),
+});
+export const ErrorCodeSchema = z.enum([
+  "bad_request",
+  "unauthorized",
+  "forbidden",
+  "not_found",
+  "too_large",
+  "rate_limited",
+  "internal",
+]);
+export const ErrorFrame = z.object({
+  type: z.literal("error"),
+  rid: Rid,
+  code: ErrorCodeSchema,
+  message: z.string(),
+});
+export const PongFrame = z.object({ type: z.literal("pong"), rid: Rid });
+
+export const ServerFrame = z.discriminatedUnion("type", [
+  HelloFrame,
+  PageReplyFrame,
+  ViewReplyFrame,
+  SentFrame,
+  LateListReplyFrame,
+  InsertFrame,
+  StatusFrame,
+  ErrorFrame,
+  PongFrame,
+  ResumedFrame,
+]);
+export type ServerFrame = z.infer<typeof ServerFrame>;
+export type HelloFrame = z.infer<typeof HelloFrame>;
+export type PageReplyFrame = z.infer<typeof PageReplyFrame>;
+export type SentFrame = z.infer<typeof SentFrame>;
+export type InsertFrame = z.infer<typeof InsertFrame>;
+export type StatusFrame = z.infer<typeof StatusFrame>;
+export type ErrorFrame = z.infer<typeof ErrorFrame>;
+export type LateListReplyFrame = z.infer<typeof LateListReplyFrame>;
+export type LateItem = z.infer<typeof LateItem>;
+export type ViewReplyFrame = z.infer<typeof ViewReplyFrame>;
+export type ResumedFrame = z.infer<typeof ResumedFrame>;
+export type ResumeFrame = z.infer<typeof ResumeFrame>;

@@ -1,0 +1,89 @@
+/** The HTTP API's bodies, answers and queries as zod schemas. */
+import { z } from "zod";
+import { ErrorFrame } from "./frames.ts";
+import {
+  type Anchor,
+  DEFAULT_PAGE_SIDE,
+  DEFAULT_TIMELINE_POINTS,
+  KeyOut,
+  MAX_PAGE_SIDE,
+  MAX_SEND_HTTP,
+  MAX_TIMELINE_POINTS,
+  MessageId,
+  MIN_TIMELINE_POINTS,
+  NewMessage,
+  UserName,
+} from "./model.ts";
+
+// ── HTTP ───────────────────────────────────────────────────────────────────
+
+export const InsertBody = z.object({
+  messages: z.array(NewMessage).min(1).max(MAX_SEND_HTTP),
+});
+export type InsertBody = z.infer<typeof InsertBody>;
+
+/** The body of every HTTP error: `{ error: { code, message } }`. */
+export const ErrorBody = z.object({ error: ErrorFrame.pick({ code: true, message: true }) });
+
+export const InsertReply = z.object({
+  inserted: z.number(),
+  duplicates: z.number(),
+  total: z.number(),
+});
+export type InsertReply = z.infer<typeof InsertReply>;
+
+export const Stats = z.object({
+  channel: z.string(),
+  total: z.number(),
+  lateTotal: z.number(),
+  oldest: KeyOut.nullable(),
+  newest: KeyOut.nullable(),
+  seq: z.number(),
+});
+export type Stats = z.infer<typeof Stats>;
+
+export const Timeline = z.object({
+  total: z.number(),
+  points: z.array(z.object({ position: z.number(), ts: z.number() })),
+});
+export type Timeline = z.infer<typeof Timeline>;
+
+const DIGITS = /^(0|[1-9][0-9]{0,15})$/;
+const SIGNED = /^-?(0|[1-9][0-9]{0,15})$/;
+const queryInt = (pattern: RegExp) =>
+  z.string().regex(pattern, "must be an integer").transform(Number).pipe(z.int());
+
+/** `anchor=newest|oldest|id:<id>|pos:<n>|ts:<ms>` of the HTTP page query. */
+export const AnchorQuery = z.string().transform((raw, ctx): Anchor | typeof z.NEVER => {
+  if (raw === "newest" || raw === "oldest") return raw;
+  const colon = raw.indexOf(":");
+  const kind = raw.slice(0, colon);
+  const value = raw.slice(colon + 1);
+  if (colon > 0 && kind === "id") {
+    const id = MessageId.safeParse(value);
+    if (id.success) return { id: id.data };
+  } else if (colon > 0 && (kind === "pos" || kind === "ts") && SIGNED.test(value)) {
+    const n = Number(value);
+    if (Number.isSafeInteger(n)) return kind === "pos" ? { position: n } : { ts: n };
+  }
+  ctx.addIssue({ code: "custom", message: "must be newest, oldest, id:<id>, pos:<n> or ts:<ms>" });
+  return z.NEVER;
+});
+
+/** Unknown query parameters are ignored (cache busters, tracing). */
+export const PageQuery = z.object({
+  anchor: AnchorQuery.default("newest"),
+  before: queryInt(DIGITS).pipe(z.int().max(MAX_PAGE_SIDE)).default(DEFAULT_PAGE_SIDE),
+  after: queryInt(DIGITS).pipe(z.int().max(MAX_PAGE_SIDE)).default(DEFAULT_PAGE_SIDE),
+});
+
+export const TimelineQuery = z.object({
+  points: queryInt(DIGITS)
+    .pipe(z.int().min(MIN_TIMELINE_POINTS).max(MAX_TIMELINE_POINTS))
+    .default(DEFAULT_TIMELINE_POINTS),
+});
+
+export const SocketQuery = z.object({
+  user: UserName.optional(),
+  token: z.string().optional(),
+});
