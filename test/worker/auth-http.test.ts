@@ -333,7 +333,7 @@ describe("socket access", () => {
     const watcher = await openWith(ch, admin, "", "ada");
     await watcher.next("hello");
     const declared = await watcher.call({ type: "view", first: null, last: null, live: true }, "v");
-    expect(declared.reply).toEqual({ type: "view", rid: "v", lateUnread: 0 });
+    expect(declared.reply).toEqual({ type: "view", rid: "v", lateUnread: 0, seq: 1 });
 
     const reader = await openWith(ch, bearer(await good(ch, "read", "rita")), "", "rita");
     expect(await reader.next("hello")).toMatchObject({ user: "rita", total: 1 });
@@ -382,6 +382,7 @@ describe("socket access", () => {
       rid: "s",
       results: [{ id: "w1", seq: 1, duplicate: false }],
       total: 1,
+      seq: 1,
     });
     expect(others.find((f) => f.type === "insert")).toMatchObject({
       messages: [{ id: "w1", author: "wendy", text: "hi", position: 0 }],

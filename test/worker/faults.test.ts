@@ -240,7 +240,7 @@ async function interleavedWriters(channel: string, evictMidway: boolean): Promis
     expect(await client.next("hello")).toMatchObject({ total: SEEDED, lateUnread: 0 });
     if (i % 5 !== 0) {
       const { reply } = await client.call({ type: "view", ...viewOf(i) }, "v");
-      expect(reply).toEqual({ type: "view", rid: "v", lateUnread: 0 });
+      expect(reply).toEqual({ type: "view", rid: "v", lateUnread: 0, seq: SEEDED });
     }
     clients.push(client);
   }
@@ -333,6 +333,7 @@ async function interleavedWriters(channel: string, evictMidway: boolean): Promis
         rid: `s${w.i}-${w.j}`,
         results,
         total: model.total,
+        seq: model.seq,
       });
     } else {
       const inserted = results.filter((r) => !r.duplicate).length;

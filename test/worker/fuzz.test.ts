@@ -615,7 +615,7 @@ describe("WebSocket fuzz", () => {
     await watcher.next("hello");
     model.connect("watcher");
     const declared = await watcher.call({ type: "view", first: null, last: null, live: true }, "w");
-    expect(declared.reply).toEqual({ type: "view", rid: "w", lateUnread: 0 });
+    expect(declared.reply).toEqual({ type: "view", rid: "w", lateUnread: 0, seq: model.seq });
     const watching: SocketModel = {
       user: "watcher",
       view: { first: null, last: null, live: true },
@@ -636,11 +636,13 @@ describe("WebSocket fuzz", () => {
           expect(await client.next("hello")).toEqual({
             type: "hello",
             protocol: 1,
+            minor: 1,
             channel,
             user,
             total: model.total,
             lateUnread: 0,
             newest: model.newest,
+            seq: model.seq,
           });
           const socket: SocketModel = { user, view: initialView(model.newest) };
           const elsewhere = new Map<SocketModel, Frame[]>([[watching, []]]);
@@ -713,7 +715,13 @@ describe("WebSocket fuzz", () => {
     const socket: SocketModel = { user: "edge", view: initialView(null) };
     const { reply, others } = await client.call({ type: "send", messages: good }, "good");
     const { results, pushes } = model.batch(good, [socket]);
-    expect(reply).toEqual({ type: "sent", rid: "good", results, total: model.total });
+    expect(reply).toEqual({
+      type: "sent",
+      rid: "good",
+      results,
+      total: model.total,
+      seq: model.seq,
+    });
     expect(comparable(others)).toEqual(comparable(pushes.get(socket) ?? []));
     expect(await allMessages(channel)).toEqual(model.sorted.map((m) => model.wire(m)));
     const anchors: Anchor[] = [
@@ -1022,6 +1030,7 @@ function statsOf(channel: string, model: ChannelModel) {
     lateTotal: model.lateArrivals.length,
     oldest: first ? { ts: first.ts, id: first.id } : null,
     newest: model.newest,
+    seq: model.seq,
   };
 }
 

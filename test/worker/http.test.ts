@@ -55,7 +55,14 @@ describe("GET /v1/channels/{ch}", () => {
     expectRows(res);
     expect(await answer(res)).toStrictEqual({
       status: 200,
-      body: { channel: "stats-empty", total: 0, lateTotal: 0, oldest: null, newest: null },
+      body: {
+        channel: "stats-empty",
+        total: 0,
+        lateTotal: 0,
+        oldest: null,
+        newest: null,
+        seq: 0,
+      },
     });
   });
 

@@ -189,6 +189,11 @@ class ChannelModel {
     return this.#byId.size;
   }
 
+  /** The latest arrival's seq: every stored arrival took the next one. */
+  get seq(): number {
+    return this.#byId.size;
+  }
+
   get(id: string): WireMessage | undefined {
     return this.#byId.get(id);
   }
@@ -226,6 +231,7 @@ function expectedPushes(
       type: "insert",
       messages: pushed.map((m) => ({ ...m, position: model.position(m.id) })),
       total: model.total,
+      seq: model.seq,
     });
   }
   frames.push({
@@ -233,6 +239,7 @@ function expectedPushes(
     total: model.total,
     lateUnread: unpushedLate.length,
     shifted,
+    seq: model.seq,
     ...(unpushedLate.length > 0
       ? {
           latest: unpushedLate
@@ -567,8 +574,8 @@ describe("simulator ticks", () => {
     // An empty channel's live view takes every arrival, positioned after the batch.
     const expected = expectedPushes(model, arrivals, null);
     expect(expected).toEqual([
-      { type: "insert", messages: expect.any(Array), total: arrivals.length },
-      { type: "status", total: arrivals.length, lateUnread: 0, shifted: 0 },
+      { type: "insert", messages: expect.any(Array), total: arrivals.length, seq: arrivals.length },
+      { type: "status", total: arrivals.length, lateUnread: 0, shifted: 0, seq: arrivals.length },
     ]);
     expect(await alice.drain()).toEqual(expected);
     expect(await bob.drain()).toEqual(expected);
@@ -604,6 +611,7 @@ describe("simulator ticks", () => {
         lateUnread: arrivals.length,
         shifted: arrivals.length,
         latest: expect.any(Array),
+        seq: arrivals.length + 1,
       },
     ]);
     expect(await carol.drain()).toEqual(expected);

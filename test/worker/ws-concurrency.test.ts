@@ -61,7 +61,7 @@ describe("concurrent sends", () => {
       if (i % 3 === 2) view = { first: key(50), last: key(150), live: false };
       if (i % 3 !== 0) {
         const { reply } = await client.call({ type: "view", ...view }, "v");
-        expect(reply).toEqual({ type: "view", rid: "v", lateUnread: 0 });
+        expect(reply).toEqual({ type: "view", rid: "v", lateUnread: 0, seq: 200 });
       }
       clients.push(client);
       views.push(view);
@@ -122,6 +122,7 @@ describe("concurrent sends", () => {
         rid: `s${b.i}-${b.j}`,
         results,
         total: model.total,
+        seq: model.seq,
       });
       sockets.forEach((s, n) => {
         expected[n]?.push(...(pushes.get(s) ?? []));

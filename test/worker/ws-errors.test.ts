@@ -262,7 +262,7 @@ describe("bad frames", () => {
         { type: "view", first: null, last: null, live: true },
         "w",
       );
-      expect(reply).toEqual({ type: "view", rid: "w", lateUnread: 0 });
+      expect(reply).toEqual({ type: "view", rid: "w", lateUnread: 0, seq: 30 });
 
       sender.send(bad.frame);
       const frames = await sender.drain(); // the pong after it: still open

@@ -628,11 +628,13 @@ export class Harness {
     expect(hello).toEqual({
       type: "hello",
       protocol: 1,
+      minor: 1,
       channel: this.channel,
       user,
       total: this.model.total,
       lateUnread: this.model.unread(user),
       newest: this.model.newest,
+      seq: this.model.seq,
     });
     const peer = { client, socket: { user, view: initialView(this.model.newest) } };
     this.peers.push(peer);
@@ -649,10 +651,44 @@ export class Harness {
   async declare(peer: Peer, first: Key | null, last: Key | null, live: boolean): Promise<void> {
     const rid = `view-${++this.#views}`;
     const { reply, others } = await peer.client.call({ type: "view", first, last, live }, rid);
+    const before = this.model.unread(peer.socket.user);
     peer.socket.view = { first, last, live };
     this.model.seeRange(peer.socket.user, first, last);
     expect(others).toEqual([]);
-    expect(reply).toEqual({ type: "view", rid, lateUnread: this.model.unread(peer.socket.user) });
+    expect(reply).toEqual({
+      type: "view",
+      rid,
+      lateUnread: this.model.unread(peer.socket.user),
+      seq: this.model.seq,
+    });
+    await this.#checkBadges(peer, before);
+  }
+
+  /** `late.ack`: checks the reply, and the badge on the user's other sockets. */
+  async ack(peer: Peer, rid = "ack"): Promise<void> {
+    const { reply, others } = await peer.client.call({ type: "late.ack" }, rid);
+    const before = this.model.unread(peer.socket.user);
+    this.model.ack(peer.socket.user);
+    expect(others).toEqual([]);
+    expect(reply).toEqual({ type: "view", rid, lateUnread: 0, seq: this.model.seq });
+    await this.#checkBadges(peer, before);
+  }
+
+  /** The user's other sockets each got the `status` of a badge change, and nothing else. */
+  async #checkBadges(origin: Peer, before: number): Promise<void> {
+    const expected = this.model.badgeChanged(
+      origin.socket,
+      this.peers.map((p) => p.socket),
+      before,
+    );
+    await Promise.all(
+      this.peers
+        .filter((p) => p !== origin && p.socket.user === origin.socket.user)
+        .map(async (p) => {
+          const frame = expected.get(p.socket);
+          expect(await p.client.drain(), `badge of ${p.socket.user}`).toEqual(frame ? [frame] : []);
+        }),
+    );
   }
 
   /** Stores a batch over HTTP and checks the reply and every socket's pushes. */
@@ -682,7 +718,9 @@ export class Harness {
     );
     const frames = await from.client.drain();
     const sent = frames.filter((f) => f.type === "sent");
-    expect(sent).toEqual([{ type: "sent", rid, results, total: this.model.total }]);
+    expect(sent).toEqual([
+      { type: "sent", rid, results, total: this.model.total, seq: this.model.seq },
+    ]);
     expect(normalizePushes(frames.filter((f) => f.type !== "sent"))).toEqual(
       normalizePushes(pushes.get(from.socket) ?? []),
     );

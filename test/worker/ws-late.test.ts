@@ -160,10 +160,7 @@ describe("late.ack", () => {
     const alice = await h.connect("alice");
     const bob = await h.connect("bob");
     await h.post([lateAfter(10, "l1"), lateAfter(20, "l2")]);
-    const { reply, others } = await alice.client.call({ type: "late.ack" }, "ack");
-    h.model.ack("alice");
-    expect(others).toEqual([]);
-    expect(reply).toEqual({ type: "view", rid: "ack", lateUnread: 0 });
+    await h.ack(alice);
     await h.page(alice, "oldest", 0, 50); // no unread flags left for alice
     await h.page(bob, "oldest", 0, 50); // bob's are untouched
     await checkLateList(h, bob);
@@ -355,9 +352,7 @@ async function randomLateRun(channel: string, seed: number, rounds: number): Pro
         random() < 0.3,
       );
     } else if (op === 4 && random() < 0.3) {
-      const { reply } = await peer.client.call({ type: "late.ack" }, "ack");
-      h.model.ack(peer.socket.user);
-      expect(reply).toEqual({ type: "view", rid: "ack", lateUnread: 0 });
+      await h.ack(peer);
     } else if (op === 5) {
       await checkLateList(h, peer, 1 + Math.floor(random() * 100));
     } else if (op === 6) {

@@ -78,6 +78,7 @@ describe("pushes to views", () => {
         },
       ],
       total: 2_005,
+      seq: 2_005,
     });
     const statusFrame = frames.find((f) => f.type === "status");
     expect(statusFrame).toMatchObject({
@@ -85,6 +86,7 @@ describe("pushes to views", () => {
       total: 2_005,
       shifted: 2,
       lateUnread: 3,
+      seq: 2_005,
     });
     // The late messages bob did not get, newest arrival first, at most 3.
     expect(statusFrame && statusFrame.type === "status" ? statusFrame.latest : []).toEqual([

@@ -25,11 +25,13 @@ describe("hello", () => {
     expect(await client.next("hello")).toEqual({
       type: "hello",
       protocol: 1,
+      minor: 1,
       channel: "hello-empty",
       user: "alice",
       total: 0,
       lateUnread: 0,
       newest: null,
+      seq: 0,
     });
   });
 
@@ -43,11 +45,13 @@ describe("hello", () => {
     expect(await client.next("hello")).toEqual({
       type: "hello",
       protocol: 1,
+      minor: 1,
       channel: "hello-seeded",
       user: "alice",
       total: 3,
       lateUnread: 0,
       newest: { ts: 3_000, id: "c" },
+      seq: 3,
     });
   });
 });
@@ -79,6 +83,7 @@ describe("initial view", () => {
         },
       ],
       total: 102,
+      seq: 102,
     });
     expect(frames).toContainEqual({
       type: "status",
@@ -86,6 +91,7 @@ describe("initial view", () => {
       lateUnread: 1,
       shifted: 1,
       latest: [{ id: "before-newest", ts: 1_098_999, position: 99 }],
+      seq: 102,
     });
     expect(frames).toHaveLength(2);
   });
@@ -114,10 +120,11 @@ describe("initial view", () => {
         { id: "z", ts: 30, author: "tester", text: "text of z", seq: 3, late: false, position: 2 },
       ],
       total: 3,
+      seq: 3,
     });
     // x was late but pushed, so seen: nothing unread, nothing outside the view.
     const status = frames.find((f) => f.type === "status");
-    expect(status).toMatchObject({ total: 3, lateUnread: 0, shifted: 0 });
+    expect(status).toMatchObject({ total: 3, lateUnread: 0, shifted: 0, seq: 3 });
     expect(status && "latest" in status ? (status.latest ?? []) : []).toEqual([]);
     expect(frames).toHaveLength(2);
   });
@@ -192,6 +199,7 @@ describe("send", () => {
         { id: "n2", seq: 7, duplicate: false },
       ],
       total: 7,
+      seq: 7,
     });
   });
 
@@ -273,6 +281,7 @@ describe("send", () => {
         { id: "y", seq: 12, duplicate: true },
       ],
       total: 13,
+      seq: 13,
     });
     expect(others).toEqual([]);
     expect(await alice.client.drain()).toEqual([]);
@@ -376,6 +385,7 @@ describe("page", () => {
         total: 0,
         hasOlder: false,
         hasNewer: false,
+        seq: 0,
       });
     }
   });
