@@ -10,9 +10,10 @@ import { env } from "cloudflare:workers";
 import { sign } from "hono/jwt";
 import { afterEach, describe, expect, it } from "vitest";
 import app from "../../src/worker.ts";
-import { type Code, expectError } from "./helpers.ts";
+import { type Client, closeAll } from "../support/socket.ts";
+import type { Code, Frame } from "../support/wire.ts";
 import { handmadeJwt as handmade, text64 } from "./jwt.ts";
-import { Client, closeAll, type Frame } from "./ws-helpers.ts";
+import { clientOf, expectError } from "./net.ts";
 
 afterEach(closeAll);
 
@@ -299,9 +300,7 @@ async function openWith(
   const res = await guarded(`/v1/channels/${ch}/ws?${query}`, {
     headers: { Upgrade: "websocket", ...headers },
   });
-  if (res.status !== 101) expect.unreachable(`upgrade refused: ${res.status} ${await res.text()}`);
-  if (!res.webSocket) throw new Error("no WebSocket");
-  return new Client(ch, user, res.webSocket);
+  return clientOf(res, ch, user);
 }
 
 describe("socket access", () => {

@@ -6,7 +6,9 @@
  * PROTOCOL.md leaves a choice open, the README's choice is written down here
  * (and named where it is one).
  */
-import type { Anchor, Client, Key, NewMessage } from "./ws-helpers.ts";
+
+import type { Client } from "../support/socket.ts";
+import type { Anchor, Key, NewMessage } from "../support/wire.ts";
 
 export const MAX_SIDE = 200;
 export const DEFAULT_SIDE = 25;
