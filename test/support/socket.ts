@@ -134,6 +134,16 @@ export class Client {
     return { reply: replies[0] as Frame, others: frames.filter((f) => !replies.includes(f)) };
   }
 
+  /** Closes the socket and waits for the server's close: the object has seen it go. */
+  async closeAndWait(): Promise<void> {
+    if (this.closed) return;
+    const gone = new Promise<void>((resolve) => {
+      this.ws.addEventListener("close", () => resolve());
+    });
+    this.close();
+    await gone;
+  }
+
   close(): void {
     open.delete(this);
     try {

@@ -30,7 +30,6 @@ import {
   postMessages,
   stats,
 } from "./net.ts";
-import { closeAndWait } from "./oracle.ts";
 
 afterEach(closeAll);
 
@@ -110,7 +109,7 @@ describe("sockets closed mid-session", () => {
         // A hang-up, then writes: the closed socket is not pushed to, so late
         // messages in its view stay unread for its user.
         const peer = pick(open);
-        await closeAndWait(peer.client);
+        await peer.client.closeAndWait();
         h.disconnect(peer);
         await h.post(batch());
       } else if (op === 6 && open.length > 2) {
@@ -119,14 +118,14 @@ describe("sockets closed mid-session", () => {
         const peer = pick(open);
         h.disconnect(peer);
         const sender = pick(h.peers);
-        await Promise.all([closeAndWait(peer.client), h.send(sender, batch(true))]);
+        await Promise.all([peer.client.closeAndWait(), h.send(sender, batch(true))]);
       } else if (op === 7) {
         await declareSomething(await h.connect(pick(users)));
       } else if (op === 8 && open.length > 0) {
         await checkLateList(h, pick(open));
       } else if (op === 9) {
         // Every socket closed at once by the eviction; the clients reconnect.
-        const closing = h.peers.map((p) => closeAndWait(p.client));
+        const closing = h.peers.map((p) => p.client.closeAndWait());
         await evictDurableObject(stub, { webSockets: "close" });
         await Promise.all(closing);
         for (const peer of [...h.peers]) h.disconnect(peer);
@@ -149,7 +148,7 @@ describe("sockets closed mid-session", () => {
     const whole = await h.connect("erin");
     await h.declare(whole, null, null, true);
     const other = await h.connect("frank");
-    await closeAndWait(whole.client);
+    await whole.client.closeAndWait();
     h.disconnect(whole);
     // Late messages that erin's closed socket would have held.
     await h.post([msg("late-1", key(10).ts + 1), msg("late-2", key(30).ts + 1)]);

@@ -31,7 +31,6 @@ import {
 import { allMessages, expectError, openSocket, postMessages, stats, worker } from "./net.ts";
 import {
   type Call,
-  closeAndWait,
   DEFAULT_SIMULATOR,
   type FrameVerdict,
   type Json,
@@ -671,7 +670,7 @@ describe("WebSocket fuzz", () => {
           expect(comparable(await watcher.drain()), "pushes to the watcher").toEqual(
             comparable(elsewhere.get(watching) ?? []),
           );
-          await closeAndWait(client);
+          await client.closeAndWait();
         }),
       ),
       WS_RUNS,

@@ -7,7 +7,6 @@
  * (and named where it is one).
  */
 
-import type { Client } from "../support/socket.ts";
 import type { Anchor, Key, NewMessage } from "../support/wire.ts";
 
 export const MAX_SIDE = 200;
@@ -335,16 +334,4 @@ export function routeOf(method: string, suffix: string): Route | undefined {
     "/naive": { GET: "naive" },
   };
   return table[suffix]?.[method];
-}
-
-// ── Sockets ────────────────────────────────────────────────────────────────
-
-/** Closes a test socket and waits until the close handshake is over. */
-export async function closeAndWait(client: Client): Promise<void> {
-  if (client.closed) return;
-  const closed = new Promise<void>((resolve) => {
-    client.ws.addEventListener("close", () => resolve());
-  });
-  client.close();
-  await closed;
 }
