@@ -124,6 +124,8 @@ describe("server restart", () => {
       anchorIndex: 0,
       hasOlder: true,
       hasNewer: true,
+      // Protocol 1.1: the watermark survives the restart and moves with the write.
+      seq: COUNT + 4,
     });
   });
 });

@@ -7,6 +7,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { removeStateDir, type Server, startServer } from "../../scripts/lib/server.ts";
 import { type SeedOptions, seed, seedBatches, seedEnd } from "../../scripts/seed.ts";
+import { ChannelModel } from "../support/model.ts";
+import type { Draft } from "../support/wire.ts";
 import { allMessages, compareKeys, stats, type WireMessage } from "./client.ts";
 
 const OPTIONS = {
@@ -19,13 +21,6 @@ const OPTIONS = {
 } as const;
 
 type Options = Omit<SeedOptions, "url" | "channel">;
-
-interface Draft {
-  id: string;
-  ts: number;
-  author: string;
-  text: string;
-}
 
 /**
  * The seeded arrivals as batches, for an `end` of our own: seed() takes its
@@ -95,12 +90,11 @@ function difference(
     }
   }
   // late: a greater key existed at arrival, in the order the server saw.
-  const byArrival = [...stored].sort((a, b) => a.seq - b.seq);
-  let max: WireMessage | undefined;
-  for (const m of byArrival) {
-    const late = max !== undefined && compareKeys(m, max) < 0;
+  const channel = new ChannelModel();
+  channel.store([...stored].sort((a, b) => a.seq - b.seq));
+  for (const m of stored) {
+    const late = channel.byId.get(m.id)?.late;
     if (m.late !== late) return `${m.id} (seq ${m.seq}): late ${m.late}, model ${late}`;
-    if (!late) max = m;
   }
   return undefined;
 }
@@ -132,6 +126,7 @@ describe("seed script", () => {
       lateTotal,
       oldest: { ts: stored[0]?.ts, id: stored[0]?.id },
       newest: { ts: stored.at(-1)?.ts, id: stored.at(-1)?.id },
+      seq: 25_000,
     });
   });
 

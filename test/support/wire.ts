@@ -1,12 +1,16 @@
 /**
- * The wire shapes as PROTOCOL.md writes them, for tests that must not take
- * them from the code under test.
+ * The wire shapes of PROTOCOL.md (1.0 and the 1.1 additions), written out for
+ * tests that must not take them from the code under test. Every project's
+ * tests (unit, worker, e2e) read frames and bodies through these types.
  */
 
 export interface Key {
   readonly ts: number;
   readonly id: string;
 }
+
+/** `anchor` of a page: over a socket as written here, over HTTP as `id:`, `pos:`, `ts:`. */
+export type Anchor = "newest" | "oldest" | { id: string } | { position: number } | { ts: number };
 
 export interface WireMessage {
   id: string;
@@ -17,8 +21,24 @@ export interface WireMessage {
   late: boolean;
   /** In a `page` over a socket. */
   unread?: true;
-  /** In an `insert` push. */
+  /** In an `insert` push and a `resumed` reply. */
   position?: number;
+}
+
+/** A message as a client submits it (fields may be left to the server). */
+export interface NewMessage {
+  id?: string;
+  ts?: number;
+  author?: string;
+  text: string;
+}
+
+/** A message with every field chosen by the test. */
+export interface Draft {
+  id: string;
+  ts: number;
+  author: string;
+  text: string;
 }
 
 export interface PageBody {
@@ -32,6 +52,95 @@ export interface PageBody {
   seq: number;
 }
 
+/** `GET /v1/channels/{ch}`. */
+export interface Stats {
+  channel: string;
+  total: number;
+  lateTotal: number;
+  oldest: Key | null;
+  newest: Key | null;
+  /** Protocol 1.1. */
+  seq: number;
+}
+
+/** `POST /v1/channels/{ch}/messages`. */
+export interface InsertReply {
+  inserted: number;
+  duplicates: number;
+  total: number;
+}
+
+/** `GET /v1/channels/{ch}/timeline`. */
+export interface Timeline {
+  total: number;
+  points: { position: number; ts: number }[];
+}
+
+export interface SendResult {
+  id: string;
+  seq: number;
+  duplicate: boolean;
+}
+
+export interface LatestItem {
+  id: string;
+  ts: number;
+  position: number;
+}
+
+export interface LateItem extends LatestItem {
+  seq: number;
+}
+
+/** Every frame a server sends. */
+export type Frame =
+  | {
+      type: "hello";
+      protocol: number;
+      /** Protocol 1.1. */
+      minor?: number;
+      channel: string;
+      user: string;
+      total: number;
+      lateUnread: number;
+      newest: Key | null;
+      seq: number;
+    }
+  | ({ type: "page"; rid?: string } & PageBody)
+  | { type: "view"; rid?: string; lateUnread: number; seq: number }
+  | { type: "sent"; rid?: string; results: SendResult[]; total: number; seq: number }
+  | { type: "late.list"; rid?: string; unread: number; items: LateItem[] }
+  | { type: "insert"; messages: WireMessage[]; total: number; seq: number }
+  | {
+      type: "status";
+      total: number;
+      lateUnread: number;
+      shifted: number;
+      latest?: LatestItem[];
+      seq: number;
+    }
+  | ResumedFrame
+  | { type: "error"; rid?: string; code: string; message: string }
+  | { type: "pong"; rid?: string };
+
+/** Protocol 1.1: the reply to `resume`. */
+export interface ResumedFrame {
+  type: "resumed";
+  rid?: string;
+  complete: boolean;
+  seq: number;
+  total: number;
+  lateUnread: number;
+  shifted: number;
+  messages: WireMessage[];
+}
+
+export type FrameType = Frame["type"];
+export type FrameOf<T extends FrameType> = Extract<Frame, { type: T }>;
+
+/** Protocol 1.1: most missed arrivals a `resume` replays. */
+export const MAX_RESUME = 1_000;
+
 /** The error codes of PROTOCOL.md and their statuses, written out independently of src/. */
 export const STATUS_OF = {
   bad_request: 400,
@@ -42,3 +151,5 @@ export const STATUS_OF = {
   rate_limited: 429,
   internal: 500,
 } as const;
+
+export type Code = keyof typeof STATUS_OF;

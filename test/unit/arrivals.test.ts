@@ -10,7 +10,7 @@ import {
 } from "../../src/core/arrivals.ts";
 import { prng } from "../../src/core/random.ts";
 import { NewMessage } from "../../src/protocol/schemas.ts";
-import { modelCompare } from "./model.ts";
+import { compareKeys } from "../support/keys.ts";
 
 const START = 1_795_480_000_000;
 const BASE: ArrivalSettings = {
@@ -190,7 +190,7 @@ describe("generateTick", () => {
       const ticks = run({ ...BASE, rate, chunkEvery: 0 }, 100, 3);
       const bottoms = ticks.flatMap((t) => t.arrivals.filter((a) => a.kind === "bottom"));
       const ties = bottoms.filter(
-        (a, i) => i > 0 && modelCompare(a, bottoms[i - 1] as Arrival) <= 0,
+        (a, i) => i > 0 && compareKeys(a, bottoms[i - 1] as Arrival) <= 0,
       );
       expect(ties.map((a) => a.id).slice(0, 3), `rate ${rate}`).toEqual([]);
     }
@@ -224,7 +224,7 @@ describe("generateTick", () => {
       for (const { arrivals } of run(settings, 1000, 300)) {
         const hasBottom = arrivals.some((a) => a.kind === "bottom");
         for (const a of arrivals) {
-          const isLate = max !== undefined && modelCompare(a, max) < 0;
+          const isLate = max !== undefined && compareKeys(a, max) < 0;
           if (a.kind === "bottom" && isLate) mislabelled.push(`${a.id} bottom but late`);
           // A chunk lands before the window, so a bottom arrival of its tick is above it.
           if (a.kind === "chunk" && hasBottom && !isLate)

@@ -2,7 +2,8 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { MAX_LATEST, planPushes } from "../../src/core/fanout.ts";
 import type { View } from "../../src/core/view.ts";
-import { type ModelKey, modelCompare } from "./model.ts";
+import { compareKeys } from "../support/keys.ts";
+import type { Key as ModelKey } from "../support/wire.ts";
 
 const keyArb = fc.record({
   ts: fc.integer({ min: 0, max: 8 }),
@@ -14,7 +15,7 @@ const viewArb: fc.Arbitrary<View> = fc.oneof(
   fc
     .record({ a: fc.option(keyArb), b: fc.option(keyArb), live: fc.boolean() })
     .map(({ a, b, live }) =>
-      a && b && modelCompare(a, b) > 0 ? { first: b, last: a, live } : { first: a, last: b, live },
+      a && b && compareKeys(a, b) > 0 ? { first: b, last: a, live } : { first: a, last: b, live },
     ),
   fc.constant<View>({ first: null, last: null, live: true, empty: true }),
 );
@@ -22,8 +23,8 @@ const viewArb: fc.Arbitrary<View> = fc.oneof(
 /** The protocol, one key at a time: pushed when inside the view, or after it when live. */
 function pushed(view: View, key: ModelKey): boolean {
   if (view.empty) return view.live;
-  if (view.first && modelCompare(key, view.first) < 0) return false;
-  if (view.last && modelCompare(key, view.last) > 0) return view.live;
+  if (view.first && compareKeys(key, view.first) < 0) return false;
+  if (view.last && compareKeys(key, view.last) > 0) return view.live;
   return true;
 }
 
@@ -43,7 +44,7 @@ describe("planPushes", () => {
             return batch.map((m) => ({ key: m.key, lateNo: m.late ? ++ordinal : null }));
           }),
         (views, arrivals) => {
-          const sorted = [...arrivals].sort((x, y) => modelCompare(x.key, y.key));
+          const sorted = [...arrivals].sort((x, y) => compareKeys(x.key, y.key));
           const indexOf = (m: (typeof arrivals)[number]) => sorted.indexOf(m);
           const plan = planPushes(views, arrivals);
           expect(plan.order.map((i) => arrivals[i])).toEqual(sorted);
@@ -58,7 +59,7 @@ describe("planPushes", () => {
             const shifted =
               view.empty || !view.first
                 ? 0
-                : sorted.filter((m) => modelCompare(m.key, view.first as ModelKey) < 0).length;
+                : sorted.filter((m) => compareKeys(m.key, view.first as ModelKey) < 0).length;
             expect(push.shifted).toBe(shifted);
             const latest = arrivals
               .filter((m) => m.lateNo !== null && !mine.includes(indexOf(m)))

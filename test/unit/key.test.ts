@@ -11,7 +11,8 @@ import {
   MIN_KEY,
   upperBound,
 } from "../../src/core/key.ts";
-import { codeUnitString, compareUnits, modelCompare, trickyId, trickyKey } from "./model.ts";
+import { compareUnits, compareKeys as modelCompare } from "../support/keys.ts";
+import { codeUnitString, trickyId, trickyKey } from "./model.ts";
 
 /** UTF-16BE bytes from Node's own UTF-16LE encoder, byte-swapped. */
 const utf16be = (id: string): Buffer => Buffer.from(id, "utf16le").swap16();

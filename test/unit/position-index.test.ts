@@ -9,7 +9,10 @@ import {
   SPLIT_FILL,
   splitSizes,
 } from "../../src/core/position-index.ts";
-import { countBelow, type ModelKey, modelCompare, mulberry32, TRICKY_UNITS } from "./model.ts";
+import { compareKeys, countBelow } from "../support/keys.ts";
+import { mulberry32 } from "../support/random.ts";
+import type { Key as ModelKey } from "../support/wire.ts";
+import { TRICKY_UNITS } from "./model.ts";
 
 /**
  * The store, modelled: every row's key in one array, ascending by the model
@@ -42,11 +45,11 @@ class SortedRows implements BucketRows {
 
   /** Stores new rows (distinct, not yet present): a merge keeps the array sorted. */
   store(batch: readonly ModelKey[]): void {
-    const sorted = [...batch].sort(modelCompare);
+    const sorted = [...batch].sort(compareKeys);
     const last = this.rows.at(-1);
     const first = sorted[0];
     if (first === undefined) return;
-    if (last === undefined || modelCompare(last, first) < 0) {
+    if (last === undefined || compareKeys(last, first) < 0) {
       for (const key of sorted) this.rows.push(key);
       return;
     }
@@ -56,7 +59,7 @@ class SortedRows implements BucketRows {
     while (i < this.rows.length || j < sorted.length) {
       const a = this.rows[i];
       const b = sorted[j];
-      if (b === undefined || (a !== undefined && modelCompare(a, b) < 0)) {
+      if (b === undefined || (a !== undefined && compareKeys(a, b) < 0)) {
         merged.push(a as ModelKey);
         i++;
       } else {
@@ -88,7 +91,7 @@ class PersistedBuckets {
   load(): Bucket[] {
     return [...this.#rows.values()]
       .map((b) => structuredClone(b))
-      .sort((a, b) => modelCompare(a.lo, b.lo));
+      .sort((a, b) => compareKeys(a.lo, b.lo));
   }
 }
 
@@ -101,7 +104,7 @@ function expectBucketsValid(index: PositionIndex, model: SortedRows): void {
   for (let b = 0; b < buckets.length; b++) {
     const bucket = buckets[b] as Bucket;
     const next = buckets[b + 1];
-    if (next) expect(modelCompare(bucket.lo, next.lo)).toBe(-1);
+    if (next) expect(compareKeys(bucket.lo, next.lo)).toBe(-1);
     expect(bucket.size).toBeLessThanOrEqual(MAX_BUCKET);
     // Each size is exactly the rows of its key range: the buckets tile the key space.
     const hi = next?.lo ?? MAX_KEY;
@@ -153,7 +156,7 @@ function expectAnswers(index: PositionIndex, model: SortedRows, probe: Probe): v
     expect(index.rank(key)).toBe(countBelow(model.rows, key));
     expect(model.touched).toBeLessThanOrEqual(MAX_BUCKET);
   }
-  const sorted = [...probe.keys].sort(modelCompare);
+  const sorted = [...probe.keys].sort(compareKeys);
   model.touched = 0;
   expect(index.ranks(sorted)).toEqual(sorted.map((k) => countBelow(model.rows, k)));
   // One bucket scan for the first key in a bucket, the rest chained from it.
@@ -321,7 +324,7 @@ describe("PositionIndex", () => {
       ),
       { numRuns: 120 },
     );
-  });
+  }, 60_000);
 
   it("splits a 10,000-key chunk landing in a middle bucket into pieces that tile it", () => {
     const model = new SortedRows();
@@ -345,7 +348,7 @@ describe("PositionIndex", () => {
     const changes = index.takeChanges();
     // Untouched buckets are not rewritten.
     for (const bucket of before.slice(1)) {
-      expect(changes.some((c) => modelCompare(c.lo, bucket.lo) === 0)).toBe(false);
+      expect(changes.some((c) => compareKeys(c.lo, bucket.lo) === 0)).toBe(false);
     }
     persisted.apply(changes);
     expect(persisted.load()).toEqual(index.buckets());

@@ -2,7 +2,8 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import type { Key } from "../../src/core/key.ts";
 import { initialView, inView, route, type View } from "../../src/core/view.ts";
-import { type ModelKey, modelCompare } from "./model.ts";
+import { compareKeys } from "../support/keys.ts";
+import type { Key as ModelKey } from "../support/wire.ts";
 
 /** Keys from a small space: batches often hit the view's bounds exactly. */
 const keyArb = fc.record({
@@ -11,13 +12,13 @@ const keyArb = fc.record({
 });
 const tag = (k: ModelKey) => `${k.ts}|${k.id}`;
 const sortedBatch = (maxLength: number) =>
-  fc.uniqueArray(keyArb, { maxLength, selector: tag }).map((keys) => [...keys].sort(modelCompare));
+  fc.uniqueArray(keyArb, { maxLength, selector: tag }).map((keys) => [...keys].sort(compareKeys));
 
 /** A view a client may declare: first ≤ last (the object rejects the reverse). */
 const declaredView: fc.Arbitrary<View> = fc
   .record({ a: fc.option(keyArb), b: fc.option(keyArb), live: fc.boolean() })
   .map(({ a, b, live }) => {
-    if (a && b && modelCompare(a, b) > 0) return { first: b, last: a, live };
+    if (a && b && compareKeys(a, b) > 0) return { first: b, last: a, live };
     return { first: a, last: b, live };
   });
 const connectView: fc.Arbitrary<View> = fc.option(keyArb).map((newest) => initialView(newest));
@@ -31,8 +32,8 @@ type Fate = "push" | "shifted" | "none";
 function modelFate(view: View, key: ModelKey): Fate {
   // An empty view (empty channel at connect): every message is after it.
   if (view.empty) return view.live ? "push" : "none";
-  if (view.first !== null && modelCompare(key, view.first) < 0) return "shifted";
-  if (view.last !== null && modelCompare(key, view.last) > 0) return view.live ? "push" : "none";
+  if (view.first !== null && compareKeys(key, view.first) < 0) return "shifted";
+  if (view.last !== null && compareKeys(key, view.last) > 0) return view.live ? "push" : "none";
   return "push";
 }
 
@@ -40,8 +41,8 @@ function modelFate(view: View, key: ModelKey): Fate {
 function modelInView(view: View, key: ModelKey): boolean {
   if (view.empty) return false;
   return (
-    (view.first === null || modelCompare(view.first, key) <= 0) &&
-    (view.live || view.last === null || modelCompare(key, view.last) <= 0)
+    (view.first === null || compareKeys(view.first, key) <= 0) &&
+    (view.live || view.last === null || compareKeys(key, view.last) <= 0)
   );
 }
 

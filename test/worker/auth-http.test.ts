@@ -10,9 +10,10 @@ import { env } from "cloudflare:workers";
 import { sign } from "hono/jwt";
 import { afterEach, describe, expect, it } from "vitest";
 import app from "../../src/worker.ts";
-import { type Code, expectError } from "./helpers.ts";
+import { type Client, closeAll } from "../support/socket.ts";
+import type { Code, Frame } from "../support/wire.ts";
 import { handmadeJwt as handmade, text64 } from "./jwt.ts";
-import { Client, closeAll, type Frame } from "./ws-helpers.ts";
+import { clientOf, expectError } from "./net.ts";
 
 afterEach(closeAll);
 
@@ -299,9 +300,7 @@ async function openWith(
   const res = await guarded(`/v1/channels/${ch}/ws?${query}`, {
     headers: { Upgrade: "websocket", ...headers },
   });
-  if (res.status !== 101) expect.unreachable(`upgrade refused: ${res.status} ${await res.text()}`);
-  if (!res.webSocket) throw new Error("no WebSocket");
-  return new Client(ch, user, res.webSocket);
+  return clientOf(res, ch, user);
 }
 
 describe("socket access", () => {
@@ -333,7 +332,7 @@ describe("socket access", () => {
     const watcher = await openWith(ch, admin, "", "ada");
     await watcher.next("hello");
     const declared = await watcher.call({ type: "view", first: null, last: null, live: true }, "v");
-    expect(declared.reply).toEqual({ type: "view", rid: "v", lateUnread: 0 });
+    expect(declared.reply).toEqual({ type: "view", rid: "v", lateUnread: 0, seq: 1 });
 
     const reader = await openWith(ch, bearer(await good(ch, "read", "rita")), "", "rita");
     expect(await reader.next("hello")).toMatchObject({ user: "rita", total: 1 });
@@ -382,6 +381,7 @@ describe("socket access", () => {
       rid: "s",
       results: [{ id: "w1", seq: 1, duplicate: false }],
       total: 1,
+      seq: 1,
     });
     expect(others.find((f) => f.type === "insert")).toMatchObject({
       messages: [{ id: "w1", author: "wendy", text: "hi", position: 0 }],

@@ -1,5 +1,5 @@
 /**
- * Faults, each checked against the channel model of ws-helpers.ts: sockets
+ * Faults, each checked against the kit's channel model (test/support/model.ts): sockets
  * that close in the middle of a session (by the client, or all at once when
  * the object is evicted), twenty sockets and HTTP batches writing at once with
  * overlapping ids, an eviction with hibernated sockets in the middle of those
@@ -13,33 +13,23 @@ import { env } from "cloudflare:workers";
 import { afterEach, describe, expect, it } from "vitest";
 import { ChannelStore, type Draft as StoreDraft } from "../../src/channel/store.ts";
 import type { NewMessage } from "../../src/protocol/schemas.ts";
-import { closeAndWait } from "./oracle.ts";
+import { msg, series, seriesKey } from "../support/data.ts";
+import type { Harness, Peer } from "../support/harness.ts";
+import { keyOf } from "../support/keys.ts";
+import { ChannelModel, normalizePushes } from "../support/model.ts";
+import { mulberry32 } from "../support/random.ts";
+import { type Client, closeAll } from "../support/socket.ts";
+import { initialView, type SocketModel, type View } from "../support/views.ts";
+import type { Anchor, Draft, Frame, FrameOf, Key } from "../support/wire.ts";
 import {
-  type Anchor,
   allMessages,
-  ChannelModel,
-  Client,
-  closeAll,
-  type Draft,
-  type Frame,
-  type FrameOf,
-  Harness,
-  initialView,
+  harness,
   isMarked,
-  type Key,
-  keyOf,
   markInstance,
-  msg,
-  normalizePushes,
-  type Peer,
+  openSocket,
   postMessages,
-  prng,
-  type SocketModel,
-  series,
-  seriesKey,
   stats,
-  type View,
-} from "./ws-helpers.ts";
+} from "./net.ts";
 
 afterEach(closeAll);
 
@@ -67,10 +57,10 @@ async function checkLateList(h: Harness, peer: Peer): Promise<void> {
 
 describe("sockets closed mid-session", () => {
   it("keeps every message once and each user's lateUnread across hang-ups and evictions", async () => {
-    const h = new Harness("fault-hangup");
+    const h = harness("fault-hangup");
     const stub = stubOf(h.channel);
     await h.post(series(120));
-    const random = prng(7);
+    const random = mulberry32(7);
     const users = ["alice", "bob", "carol", "dave"];
     const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)] as T;
     let made = 0;
@@ -119,7 +109,7 @@ describe("sockets closed mid-session", () => {
         // A hang-up, then writes: the closed socket is not pushed to, so late
         // messages in its view stay unread for its user.
         const peer = pick(open);
-        await closeAndWait(peer.client);
+        await peer.client.closeAndWait();
         h.disconnect(peer);
         await h.post(batch());
       } else if (op === 6 && open.length > 2) {
@@ -128,14 +118,14 @@ describe("sockets closed mid-session", () => {
         const peer = pick(open);
         h.disconnect(peer);
         const sender = pick(h.peers);
-        await Promise.all([closeAndWait(peer.client), h.send(sender, batch(true))]);
+        await Promise.all([peer.client.closeAndWait(), h.send(sender, batch(true))]);
       } else if (op === 7) {
         await declareSomething(await h.connect(pick(users)));
       } else if (op === 8 && open.length > 0) {
         await checkLateList(h, pick(open));
       } else if (op === 9) {
         // Every socket closed at once by the eviction; the clients reconnect.
-        const closing = h.peers.map((p) => closeAndWait(p.client));
+        const closing = h.peers.map((p) => p.client.closeAndWait());
         await evictDurableObject(stub, { webSockets: "close" });
         await Promise.all(closing);
         for (const peer of [...h.peers]) h.disconnect(peer);
@@ -153,12 +143,12 @@ describe("sockets closed mid-session", () => {
   });
 
   it("does not count a push to a socket its client has closed as seen", async () => {
-    const h = new Harness("fault-hangup-seen");
+    const h = harness("fault-hangup-seen");
     await h.post(series(50));
     const whole = await h.connect("erin");
     await h.declare(whole, null, null, true);
     const other = await h.connect("frank");
-    await closeAndWait(whole.client);
+    await whole.client.closeAndWait();
     h.disconnect(whole);
     // Late messages that erin's closed socket would have held.
     await h.post([msg("late-1", key(10).ts + 1), msg("late-2", key(30).ts + 1)]);
@@ -236,17 +226,17 @@ async function interleavedWriters(channel: string, evictMidway: boolean): Promis
 
   const clients: Client[] = [];
   for (let i = 0; i < SOCKETS; i++) {
-    const client = await Client.open(channel, userOf(i));
+    const client = await openSocket(channel, userOf(i));
     expect(await client.next("hello")).toMatchObject({ total: SEEDED, lateUnread: 0 });
     if (i % 5 !== 0) {
       const { reply } = await client.call({ type: "view", ...viewOf(i) }, "v");
-      expect(reply).toEqual({ type: "view", rid: "v", lateUnread: 0 });
+      expect(reply).toEqual({ type: "view", rid: "v", lateUnread: 0, seq: SEEDED });
     }
     clients.push(client);
   }
 
   // Every frame and batch, shuffled; a socket's frames stay in its own order.
-  const random = prng(evictMidway ? 2 : 1);
+  const random = mulberry32(evictMidway ? 2 : 1);
   const actions: ({ kind: "frame"; i: number } | { kind: "post"; b: number })[] = [
     ...Array.from({ length: SOCKETS * FRAMES }, (_, n) => ({
       kind: "frame" as const,
@@ -333,6 +323,7 @@ async function interleavedWriters(channel: string, evictMidway: boolean): Promis
         rid: `s${w.i}-${w.j}`,
         results,
         total: model.total,
+        seq: model.seq,
       });
     } else {
       const inserted = results.filter((r) => !r.duplicate).length;
@@ -393,7 +384,7 @@ async function interleavedWriters(channel: string, evictMidway: boolean): Promis
 
   // Each user's unread late count, on a new socket, is the model's.
   for (const user of new Set(clients.map((c) => c.user))) {
-    const again = await Client.open(channel, user);
+    const again = await openSocket(channel, user);
     expect(await again.next("hello"), user).toMatchObject({
       user,
       total: model.total,
@@ -435,7 +426,7 @@ async function expectPagesLikeModel(channel: string, model: ChannelModel): Promi
 
 describe("a batch that fails half-way", () => {
   it("rolls back storage and the object's in-memory state: pages, positions, seqs and late flags", async () => {
-    const h = new Harness("fault-rollback");
+    const h = harness("fault-rollback");
     await h.post(series(100));
     const watcher = await h.connect("wanda");
     await h.declare(watcher, null, null, true);

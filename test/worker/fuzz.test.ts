@@ -3,7 +3,7 @@
  * generated WebSocket frames and 10,000 generated HTTP requests a run, valid
  * and invalid mixed — arbitrary JSON, near-valid inputs with a field broken,
  * valid requests of every kind. Each input is judged by the independent rules
- * in oracle.ts and its answer compared with the channel model of ws-helpers.ts:
+ * in oracle.ts and its answer compared with the kit's channel model (test/support/model.ts):
  * valid ones answer like the model, invalid ones get their error (the code
  * with its status) and change nothing, and nothing ever crashes (a socket
  * answers a ping afterwards; no HTTP answer is a 500).
@@ -15,10 +15,22 @@
  */
 import fc from "fast-check";
 import { afterEach, describe, expect, it } from "vitest";
-import { type Code, expectError, STATUS_OF } from "./helpers.ts";
+import { series } from "../support/data.ts";
+import { compareKeys } from "../support/keys.ts";
+import { ChannelModel } from "../support/model.ts";
+import { closeAll } from "../support/socket.ts";
+import { initialView, type SocketModel } from "../support/views.ts";
+import {
+  type Anchor,
+  type Code,
+  type Draft,
+  type Frame,
+  type PageBody,
+  STATUS_OF,
+} from "../support/wire.ts";
+import { allMessages, expectError, openSocket, postMessages, stats, worker } from "./net.ts";
 import {
   type Call,
-  closeAndWait,
   DEFAULT_SIMULATOR,
   type FrameVerdict,
   type Json,
@@ -31,23 +43,6 @@ import {
   type SimulatorSettings,
   validName,
 } from "./oracle.ts";
-import {
-  type Anchor,
-  allMessages,
-  ChannelModel,
-  Client,
-  closeAll,
-  compareKeys,
-  type Draft,
-  type Frame,
-  initialView,
-  type PageBody,
-  postMessages,
-  type SocketModel,
-  series,
-  stats,
-  worker,
-} from "./ws-helpers.ts";
 
 afterEach(closeAll);
 
@@ -611,11 +606,11 @@ describe("WebSocket fuzz", () => {
     model.store(seed);
 
     // A second socket that holds the whole channel: it is pushed anything stored.
-    const watcher = await Client.open(channel, "watcher");
+    const watcher = await openSocket(channel, "watcher");
     await watcher.next("hello");
     model.connect("watcher");
     const declared = await watcher.call({ type: "view", first: null, last: null, live: true }, "w");
-    expect(declared.reply).toEqual({ type: "view", rid: "w", lateUnread: 0 });
+    expect(declared.reply).toEqual({ type: "view", rid: "w", lateUnread: 0, seq: model.seq });
     const watching: SocketModel = {
       user: "watcher",
       view: { first: null, last: null, live: true },
@@ -631,16 +626,18 @@ describe("WebSocket fuzz", () => {
         reported(async (inputs) => {
           // A new user and socket each run: a fresh frame budget, and a user with no history.
           const user = `fz${runs++}`;
-          const client = await Client.open(channel, user);
+          const client = await openSocket(channel, user);
           model.connect(user);
           expect(await client.next("hello")).toEqual({
             type: "hello",
             protocol: 1,
+            minor: 1,
             channel,
             user,
             total: model.total,
             lateUnread: 0,
             newest: model.newest,
+            seq: model.seq,
           });
           const socket: SocketModel = { user, view: initialView(model.newest) };
           const elsewhere = new Map<SocketModel, Frame[]>([[watching, []]]);
@@ -673,7 +670,7 @@ describe("WebSocket fuzz", () => {
           expect(comparable(await watcher.drain()), "pushes to the watcher").toEqual(
             comparable(elsewhere.get(watching) ?? []),
           );
-          await closeAndWait(client);
+          await client.closeAndWait();
         }),
       ),
       WS_RUNS,
@@ -695,7 +692,7 @@ describe("WebSocket fuzz", () => {
   it("orders and pages messages at the extreme safe timestamps like the model", async () => {
     const channel = "fuzz-ws-extremes";
     const model = new ChannelModel();
-    const client = await Client.open(channel, "edge");
+    const client = await openSocket(channel, "edge");
     await client.next("hello");
     model.connect("edge");
     const drafts: Draft[] = [
@@ -713,7 +710,13 @@ describe("WebSocket fuzz", () => {
     const socket: SocketModel = { user: "edge", view: initialView(null) };
     const { reply, others } = await client.call({ type: "send", messages: good }, "good");
     const { results, pushes } = model.batch(good, [socket]);
-    expect(reply).toEqual({ type: "sent", rid: "good", results, total: model.total });
+    expect(reply).toEqual({
+      type: "sent",
+      rid: "good",
+      results,
+      total: model.total,
+      seq: model.seq,
+    });
     expect(comparable(others)).toEqual(comparable(pushes.get(socket) ?? []));
     expect(await allMessages(channel)).toEqual(model.sorted.map((m) => model.wire(m)));
     const anchors: Anchor[] = [
@@ -1014,29 +1017,6 @@ type Plan =
   | { readonly kind: "either"; readonly plans: readonly Plan[] }
   | { readonly kind: "write"; readonly apply: () => unknown };
 
-function statsOf(channel: string, model: ChannelModel) {
-  const first = model.sorted[0];
-  return {
-    channel,
-    total: model.total,
-    lateTotal: model.lateArrivals.length,
-    oldest: first ? { ts: first.ts, id: first.id } : null,
-    newest: model.newest,
-  };
-}
-
-function timelineOf(model: ChannelModel, points: number) {
-  const total = model.total;
-  if (total === 0) return { total, points: [] };
-  return {
-    total,
-    points: Array.from({ length: points }, (_, i) => {
-      const position = Math.round((i * (total - 1)) / (points - 1));
-      return { position, ts: model.sorted[position]?.ts };
-    }),
-  };
-}
-
 const simulatorBody = (sim: Simulated) => ({
   running: sim.running,
   settings: { ...sim.settings },
@@ -1061,7 +1041,7 @@ function planOf(input: HttpInput, models: Map<string, ChannelModel>, sim: Simula
   switch (route) {
     case "stats":
       if (!model) throw new Error(`no model of ${input.ch}`);
-      return { kind: "read", body: statsOf(input.ch, model) };
+      return { kind: "read", body: model.stats(input.ch) };
     case "page": {
       if (!model) throw new Error(`no model of ${input.ch}`);
       const q = judgePageQuery(input.query);
@@ -1076,7 +1056,7 @@ function planOf(input: HttpInput, models: Map<string, ChannelModel>, sim: Simula
       if (!model) throw new Error(`no model of ${input.ch}`);
       const q = judgeTimelineQuery(input.query);
       if (!q.ok) return { kind: "error", code: "bad_request" };
-      return lenient(q.unknownKeys, { kind: "read", body: timelineOf(model, q.value) });
+      return lenient(q.unknownKeys, { kind: "read", body: model.timeline(q.value) });
     }
     case "insert": {
       const messages = judgeInsertBody(input.body ?? "");
@@ -1238,7 +1218,7 @@ describe("HTTP fuzz", () => {
           // Nothing but the valid batches changed any channel.
           for (const [ch, model] of models) {
             const res = await worker.fetch(new Request(`http://x/v1/channels/${ch}`));
-            expect(await res.json(), ch).toStrictEqual(statsOf(ch, model));
+            expect(await res.json(), ch).toStrictEqual(model.stats(ch));
           }
           const res = await worker.fetch(new Request(`http://x/v1/channels/${SIM}/simulator`));
           expect(await res.json()).toStrictEqual(simulatorBody(sim));

@@ -1,22 +1,17 @@
 /**
- * Shared by the worker tests: an independent model of a channel's history
- * (PROTOCOL.md's ordering, positions, late flags and pages, computed from the
- * arrival order alone), a deterministic data generator, and small HTTP helpers.
- * Nothing here imports the app's logic, only its types.
+ * The history suites' own tools (the model is the kit's HistoryModel): row
+ * budgets, a deterministic generator of histories up to a million arrivals,
+ * seeding through the object's RPC, anchors at every edge, and a checked page.
  */
 
-import { env, exports } from "cloudflare:workers";
 import { expect } from "vitest";
-import type { Channel, Outcome } from "../../src/channel/channel.ts";
-import type { Anchor, Message, PageBody } from "../../src/protocol/schemas.ts";
-import { mulberry32 } from "../support/random.ts";
-import { STATUS_OF } from "../support/wire.ts";
+import type { Channel } from "../../src/channel/channel.ts";
+import type { Arrivals, HistoryModel } from "../support/history.ts";
+import { mulberry32, randInt } from "../support/random.ts";
+import type { Anchor, Draft } from "../support/wire.ts";
 
 /** A plausible epoch: 2026-11-24. Generated ts start here. */
 export const T0 = 1_795_480_000_000;
-
-export { STATUS_OF };
-export type Code = keyof typeof STATUS_OF;
 
 // ── Row budgets: costs that must not grow with the channel ─────────────────
 
@@ -34,195 +29,6 @@ export const WAKE_ROW_BUDGET = 10_000;
 /** The budget of a page: pages of up to 50 keep it, bigger ones may add their own rows. */
 export function rowBudget(before: number, after: number): number {
   return before + after <= 50 ? PAGE_ROW_BUDGET : PAGE_ROW_BUDGET + before + after;
-}
-
-// ── Randomness ─────────────────────────────────────────────────────────────
-
-export { mulberry32 };
-
-/** An integer in [lo, hi], both inclusive. */
-export function randInt(rand: () => number, lo: number, hi: number): number {
-  return lo + Math.floor(rand() * (hi - lo + 1));
-}
-
-// ── The model ──────────────────────────────────────────────────────────────
-
-/** What the model needs to know about the n-th arrival (0-based) of a channel. */
-export interface Arrivals {
-  readonly count: number;
-  ts(n: number): number;
-  id(n: number): string;
-  author(n: number): string;
-  text(n: number): string;
-  /** The arrival index of a stored id, or undefined. */
-  find(id: string): number | undefined;
-}
-
-/** A message as the tests send it: every field given. */
-export interface Sent {
-  id: string;
-  ts: number;
-  author: string;
-  text: string;
-}
-
-/** Arrivals held as plain objects, for small channels: the stored ones, in arrival order. */
-export function arrivalsOf(messages: readonly Sent[]): Arrivals {
-  const byId = new Map(messages.map((m, n) => [m.id, n]));
-  const at = (n: number) => messages[n] as Sent;
-  return {
-    count: messages.length,
-    ts: (n) => at(n).ts,
-    id: (n) => at(n).id,
-    author: (n) => at(n).author,
-    text: (n) => at(n).text,
-    find: (id) => byId.get(id),
-  };
-}
-
-/**
- * PROTOCOL.md's view of a channel, computed from its arrivals: the key order
- * (ts, then id by UTF-16 code unit, which is what JS `<` compares), positions,
- * late flags (a greater key existed at arrival) and seq (arrival order).
- * Typed arrays keep a million messages in about 20 MB.
- */
-export class HistoryModel {
-  readonly arrivals: Arrivals;
-  readonly total: number;
-  /** Arrival indices in key order: sorted[position] = n. */
-  readonly sorted: Int32Array;
-  /** position[n]: where arrival n sits in key order. */
-  readonly position: Int32Array;
-  readonly late: Uint8Array;
-  readonly lateTotal: number;
-  readonly #ts: Float64Array;
-
-  constructor(arrivals: Arrivals) {
-    this.arrivals = arrivals;
-    const count = arrivals.count;
-    this.total = count;
-    this.#ts = new Float64Array(count);
-    for (let n = 0; n < count; n++) this.#ts[n] = arrivals.ts(n);
-    const ts = this.#ts;
-    const compare = (a: number, b: number): number => {
-      const d = (ts[a] as number) - (ts[b] as number);
-      if (d !== 0) return d;
-      const ia = arrivals.id(a);
-      const ib = arrivals.id(b);
-      return ia < ib ? -1 : ia > ib ? 1 : 0;
-    };
-    this.late = new Uint8Array(count);
-    let lateTotal = 0;
-    let max = -1;
-    for (let n = 0; n < count; n++) {
-      if (max >= 0 && compare(n, max) < 0) {
-        this.late[n] = 1;
-        lateTotal++;
-      } else {
-        max = n;
-      }
-    }
-    this.lateTotal = lateTotal;
-    this.sorted = new Int32Array(count);
-    for (let n = 0; n < count; n++) this.sorted[n] = n;
-    this.sorted.sort(compare);
-    this.position = new Int32Array(count);
-    for (let p = 0; p < count; p++) this.position[this.sorted[p] as number] = p;
-  }
-
-  /** The arrival index at a position. */
-  at(position: number): number {
-    return this.sorted[position] as number;
-  }
-
-  tsAt(position: number): number {
-    return this.#ts[this.at(position)] as number;
-  }
-
-  /** The wire message of arrival n. */
-  message(n: number): Message {
-    const a = this.arrivals;
-    return {
-      id: a.id(n),
-      ts: a.ts(n),
-      author: a.author(n),
-      text: a.text(n),
-      seq: n + 1,
-      late: this.late[n] === 1,
-    };
-  }
-
-  /** The first position whose ts ≥ `ts` (total when none). */
-  firstAtOrAfter(ts: number): number {
-    let lo = 0;
-    let hi = this.total;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if (this.tsAt(mid) < ts) lo = mid + 1;
-      else hi = mid;
-    }
-    return lo;
-  }
-
-  /** The position an anchor resolves to, or "not_found". */
-  resolve(anchor: Anchor): number | "not_found" {
-    const last = this.total - 1;
-    if (anchor === "newest") return last;
-    if (anchor === "oldest") return 0;
-    if ("position" in anchor) return Math.min(Math.max(anchor.position, 0), last);
-    if ("id" in anchor) {
-      const n = this.arrivals.find(anchor.id);
-      return n === undefined ? "not_found" : (this.position[n] as number);
-    }
-    return Math.min(this.firstAtOrAfter(anchor.ts), last);
-  }
-
-  /** The page PROTOCOL.md specifies, or "not_found" for an unknown id. */
-  page(anchor: Anchor, before: number, after: number): PageBody | "not_found" {
-    if (this.total === 0) {
-      if (typeof anchor === "object" && "id" in anchor) return "not_found";
-      return { messages: [], start: 0, total: 0, hasOlder: false, hasNewer: false, seq: 0 };
-    }
-    const p = this.resolve(anchor);
-    if (p === "not_found") return p;
-    const start = Math.max(0, p - before);
-    const end = Math.min(this.total, p + after + 1);
-    const messages: Message[] = [];
-    for (let q = start; q < end; q++) messages.push(this.message(this.at(q)));
-    return {
-      messages,
-      start,
-      total: this.total,
-      anchorIndex: p - start,
-      hasOlder: start > 0,
-      hasNewer: end < this.total,
-      // Every arrival is stored once: the latest seq is the count.
-      seq: this.total,
-    };
-  }
-
-  /** `timeline`: positions round(i·(total−1)/(N−1)) and their ts. */
-  timeline(points: number): { total: number; points: { position: number; ts: number }[] } {
-    if (this.total === 0) return { total: 0, points: [] };
-    const out = [];
-    for (let i = 0; i < points; i++) {
-      const position = Math.round((i * (this.total - 1)) / (points - 1));
-      out.push({ position, ts: this.tsAt(position) });
-    }
-    return { total: this.total, points: out };
-  }
-
-  stats(channel: string) {
-    const key = (p: number) => ({ ts: this.tsAt(p), id: this.arrivals.id(this.at(p)) });
-    return {
-      channel,
-      total: this.total,
-      lateTotal: this.lateTotal,
-      oldest: this.total > 0 ? key(0) : null,
-      newest: this.total > 0 ? key(this.total - 1) : null,
-      seq: this.total,
-    };
-  }
 }
 
 // ── Generated histories ────────────────────────────────────────────────────
@@ -319,7 +125,7 @@ export function generate({ count, seed, chunkSize }: HistoryShape): Generated {
 }
 
 /** Arrivals [from, to) as an insert batch. */
-export function batchOf(a: Arrivals, from: number, to: number): Sent[] {
+export function batchOf(a: Arrivals, from: number, to: number): Draft[] {
   const out = [];
   for (let n = from; n < to; n++) {
     out.push({ id: a.id(n), ts: a.ts(n), author: a.author(n), text: a.text(n) });
@@ -390,54 +196,6 @@ export function randomAnchor(rand: () => number, model: HistoryModel): Anchor {
       // By position: every stretch of the list as often.
       return { id: model.arrivals.id(model.at(somewhere())) };
   }
-}
-
-/** The value of a successful outcome (fails the test otherwise). */
-export function okValue<T>(outcome: Outcome<T>): T {
-  if (!outcome.ok) expect.unreachable(`expected ok, got ${JSON.stringify(outcome.error)}`);
-  return outcome.value;
-}
-
-// ── HTTP ───────────────────────────────────────────────────────────────────
-
-/** The worker's own fetch handler, through the runtime's loopback. */
-const worker = (exports as unknown as { default: Fetcher }).default;
-
-/** Calls the worker: `path` starts with `/`. */
-export function api(path: string, init?: RequestInit): Promise<Response> {
-  return worker.fetch(new Request(`http://scrollback.test${path}`, init));
-}
-
-/** A JSON POST. */
-export function post(path: string, body: unknown): Promise<Response> {
-  return api(path, {
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    body: typeof body === "string" ? body : JSON.stringify(body),
-  });
-}
-
-/** Asserts an error answer: its status and exactly `{ error: { code, message } }`. */
-export async function expectError(res: Response, code: Code): Promise<void> {
-  expect(res.headers.get("content-type")).toMatch(/^application\/json/);
-  const body = await res.json();
-  expect({ status: res.status, body }).toStrictEqual({
-    status: STATUS_OF[code],
-    body: { error: { code, message: expect.any(String) } },
-  });
-  expect((body as { error: { message: string } }).error.message).not.toBe("");
-}
-
-/** The `rows;dur=<n>` figure of a Server-Timing header, or undefined when absent. */
-export function rowsOf(res: Response): number | undefined {
-  const header = res.headers.get("Server-Timing") ?? "";
-  const match = /(?:^|,)\s*rows;dur=(\d+)(?:;|,|$)/.exec(header);
-  return match ? Number(match[1]) : undefined;
-}
-
-/** A Durable Object stub for a channel. */
-export function channelStub(channel: string): DurableObjectStub<Channel> {
-  return env.CHANNEL.get(env.CHANNEL.idFromName(channel));
 }
 
 /**

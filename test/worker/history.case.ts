@@ -5,16 +5,14 @@
  */
 import { evictDurableObject } from "cloudflare:test";
 import { beforeAll, expect, it } from "vitest";
+import { HistoryModel } from "../support/history.ts";
+import { mulberry32 } from "../support/random.ts";
 import {
-  channelStub,
   edgeAnchors,
   expectPage,
   type Generated,
   generate,
-  HistoryModel,
   MIDDLE_PAGE_EXTRA_ROWS,
-  mulberry32,
-  okValue,
   PAGE_ROW_BUDGET,
   randomAnchor,
   rowBudget,
@@ -22,6 +20,7 @@ import {
   seed,
   WAKE_ROW_BUDGET,
 } from "./helpers.ts";
+import { channelStub, okValue } from "./net.ts";
 
 export interface HistoryCase {
   readonly channel: string;

@@ -6,26 +6,12 @@
 import { evictDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import type { NewMessage } from "../../src/protocol/schemas.ts";
-import {
-  api,
-  arrivalsOf,
-  batchOf,
-  channelStub,
-  expectError,
-  expectPage,
-  generate,
-  HistoryModel,
-  mulberry32,
-  okValue,
-  post,
-  randInt,
-  randomAnchor,
-  type Sent,
-  SIDES,
-  seed,
-  T0,
-} from "./helpers.ts";
+import { arrivalsOf, HistoryModel } from "../support/history.ts";
+import { mulberry32, randInt } from "../support/random.ts";
+import type { Draft } from "../support/wire.ts";
+import { batchOf, expectPage, generate, randomAnchor, SIDES, seed, T0 } from "./helpers.ts";
 import { historyCase } from "./history.case.ts";
+import { api, channelStub, expectError, okValue, post } from "./net.ts";
 
 describe("history at 10K", () => {
   const CHANNEL = "history-10k";
@@ -145,7 +131,7 @@ describe("extreme timestamps", () => {
     const rand = mulberry32(53);
     const edges = [Number.MIN_SAFE_INTEGER, -1, 0, 1, Number.MAX_SAFE_INTEGER];
     // Random order over the whole safe range: nearly every arrival lands mid-list.
-    const sent: Sent[] = Array.from({ length: 3_000 }, (_, n) => ({
+    const sent: Draft[] = Array.from({ length: 3_000 }, (_, n) => ({
       id: `e${n}`,
       ts:
         n < 50

@@ -5,18 +5,10 @@
  */
 import { beforeAll, describe, expect, it } from "vitest";
 import type { Anchor } from "../../src/protocol/schemas.ts";
-import {
-  api,
-  arrivalsOf,
-  batchOf,
-  expectError,
-  generate,
-  HistoryModel,
-  post,
-  rowsOf,
-  type Sent,
-  T0,
-} from "./helpers.ts";
+import { arrivalsOf, HistoryModel } from "../support/history.ts";
+import type { Draft } from "../support/wire.ts";
+import { batchOf, generate, T0 } from "./helpers.ts";
+import { api, expectError, post, rowsOf } from "./net.ts";
 
 /** The channel's total as the worker reports it. */
 async function totalOf(channel: string): Promise<number> {
@@ -42,7 +34,7 @@ async function answer(res: Response): Promise<{ status: number; body: unknown }>
  */
 const MAX_BODY_BYTES = 32 * 1024 * 1024;
 
-const message = (id: string, ts: number, text = `text of ${id}`): Sent => ({
+const message = (id: string, ts: number, text = `text of ${id}`): Draft => ({
   id,
   ts,
   author: "alice",
@@ -55,7 +47,14 @@ describe("GET /v1/channels/{ch}", () => {
     expectRows(res);
     expect(await answer(res)).toStrictEqual({
       status: 200,
-      body: { channel: "stats-empty", total: 0, lateTotal: 0, oldest: null, newest: null },
+      body: {
+        channel: "stats-empty",
+        total: 0,
+        lateTotal: 0,
+        oldest: null,
+        newest: null,
+        seq: 0,
+      },
     });
   });
 

@@ -6,7 +6,8 @@
  * PROTOCOL.md leaves a choice open, the README's choice is written down here
  * (and named where it is one).
  */
-import type { Anchor, Client, Key, NewMessage } from "./ws-helpers.ts";
+
+import type { Anchor, Key, NewMessage } from "../support/wire.ts";
 
 export const MAX_SIDE = 200;
 export const DEFAULT_SIDE = 25;
@@ -335,16 +336,4 @@ export function routeOf(method: string, suffix: string): Route | undefined {
     "/naive": { GET: "naive" },
   };
   return table[suffix]?.[method];
-}
-
-// ── Sockets ────────────────────────────────────────────────────────────────
-
-/** Closes a test socket and waits until the close handshake is over. */
-export async function closeAndWait(client: Client): Promise<void> {
-  if (client.closed) return;
-  const closed = new Promise<void>((resolve) => {
-    client.ws.addEventListener("close", () => resolve());
-  });
-  client.close();
-  await closed;
 }

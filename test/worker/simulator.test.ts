@@ -8,11 +8,13 @@
  */
 
 import { evictDurableObject, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
-import { env, exports } from "cloudflare:workers";
 import { afterEach, describe, expect, it } from "vitest";
-import type { Channel } from "../../src/channel/channel.ts";
 import { type Arrival, generateTick } from "../../src/core/arrivals.ts";
 import type { SimulatorSettings, SimulatorState } from "../../src/protocol/schemas.ts";
+import { ChannelModel } from "../support/model.ts";
+import { closeAll } from "../support/socket.ts";
+import type { Draft } from "../support/wire.ts";
+import { allMessages, api, harness, channelStub as stubOf } from "./net.ts";
 
 /** Long ticks: a window never ends by itself while a test runs, so only the test makes ticks due. */
 const TICK_MS = 60_000;
@@ -21,12 +23,10 @@ const MARGIN_MS = 1_000;
 /** PROTOCOL/brief: at most this many ticks are made up by one alarm. */
 const CATCH_UP = 10;
 
-const worker = (exports as unknown as { default: Fetcher }).default;
-
 // ── HTTP ───────────────────────────────────────────────────────────────────
 
 function call(path: string, init?: RequestInit): Promise<Response> {
-  return worker.fetch(new Request(`http://x/v1/channels/${path}`, init));
+  return api(`/v1/channels/${path}`, init);
 }
 
 async function putSimulator(channel: string, body: unknown): Promise<Response> {
@@ -55,28 +55,6 @@ async function total(channel: string): Promise<number> {
   return (await json<{ total: number }>(await call(channel))).total;
 }
 
-interface WireMessage {
-  id: string;
-  ts: number;
-  author: string;
-  text: string;
-  seq: number;
-  late: boolean;
-}
-
-/** Every message of the channel, walking the pages API from the oldest. */
-async function allMessages(channel: string): Promise<WireMessage[]> {
-  const out: WireMessage[] = [];
-  for (;;) {
-    const page = await json<{ messages: WireMessage[]; total: number; hasNewer: boolean }>(
-      await call(`${channel}/messages?anchor=pos:${out.length}&before=0&after=200`),
-    );
-    if (page.total === 0) return out;
-    out.push(...page.messages);
-    if (!page.hasNewer) return out;
-  }
-}
-
 // ── The persisted run ──────────────────────────────────────────────────────
 
 /** What simulator.ts keeps under meta 'simulator' (the fields the test reads or moves). */
@@ -86,10 +64,6 @@ interface Persisted {
   start: number;
   nextTick: number;
   [other: string]: unknown;
-}
-
-function stubOf(channel: string): DurableObjectStub<Channel> {
-  return env.CHANNEL.get(env.CHANNEL.idFromName(channel));
 }
 
 async function readPersisted(channel: string): Promise<Persisted> {
@@ -152,177 +126,23 @@ function ticksOf(
   return { arrivals, chunks };
 }
 
-const before = (a: { ts: number; id: string }, b: { ts: number; id: string }): boolean =>
-  a.ts < b.ts || (a.ts === b.ts && a.id < b.id);
+/** Arrivals as the drafts the model stores. */
+const draftsOf = (arrivals: readonly Arrival[]): Draft[] =>
+  arrivals.map(({ id, ts, author, text }) => ({ id, ts, author, text }));
 
-/** A channel as PROTOCOL.md defines it, from arrivals alone: seq, late, key order. */
-class ChannelModel {
-  readonly #byId = new Map<string, WireMessage>();
-  #max: WireMessage | undefined;
-
-  /** Stores arrivals in order (known ids are no-ops); answers how many were new and late. */
-  add(arrivals: readonly { id: string; ts: number; author: string; text: string }[]): {
-    inserted: number;
-    late: number;
-  } {
-    let inserted = 0;
-    let late = 0;
-    for (const { id, ts, author, text } of arrivals) {
-      if (this.#byId.has(id)) continue;
-      const m = {
-        id,
-        ts,
-        author,
-        text,
-        seq: this.#byId.size + 1,
-        late: this.#max !== undefined && before({ ts, id }, this.#max),
-      };
-      this.#byId.set(id, m);
-      if (!m.late) this.#max = m;
-      inserted++;
-      if (m.late) late++;
-    }
-    return { inserted, late };
-  }
-
-  get total(): number {
-    return this.#byId.size;
-  }
-
-  get(id: string): WireMessage | undefined {
-    return this.#byId.get(id);
-  }
-
-  sorted(): WireMessage[] {
-    return [...this.#byId.values()].sort((a, b) => (before(a, b) ? -1 : before(b, a) ? 1 : 0));
-  }
-
-  position(id: string): number {
-    return this.sorted().findIndex((m) => m.id === id);
-  }
-}
-
-/**
- * What PROTOCOL.md says a live socket whose view holds just `viewKey` (null:
- * connected to an empty channel) and whose user connected before the batch
- * gets for `batch`: one `insert` of the arrivals after the view (when any)
- * and one `status`.
- */
-function expectedPushes(
+/** Stores arrivals in the model; answers how many were new and late. */
+function add(
   model: ChannelModel,
-  batch: readonly Arrival[],
-  viewKey: { ts: number; id: string } | null,
-): Frame[] {
-  const ids = new Set(batch.map((a) => a.id));
-  const fresh = model.sorted().filter((m) => ids.has(m.id));
-  const pushed = fresh.filter((m) => viewKey === null || !before(m, viewKey));
-  const shifted = viewKey === null ? 0 : fresh.filter((m) => before(m, viewKey)).length;
-  const unpushedLate = batch
-    .filter((a) => model.get(a.id)?.late && !pushed.some((m) => m.id === a.id))
-    .reverse();
-  const frames: Frame[] = [];
-  if (pushed.length > 0) {
-    frames.push({
-      type: "insert",
-      messages: pushed.map((m) => ({ ...m, position: model.position(m.id) })),
-      total: model.total,
-    });
-  }
-  frames.push({
-    type: "status",
-    total: model.total,
-    lateUnread: unpushedLate.length,
-    shifted,
-    ...(unpushedLate.length > 0
-      ? {
-          latest: unpushedLate
-            .slice(0, 3)
-            .map((a) => ({ id: a.id, ts: a.ts, position: model.position(a.id) })),
-        }
-      : {}),
-  });
-  return frames;
+  arrivals: readonly Arrival[],
+): { inserted: number; late: number } {
+  const { stored } = model.store(draftsOf(arrivals));
+  return { inserted: stored.length, late: stored.filter((m) => m.late).length };
 }
 
-/** The key of the last of `sorted` messages. */
-function keyOfLast(sorted: readonly WireMessage[]): { ts: number; id: string } | null {
-  const last = sorted.at(-1);
-  return last ? { ts: last.ts, id: last.id } : null;
-}
+/** The channel's messages as the model holds them, on the wire. */
+const listOf = (model: ChannelModel) => model.sorted.map((m) => model.wire(m));
 
-// ── Sockets ────────────────────────────────────────────────────────────────
-
-type Frame = { type: string; rid?: string; [field: string]: unknown };
-
-const sockets: Socket[] = [];
-
-/** A test's socket: frames are queued as they arrive. */
-class Socket {
-  readonly #queue: Frame[] = [];
-  #wake: (() => void) | undefined;
-  readonly ws: WebSocket;
-  #barriers = 0;
-
-  constructor(ws: WebSocket) {
-    this.ws = ws;
-    ws.addEventListener("message", (event) => {
-      this.#queue.push(JSON.parse(String(event.data)) as Frame);
-      this.#wake?.();
-    });
-    ws.accept();
-    sockets.push(this);
-  }
-
-  static async open(channel: string, user: string): Promise<Socket> {
-    const res = await call(`${channel}/ws?user=${user}`, { headers: { Upgrade: "websocket" } });
-    expect(res.status).toBe(101);
-    if (!res.webSocket) throw new Error("the upgrade answered no WebSocket");
-    return new Socket(res.webSocket);
-  }
-
-  async next(): Promise<Frame> {
-    const deadline = Date.now() + 15_000;
-    for (;;) {
-      const frame = this.#queue.shift();
-      if (frame) return frame;
-      const left = deadline - Date.now();
-      if (left <= 0) throw new Error("no frame within 15 s");
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, left);
-        this.#wake = () => {
-          clearTimeout(timer);
-          resolve();
-        };
-      });
-      this.#wake = undefined;
-    }
-  }
-
-  /**
-   * Every frame before the reply to a request sent now: the object handles
-   * the request after whatever it did before, so these are all the pushes so far.
-   */
-  async drain(): Promise<Frame[]> {
-    const rid = `barrier-${++this.#barriers}`;
-    this.ws.send(JSON.stringify({ type: "page", rid, anchor: "newest", before: 0, after: 0 }));
-    const frames: Frame[] = [];
-    for (;;) {
-      const frame = await this.next();
-      if (frame.rid === rid) return frames;
-      frames.push(frame);
-    }
-  }
-}
-
-afterEach(() => {
-  for (const s of sockets.splice(0)) {
-    try {
-      s.ws.close(1000, "test done");
-    } catch {
-      // Already closed.
-    }
-  }
-});
+afterEach(closeAll);
 
 // ── Settings used by the tests ─────────────────────────────────────────────
 
@@ -435,11 +255,11 @@ describe("simulator ticks", () => {
     // The scenario must exercise all three kinds, or the comparison proves little.
     expect(new Set(arrivals.map((a) => a.kind))).toEqual(new Set(["bottom", "late", "chunk"]));
     const model = new ChannelModel();
-    const { inserted, late } = model.add(arrivals);
+    const { inserted, late } = add(model, arrivals);
     expect(inserted).toBe(arrivals.length);
     expect(late).toBeGreaterThan(0);
 
-    expect(await allMessages(channel)).toEqual(model.sorted());
+    expect(await allMessages(channel)).toEqual(listOf(model));
     expect(await total(channel)).toBe(arrivals.length);
     const state = await simulator(channel);
     expect(state.counters).toEqual({
@@ -465,8 +285,8 @@ describe("simulator ticks", () => {
     const first = 14 - CATCH_UP + 1;
     const { arrivals } = ticksOf(QUIET, run, first, 14);
     const model = new ChannelModel();
-    const { inserted, late } = model.add(arrivals);
-    expect(await allMessages(channel)).toEqual(model.sorted());
+    const { inserted, late } = add(model, arrivals);
+    expect(await allMessages(channel)).toEqual(listOf(model));
     expect((await simulator(channel)).counters).toMatchObject({
       ticks: CATCH_UP,
       generated: arrivals.length,
@@ -486,9 +306,9 @@ describe("simulator ticks", () => {
     expect(await runDurableObjectAlarm(stubOf(channel))).toBe(true);
 
     const model = new ChannelModel();
-    const a = model.add(ticksOf(LIVELY, run1, 0, 0).arrivals);
-    const b = model.add(ticksOf(LIVELY, run2, 1, 2).arrivals);
-    expect(await allMessages(channel)).toEqual(model.sorted());
+    const a = add(model, ticksOf(LIVELY, run1, 0, 0).arrivals);
+    const b = add(model, ticksOf(LIVELY, run2, 1, 2).arrivals);
+    expect(await allMessages(channel)).toEqual(listOf(model));
     expect((await simulator(channel)).counters).toMatchObject({
       ticks: 3,
       inserted: a.inserted + b.inserted,
@@ -507,10 +327,10 @@ describe("simulator ticks", () => {
     expect(await runDurableObjectAlarm(stubOf(channel))).toBe(true);
 
     const model = new ChannelModel();
-    const a = model.add(ticksOf(QUIET, run1, 0, 1).arrivals);
-    const b = model.add(ticksOf(QUIET, run2, 0, 1).arrivals);
+    const a = add(model, ticksOf(QUIET, run1, 0, 1).arrivals);
+    const b = add(model, ticksOf(QUIET, run2, 0, 1).arrivals);
     expect(b.inserted).toBeGreaterThan(0);
-    expect(await allMessages(channel)).toEqual(model.sorted());
+    expect(await allMessages(channel)).toEqual(listOf(model));
     expect((await simulator(channel)).counters.inserted).toBe(a.inserted + b.inserted);
   });
 
@@ -554,59 +374,47 @@ describe("simulator ticks", () => {
   it("pushes each tick batch to live sockets as one insert and one status", async () => {
     const channel = "sim-push";
     await start(channel, LIVELY);
-    const alice = await Socket.open(channel, "alice");
-    const bob = await Socket.open(channel, "bob");
-    expect(await alice.next()).toMatchObject({ type: "hello", total: 0, newest: null });
-    expect(await bob.next()).toMatchObject({ type: "hello", total: 0 });
+    const h = harness(channel);
+    const alice = await h.connect("alice");
+    const bob = await h.connect("bob");
 
     const run = await makeDue(channel, 1);
     await runDurableObjectAlarm(stubOf(channel));
-    const model = new ChannelModel();
     const { arrivals } = ticksOf(LIVELY, run, 0, 1);
-    model.add(arrivals);
     // An empty channel's live view takes every arrival, positioned after the batch.
-    const expected = expectedPushes(model, arrivals, null);
-    expect(expected).toEqual([
-      { type: "insert", messages: expect.any(Array), total: arrivals.length },
-      { type: "status", total: arrivals.length, lateUnread: 0, shifted: 0 },
-    ]);
-    expect(await alice.drain()).toEqual(expected);
-    expect(await bob.drain()).toEqual(expected);
+    const { pushes } = await h.arrived(draftsOf(arrivals));
+    const total = arrivals.length;
+    for (const peer of [alice, bob]) {
+      expect(pushes.get(peer.socket)).toEqual([
+        { type: "insert", messages: expect.any(Array), total, seq: total },
+        { type: "status", total, lateUnread: 0, shifted: 0, latest: [], seq: total },
+      ]);
+    }
   });
 
   it("pushes a status with the shift and the latest late arrivals to a view they land before", async () => {
     const channel = "sim-push-late";
+    const h = harness(channel);
     // A message from the future: every simulated arrival lands before it, and is late.
-    const future = { id: "future", ts: Date.now() + 10 * 86_400_000, author: "zed", text: "hi" };
-    const posted = await call(`${channel}/messages`, {
-      method: "POST",
-      headers: { "content-type": "application/json" },
-      body: JSON.stringify({ messages: [future] }),
-    });
-    expect(posted.status).toBe(200);
-    await posted.body?.cancel();
+    await h.post([{ id: "future", ts: Date.now() + 10 * 86_400_000, author: "zed", text: "hi" }]);
     await start(channel, QUIET);
-    const carol = await Socket.open(channel, "carol");
-    expect(await carol.next()).toMatchObject({ type: "hello", total: 1 });
+    const carol = await h.connect("carol");
 
     const run = await makeDue(channel, 0);
     await runDurableObjectAlarm(stubOf(channel));
-    const model = new ChannelModel();
-    model.add([future]);
     const { arrivals } = ticksOf(QUIET, run, 0, 0);
-    const { late } = model.add(arrivals);
-    expect(late).toBe(arrivals.length);
-    const expected = expectedPushes(model, arrivals, future);
-    expect(expected).toEqual([
+    const { stored, pushes } = await h.arrived(draftsOf(arrivals));
+    expect(stored.filter((m) => m.late)).toHaveLength(arrivals.length);
+    expect(pushes.get(carol.socket)).toEqual([
       {
         type: "status",
         total: arrivals.length + 1,
         lateUnread: arrivals.length,
         shifted: arrivals.length,
         latest: expect.any(Array),
+        seq: arrivals.length + 1,
       },
     ]);
-    expect(await carol.drain()).toEqual(expected);
     expect((await simulator(channel)).counters).toMatchObject({ late: arrivals.length });
   });
 });
@@ -656,9 +464,10 @@ describe("simulator persistence", () => {
     const stored = await allMessages(channel);
     const persisted = await readPersisted(channel);
     const alarm = await alarmAt(channel);
-    const newest = keyOfLast(stored);
-    const dave = await Socket.open(channel, "dave");
-    expect(await dave.next()).toMatchObject({ type: "hello", total: stored.length });
+    const h = harness(channel);
+    const a = add(h.model, ticksOf(LIVELY, run, 0, 1).arrivals);
+    expect(listOf(h.model)).toEqual(stored);
+    await h.connect("dave");
 
     await evictDurableObject(stubOf(channel));
     expect(await simulator(channel)).toEqual(state);
@@ -669,16 +478,13 @@ describe("simulator persistence", () => {
     // The woken object goes on with the same run, and pushes to the hibernated socket.
     const moved = await makeDue(channel, 3);
     expect(await runDurableObjectAlarm(stubOf(channel))).toBe(true);
-    const model = new ChannelModel();
-    const a = model.add(ticksOf(LIVELY, run, 0, 1).arrivals);
     const fresh = ticksOf(LIVELY, moved, 2, 3);
-    const b = model.add(fresh.arrivals);
-    expect(await allMessages(channel)).toEqual(model.sorted());
+    const { stored: storedNow } = await h.arrived(draftsOf(fresh.arrivals));
+    expect(await allMessages(channel)).toEqual(listOf(h.model));
     expect((await simulator(channel)).counters).toMatchObject({
       ticks: 4,
-      inserted: a.inserted + b.inserted,
-      late: a.late + b.late,
+      inserted: a.inserted + storedNow.length,
+      late: a.late + storedNow.filter((m) => m.late).length,
     });
-    expect(await dave.drain()).toEqual(expectedPushes(model, fresh.arrivals, newest));
   });
 });

@@ -8,8 +8,10 @@
 import { env } from "cloudflare:workers";
 import { afterEach, describe, expect, it } from "vitest";
 import app from "../../src/worker.ts";
+import { msg } from "../support/data.ts";
+import { type Client, closeAll } from "../support/socket.ts";
 import { hs256 } from "./jwt.ts";
-import { Client, closeAll, msg, postMessages, stats } from "./ws-helpers.ts";
+import { clientOf, postMessages, stats } from "./net.ts";
 
 afterEach(closeAll);
 
@@ -30,9 +32,7 @@ function guarded(path: string, headers: Record<string, string> = {}): Promise<Re
 
 async function openWith(channel: string, jwt: string, user = "ignored"): Promise<Client> {
   const res = await guarded(`/v1/channels/${channel}/ws?user=${user}&token=${jwt}`);
-  expect(res.status).toBe(101);
-  if (!res.webSocket) throw new Error("no WebSocket");
-  return new Client(channel, user, res.webSocket);
+  return clientOf(res, channel, user);
 }
 
 describe("socket access", () => {
@@ -61,9 +61,7 @@ describe("socket access", () => {
     const res = await guarded("/v1/channels/auth-sub/ws?user=mallory", {
       Authorization: `Bearer ${jwt}`,
     });
-    expect(res.status).toBe(101);
-    if (!res.webSocket) throw new Error("no WebSocket");
-    const byHeader = new Client("auth-sub", "alice", res.webSocket);
+    const byHeader = await clientOf(res, "auth-sub", "alice");
     expect(await byHeader.next("hello")).toMatchObject({ user: "alice" });
   });
 

@@ -5,24 +5,13 @@
  * every reply, every push to every socket and the final list must match.
  */
 import { afterEach, describe, expect, it } from "vitest";
-import {
-  allMessages,
-  ChannelModel,
-  Client,
-  closeAll,
-  type Draft,
-  type Frame,
-  type FrameOf,
-  initialView,
-  normalizePushes,
-  postMessages,
-  prng,
-  type SocketModel,
-  series,
-  seriesKey,
-  stats,
-  type View,
-} from "./ws-helpers.ts";
+import { series, seriesKey } from "../support/data.ts";
+import { ChannelModel, normalizePushes } from "../support/model.ts";
+import { mulberry32 } from "../support/random.ts";
+import { type Client, closeAll } from "../support/socket.ts";
+import { initialView, type SocketModel, type View } from "../support/views.ts";
+import type { Draft, Frame, FrameOf } from "../support/wire.ts";
+import { allMessages, openSocket, postMessages, stats } from "./net.ts";
 
 afterEach(closeAll);
 
@@ -53,7 +42,7 @@ describe("concurrent sends", () => {
     const clients: Client[] = [];
     const views: View[] = [];
     for (let i = 0; i < SOCKETS; i++) {
-      const client = await Client.open(channel, `u${i % 10}`);
+      const client = await openSocket(channel, `u${i % 10}`);
       const hello = await client.next("hello");
       expect(hello.total).toBe(200);
       let view = initialView(key(199));
@@ -61,14 +50,14 @@ describe("concurrent sends", () => {
       if (i % 3 === 2) view = { first: key(50), last: key(150), live: false };
       if (i % 3 !== 0) {
         const { reply } = await client.call({ type: "view", ...view }, "v");
-        expect(reply).toEqual({ type: "view", rid: "v", lateUnread: 0 });
+        expect(reply).toEqual({ type: "view", rid: "v", lateUnread: 0, seq: 200 });
       }
       clients.push(client);
       views.push(view);
     }
 
     // Everyone sends at once, interleaved at random; the authors are left to the server.
-    const random = prng(50);
+    const random = mulberry32(50);
     const nextFrame = clients.map(() => 0);
     for (let left = SOCKETS * FRAMES; left > 0; left--) {
       const ready = nextFrame.flatMap((j, i) => (j < FRAMES ? [i] : []));
@@ -122,6 +111,7 @@ describe("concurrent sends", () => {
         rid: `s${b.i}-${b.j}`,
         results,
         total: model.total,
+        seq: model.seq,
       });
       sockets.forEach((s, n) => {
         expected[n]?.push(...(pushes.get(s) ?? []));

@@ -6,18 +6,10 @@
  * frames that are then not executed.
  */
 import { afterEach, describe, expect, it } from "vitest";
-import {
-  allMessages,
-  Client,
-  closeAll,
-  type Frame,
-  Harness,
-  msg,
-  postMessages,
-  series,
-  seriesKey,
-  stats,
-} from "./ws-helpers.ts";
+import { msg, series, seriesKey } from "../support/data.ts";
+import { closeAll } from "../support/socket.ts";
+import type { Frame } from "../support/wire.ts";
+import { allMessages, harness, openSocket, postMessages, stats } from "./net.ts";
 
 afterEach(closeAll);
 
@@ -253,16 +245,16 @@ describe("bad frames", () => {
     it(`answers ${bad.name} with ${bad.code}, stores nothing and stays open`, async () => {
       const channel = `bad-${n}`;
       await postMessages(channel, series(30));
-      const sender = await Client.open(channel, "alice");
+      const sender = await openSocket(channel, "alice");
       await sender.next("hello");
-      const watcher = await Client.open(channel, "bob");
+      const watcher = await openSocket(channel, "bob");
       await watcher.next("hello");
       // The watcher would be pushed anything stored anywhere.
       const { reply } = await watcher.call(
         { type: "view", first: null, last: null, live: true },
         "w",
       );
-      expect(reply).toEqual({ type: "view", rid: "w", lateUnread: 0 });
+      expect(reply).toEqual({ type: "view", rid: "w", lateUnread: 0, seq: 30 });
 
       sender.send(bad.frame);
       const frames = await sender.drain(); // the pong after it: still open
@@ -283,7 +275,7 @@ describe("bad frames", () => {
   });
 
   it("echoes the rid of a frame over 1 MiB", async () => {
-    const client = await Client.open("bad-large-rid", "alice");
+    const client = await openSocket("bad-large-rid", "alice");
     await client.next("hello");
     client.send(sendFrameOfBytes(MIB + 1, "big"));
     expect(await client.drain()).toEqual([
@@ -292,7 +284,7 @@ describe("bad frames", () => {
   });
 
   it("accepts a frame of exactly 1 MiB and refuses one byte more", async () => {
-    const client = await Client.open("bad-large-edge", "alice");
+    const client = await openSocket("bad-large-edge", "alice");
     await client.next("hello");
     client.send(sendFrameOfBytes(MIB + 1, "over"));
     const over = await client.drain();
@@ -307,7 +299,7 @@ describe("bad frames", () => {
   });
 
   it("accepts a text of exactly 4,000 characters and a send of exactly 1,000 messages", async () => {
-    const client = await Client.open("bad-limits-edge", "alice");
+    const client = await openSocket("bad-limits-edge", "alice");
     await client.next("hello");
     const long = await client.call(
       { type: "send", messages: [{ ...good("long"), text: "y".repeat(4_000) }] },
@@ -319,7 +311,7 @@ describe("bad frames", () => {
   });
 
   it("measures text length in UTF-16 code units", async () => {
-    const client = await Client.open("bad-limits-units", "alice");
+    const client = await openSocket("bad-limits-units", "alice");
     await client.next("hello");
     // U+1F600 is two code units: 2,000 of them are 4,000 units, one more unit is too many.
     const emoji = await client.call(
@@ -339,7 +331,7 @@ describe("bad frames", () => {
   });
 
   it("keeps the socket's view when a view is refused", async () => {
-    const h = new Harness("bad-view-kept");
+    const h = harness("bad-view-kept");
     await h.post(series(100));
     const bob = await h.connect("bob");
     await h.declare(bob, key(40), key(60), false);
@@ -357,7 +349,7 @@ describe("bad frames", () => {
   });
 
   it("stores nothing of a refused HTTP batch and pushes nothing", async () => {
-    const h = new Harness("bad-http");
+    const h = harness("bad-http");
     await h.post(series(10));
     const alice = await h.connect("alice");
     const { status, body } = await postMessages(h.channel, [
@@ -373,7 +365,7 @@ describe("bad frames", () => {
 
 describe("rate limit", () => {
   it("counts bad frames against the budget too", async () => {
-    const client = await Client.open("rate-limit-bad", "alice");
+    const client = await openSocket("rate-limit-bad", "alice");
     await client.next("hello");
     const FRAMES = 1_000;
     for (let n = 0; n < FRAMES; n++)
@@ -389,9 +381,9 @@ describe("rate limit", () => {
 
   it("refuses frames beyond a burst of 400 with rate_limited, executes none of them, stays open", async () => {
     const channel = "rate-limit";
-    const client = await Client.open(channel, "alice");
+    const client = await openSocket(channel, "alice");
     await client.next("hello");
-    const other = await Client.open(channel, "alice");
+    const other = await openSocket(channel, "alice");
     await other.next("hello");
     const PINGS = 960;
     const SENDS = 40;

@@ -7,23 +7,14 @@
 import { evictDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { afterEach, describe, expect, it } from "vitest";
-import {
-  closeAll,
-  compareKeys,
-  type Frame,
-  Harness,
-  isMarked,
-  type Key,
-  keyOf,
-  markInstance,
-  msg,
-  type PageBody,
-  type Peer,
-  prng,
-  type Stored,
-  series,
-  seriesKey,
-} from "./ws-helpers.ts";
+import { msg, series, seriesKey } from "../support/data.ts";
+import type { Harness, Peer } from "../support/harness.ts";
+import { compareKeys, keyOf } from "../support/keys.ts";
+import type { Stored } from "../support/model.ts";
+import { mulberry32 } from "../support/random.ts";
+import { closeAll } from "../support/socket.ts";
+import type { Frame, Key, PageBody } from "../support/wire.ts";
+import { harness, isMarked, markInstance } from "./net.ts";
 
 afterEach(closeAll);
 
@@ -80,7 +71,7 @@ async function lateUnreadOf(peer: Peer): Promise<number> {
 
 describe("lateUnread", () => {
   it("counts only late arrivals after the user's first connection", async () => {
-    const h = new Harness("late-first-connection");
+    const h = harness("late-first-connection");
     await h.post(series(100));
     await h.post([lateAfter(10, "old-late-1"), lateAfter(20, "old-late-2")]);
     const alice = await h.connect("alice"); // hello: lateUnread 0
@@ -92,7 +83,7 @@ describe("lateUnread", () => {
   });
 
   it("does not count a late message pushed to the user's socket", async () => {
-    const h = new Harness("late-pushed");
+    const h = harness("late-pushed");
     await h.post(series(100));
     const alice = await h.connect("alice");
     await h.declare(alice, key(30), key(60), false);
@@ -102,7 +93,7 @@ describe("lateUnread", () => {
   });
 
   it("marks seen exactly the late messages inside a declared view", async () => {
-    const h = new Harness("late-view");
+    const h = harness("late-view");
     await h.post(series(200));
     const alice = await h.connect("alice");
     await h.post([
@@ -121,7 +112,7 @@ describe("lateUnread", () => {
   });
 
   it("is per user across the user's sockets", async () => {
-    const h = new Harness("late-sockets");
+    const h = harness("late-sockets");
     await h.post(series(100));
     const middle = await h.connect("alice");
     await h.declare(middle, key(20), key(40), false);
@@ -139,7 +130,7 @@ describe("lateUnread", () => {
   });
 
   it("survives closing every socket and reconnecting", async () => {
-    const h = new Harness("late-reconnect");
+    const h = harness("late-reconnect");
     await h.post(series(100));
     const alice = await h.connect("alice");
     await h.post([lateAfter(10, "l1"), lateAfter(20, "l2"), lateAfter(30, "l3")]);
@@ -155,15 +146,12 @@ describe("lateUnread", () => {
 
 describe("late.ack", () => {
   it("marks every late message read and answers view with lateUnread 0", async () => {
-    const h = new Harness("late-ack");
+    const h = harness("late-ack");
     await h.post(series(100));
     const alice = await h.connect("alice");
     const bob = await h.connect("bob");
     await h.post([lateAfter(10, "l1"), lateAfter(20, "l2")]);
-    const { reply, others } = await alice.client.call({ type: "late.ack" }, "ack");
-    h.model.ack("alice");
-    expect(others).toEqual([]);
-    expect(reply).toEqual({ type: "view", rid: "ack", lateUnread: 0 });
+    await h.ack(alice);
     await h.page(alice, "oldest", 0, 50); // no unread flags left for alice
     await h.page(bob, "oldest", 0, 50); // bob's are untouched
     await checkLateList(h, bob);
@@ -174,7 +162,7 @@ describe("late.ack", () => {
 
 describe("late.next", () => {
   it("goes to the unread late message that arrived first, without marking it seen", async () => {
-    const h = new Harness("late-next");
+    const h = harness("late-next");
     await h.post(series(300));
     const alice = await h.connect("alice");
     // Arrival order differs from key order: first-arrived sits lower in the list.
@@ -198,7 +186,7 @@ describe("late.next", () => {
   });
 
   it("clamps its page at the ends of the list", async () => {
-    const h = new Harness("late-next-ends");
+    const h = harness("late-next-ends");
     await h.post(series(30));
     const alice = await h.connect("alice");
     await h.post([msg("at-top", 1)]);
@@ -206,7 +194,7 @@ describe("late.next", () => {
   });
 
   it("answers not_found with the rid when nothing is unread", async () => {
-    const h = new Harness("late-next-none");
+    const h = harness("late-next-none");
     await h.post(series(30));
     await h.post([lateAfter(3, "before-alice")]); // not hers: it arrived before she connected
     const alice = await h.connect("alice");
@@ -224,7 +212,7 @@ describe("late.next", () => {
 
 describe("late.list", () => {
   it("lists unread late messages oldest arrival first with positions and seq, up to limit", async () => {
-    const h = new Harness("late-list");
+    const h = harness("late-list");
     await h.post(series(500));
     const alice = await h.connect("alice");
     // 30 late messages arriving in an order unrelated to their keys.
@@ -240,7 +228,7 @@ describe("late.list", () => {
   });
 
   it("answers an empty list when nothing is unread", async () => {
-    const h = new Harness("late-list-empty");
+    const h = harness("late-list-empty");
     await h.post(series(10));
     const alice = await h.connect("alice");
     await checkLateList(h, alice);
@@ -249,7 +237,7 @@ describe("late.list", () => {
 
 describe("hibernation", () => {
   it("keeps views and late state of open sockets across an eviction", async () => {
-    const h = new Harness("late-hibernate");
+    const h = harness("late-hibernate");
     await h.post(series(400));
     const live = await h.connect("alice");
     const middle = await h.connect("bob");
@@ -289,7 +277,7 @@ describe("hibernation", () => {
   });
 
   it("keeps the empty start view of a socket on an empty channel across an eviction", async () => {
-    const h = new Harness("late-hibernate-empty");
+    const h = harness("late-hibernate-empty");
     await h.connect("alice");
     const stub = env.CHANNEL.get(env.CHANNEL.idFromName(h.channel));
     await evictDurableObject(stub, { webSockets: "hibernate" });
@@ -299,7 +287,7 @@ describe("hibernation", () => {
   });
 
   it("answers a plain ping on a hibernated socket without waking the object", async () => {
-    const h = new Harness("late-hibernate-ping");
+    const h = harness("late-hibernate-ping");
     await h.post(series(20));
     const alice = await h.connect("alice");
     const stub = env.CHANNEL.get(env.CHANNEL.idFromName(h.channel));
@@ -323,9 +311,9 @@ describe("late state under random operations", () => {
 
 /** A seeded run of every late-related operation, each checked against the model. */
 async function randomLateRun(channel: string, seed: number, rounds: number): Promise<void> {
-  const random = prng(seed);
+  const random = mulberry32(seed);
   const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)] as T;
-  const h = new Harness(channel);
+  const h = harness(channel);
   await h.post(series(400));
   for (const user of ["u0", "u1", "u1", "u2"]) await h.connect(user);
   const stub = env.CHANNEL.get(env.CHANNEL.idFromName(channel));
@@ -355,9 +343,7 @@ async function randomLateRun(channel: string, seed: number, rounds: number): Pro
         random() < 0.3,
       );
     } else if (op === 4 && random() < 0.3) {
-      const { reply } = await peer.client.call({ type: "late.ack" }, "ack");
-      h.model.ack(peer.socket.user);
-      expect(reply).toEqual({ type: "view", rid: "ack", lateUnread: 0 });
+      await h.ack(peer);
     } else if (op === 5) {
       await checkLateList(h, peer, 1 + Math.floor(random() * 100));
     } else if (op === 6) {

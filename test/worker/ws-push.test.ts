@@ -6,23 +6,14 @@
  * with the model's; a few cases are also spelled out by hand.
  */
 import { afterEach, describe, expect, it } from "vitest";
-import {
-  closeAll,
-  compareKeys,
-  type Draft,
-  type Frame,
-  Harness,
-  type Key,
-  keyOf,
-  msg,
-  normalizePushes,
-  type Peer,
-  postMessages,
-  prng,
-  series,
-  seriesKey,
-  worker,
-} from "./ws-helpers.ts";
+import { msg, series, seriesKey } from "../support/data.ts";
+import type { Harness, Peer } from "../support/harness.ts";
+import { compareKeys, keyOf } from "../support/keys.ts";
+import { normalizePushes } from "../support/model.ts";
+import { mulberry32 } from "../support/random.ts";
+import { closeAll } from "../support/socket.ts";
+import type { Draft, Frame, Key } from "../support/wire.ts";
+import { harness, postMessages, worker } from "./net.ts";
 
 afterEach(closeAll);
 
@@ -37,7 +28,7 @@ async function readers(channel: string): Promise<{
   top: Peer;
   liveToo: Peer;
 }> {
-  const h = new Harness(channel);
+  const h = harness(channel);
   await h.post(series(1_000));
   await h.post(series(1_000, 2_000_000, 1_000, "n")); // n00000… after every m
   const live = await h.connect("alice");
@@ -78,6 +69,7 @@ describe("pushes to views", () => {
         },
       ],
       total: 2_005,
+      seq: 2_005,
     });
     const statusFrame = frames.find((f) => f.type === "status");
     expect(statusFrame).toMatchObject({
@@ -85,6 +77,7 @@ describe("pushes to views", () => {
       total: 2_005,
       shifted: 2,
       lateUnread: 3,
+      seq: 2_005,
     });
     // The late messages bob did not get, newest arrival first, at most 3.
     expect(statusFrame && statusFrame.type === "status" ? statusFrame.latest : []).toEqual([
@@ -140,7 +133,7 @@ describe("pushes to views", () => {
   });
 
   it("pushes to a view that is open at both ends every message, shifting nothing", async () => {
-    const h = new Harness("push-open");
+    const h = harness("push-open");
     await h.post(series(100));
     const all = await h.connect("dave");
     await h.declare(all, null, null, false);
@@ -148,8 +141,8 @@ describe("pushes to views", () => {
   });
 
   it("matches the model across random batches, views and sources", async () => {
-    const random = prng(20_261_124);
-    const h = new Harness("push-random");
+    const random = mulberry32(20_261_124);
+    const h = harness("push-random");
     await h.post(series(1_500));
     const users = ["u0", "u1", "u2", "u1"]; // u1 has two sockets
     const peers: Peer[] = [];
@@ -193,7 +186,7 @@ describe("pushes to views", () => {
   });
 
   it("pushes each simulator tick once to every socket, like any batch", async () => {
-    const h = new Harness("push-simulator");
+    const h = harness("push-simulator");
     const now = Date.now();
     await h.post(series(300, now - 30_000, 100)); // the last 30 s, where late arrivals land
     const sorted = () => h.model.sorted.map(keyOf);

@@ -1,35 +1,29 @@
 /**
  * The WebSocket protocol's basics (PROTOCOL.md, "WebSocket"): hello, the
  * initial live view, ping, `send` and its `sent` reply, and `page` with every
- * anchor. Pushes and pages are compared with the model in ws-helpers.ts.
+ * anchor. Pushes and pages are compared with the kit's model (test/support/model.ts).
  */
 import { afterEach, describe, expect, it } from "vitest";
-import {
-  type Anchor,
-  allMessages,
-  Client,
-  closeAll,
-  type Frame,
-  Harness,
-  msg,
-  postMessages,
-  series,
-  worker,
-} from "./ws-helpers.ts";
+import { msg, series } from "../support/data.ts";
+import { closeAll } from "../support/socket.ts";
+import type { Anchor, Frame } from "../support/wire.ts";
+import { allMessages, harness, openSocket, postMessages, worker } from "./net.ts";
 
 afterEach(closeAll);
 
 describe("hello", () => {
   it("greets an empty channel with protocol 1, total 0 and newest null", async () => {
-    const client = await Client.open("hello-empty", "alice");
+    const client = await openSocket("hello-empty", "alice");
     expect(await client.next("hello")).toEqual({
       type: "hello",
       protocol: 1,
+      minor: 1,
       channel: "hello-empty",
       user: "alice",
       total: 0,
       lateUnread: 0,
       newest: null,
+      seq: 0,
     });
   });
 
@@ -39,22 +33,24 @@ describe("hello", () => {
       msg("c", 3_000),
       msg("a", 1_000), // late, but before alice's first connection
     ]);
-    const client = await Client.open("hello-seeded", "alice");
+    const client = await openSocket("hello-seeded", "alice");
     expect(await client.next("hello")).toEqual({
       type: "hello",
       protocol: 1,
+      minor: 1,
       channel: "hello-seeded",
       user: "alice",
       total: 3,
       lateUnread: 0,
       newest: { ts: 3_000, id: "c" },
+      seq: 3,
     });
   });
 });
 
 describe("initial view", () => {
   it("starts live holding just the newest message", async () => {
-    const h = new Harness("initial-live");
+    const h = harness("initial-live");
     await h.post(series(100)); // m00000…m00099 at ts 1,000,000 + i·1,000
     const alice = await h.connect("alice");
     // Just before the newest: outside the view (late). Just after: a new bottom arrival.
@@ -79,6 +75,7 @@ describe("initial view", () => {
         },
       ],
       total: 102,
+      seq: 102,
     });
     expect(frames).toContainEqual({
       type: "status",
@@ -86,12 +83,13 @@ describe("initial view", () => {
       lateUnread: 1,
       shifted: 1,
       latest: [{ id: "before-newest", ts: 1_098_999, position: 99 }],
+      seq: 102,
     });
     expect(frames).toHaveLength(2);
   });
 
   it("keeps pushing to the live view every arrival after the first key it held", async () => {
-    const h = new Harness("initial-grows");
+    const h = harness("initial-grows");
     await h.post(series(10));
     await h.connect("alice");
     await h.post([msg("new-1", 2_000_000), msg("new-2", 3_000_000)]);
@@ -102,7 +100,7 @@ describe("initial view", () => {
   });
 
   it("treats every message as after the view on an empty channel", async () => {
-    const client = await Client.open("initial-empty", "alice");
+    const client = await openSocket("initial-empty", "alice");
     await client.next("hello");
     await postMessages("initial-empty", [msg("y", 20), msg("x", 10), msg("z", 30)]);
     const frames = await client.drain();
@@ -114,16 +112,17 @@ describe("initial view", () => {
         { id: "z", ts: 30, author: "tester", text: "text of z", seq: 3, late: false, position: 2 },
       ],
       total: 3,
+      seq: 3,
     });
     // x was late but pushed, so seen: nothing unread, nothing outside the view.
     const status = frames.find((f) => f.type === "status");
-    expect(status).toMatchObject({ total: 3, lateUnread: 0, shifted: 0 });
+    expect(status).toMatchObject({ total: 3, lateUnread: 0, shifted: 0, seq: 3 });
     expect(status && "latest" in status ? (status.latest ?? []) : []).toEqual([]);
     expect(frames).toHaveLength(2);
   });
 
   it("keeps the grown view of a socket that connected to an empty channel", async () => {
-    const h = new Harness("initial-empty-model");
+    const h = harness("initial-empty-model");
     await h.connect("alice");
     await h.post([msg("b", 200), msg("a", 100)]);
     await h.post([msg("c", 300), msg("ab", 150), msg("0", 50)]);
@@ -161,14 +160,14 @@ describe("upgrade", () => {
 
 describe("ping", () => {
   it("answers ping with pong", async () => {
-    const client = await Client.open("ping", "alice");
+    const client = await openSocket("ping", "alice");
     await client.next("hello");
     client.send({ type: "ping" });
     expect(await client.next()).toEqual({ type: "pong" });
   });
 
   it("echoes the rid of a ping", async () => {
-    const client = await Client.open("ping-rid", "alice");
+    const client = await openSocket("ping-rid", "alice");
     await client.next("hello");
     client.send({ type: "ping", rid: "p-1" });
     expect(await client.next()).toEqual({ type: "pong", rid: "p-1" });
@@ -178,7 +177,7 @@ describe("ping", () => {
 describe("send", () => {
   it("replies sent with each id, its seq, duplicate false and the total", async () => {
     await postMessages("send-reply", series(5));
-    const client = await Client.open("send-reply", "alice");
+    const client = await openSocket("send-reply", "alice");
     await client.next("hello");
     const { reply } = await client.call(
       { type: "send", messages: [msg("n1", 5_000_000), msg("n2", 5_000_001)] },
@@ -192,11 +191,12 @@ describe("send", () => {
         { id: "n2", seq: 7, duplicate: false },
       ],
       total: 7,
+      seq: 7,
     });
   });
 
   it("pushes a socket's own send to it and to the channel's other sockets", async () => {
-    const h = new Harness("send-fanout");
+    const h = harness("send-fanout");
     await h.post(series(20));
     const alice = await h.connect("alice");
     await h.connect("bob");
@@ -205,9 +205,9 @@ describe("send", () => {
   });
 
   it("fills in a server id, the server's clock and the socket's user when omitted", async () => {
-    const client = await Client.open("send-defaults", "alice");
+    const client = await openSocket("send-defaults", "alice");
     await client.next("hello");
-    const watcher = await Client.open("send-defaults", "bob");
+    const watcher = await openSocket("send-defaults", "bob");
     await watcher.next("hello");
     const before = Date.now();
     const { reply } = await client.call({
@@ -243,7 +243,7 @@ describe("send", () => {
   });
 
   it("reports re-sent ids as duplicates with their first seq and stores nothing", async () => {
-    const h = new Harness("send-duplicates");
+    const h = harness("send-duplicates");
     await h.post(series(10));
     const alice = await h.connect("alice");
     const bob = await h.connect("bob");
@@ -273,6 +273,7 @@ describe("send", () => {
         { id: "y", seq: 12, duplicate: true },
       ],
       total: 13,
+      seq: 13,
     });
     expect(others).toEqual([]);
     expect(await alice.client.drain()).toEqual([]);
@@ -283,7 +284,7 @@ describe("send", () => {
 
 describe("page", () => {
   it("answers every anchor with the page the model holds", async () => {
-    const h = new Harness("page-anchors");
+    const h = harness("page-anchors");
     // 700 messages (more than one bucket of the index), ts collisions ordered by id.
     await h.post(series(600, 1_000_000, 1_000));
     await h.post(
@@ -320,7 +321,7 @@ describe("page", () => {
   });
 
   it("orders by ts, then id by UTF-16 code unit, at the extremes of ts", async () => {
-    const h = new Harness("page-order");
+    const h = harness("page-order");
     await h.post([msg("seed", 0)]);
     const alice = await h.connect("alice");
     // Code-unit order puts U+1F600 (a surrogate pair, D83D DE00) before U+E000 and U+FFFF.
@@ -356,7 +357,7 @@ describe("page", () => {
 
   it("answers an unknown id with not_found and echoes the rid", async () => {
     await postMessages("page-unknown", series(3));
-    const client = await Client.open("page-unknown", "alice");
+    const client = await openSocket("page-unknown", "alice");
     await client.next("hello");
     const { reply } = await client.call({ type: "page", anchor: { id: "nope" } }, "p-404");
     expect(reply).toMatchObject({ type: "error", rid: "p-404", code: "not_found" });
@@ -364,7 +365,7 @@ describe("page", () => {
   });
 
   it("answers an empty page on an empty channel", async () => {
-    const client = await Client.open("page-empty", "alice");
+    const client = await openSocket("page-empty", "alice");
     await client.next("hello");
     for (const anchor of ["newest", "oldest", { position: 3 }, { ts: 5 }]) {
       const { reply } = await client.call({ type: "page", anchor }, "p-e");
@@ -376,12 +377,13 @@ describe("page", () => {
         total: 0,
         hasOlder: false,
         hasNewer: false,
+        seq: 0,
       });
     }
   });
 
   it("flags unread: true on late messages this user has not seen, and only on them", async () => {
-    const h = new Harness("page-unread");
+    const h = harness("page-unread");
     await h.post(series(50));
     await h.post([msg("early-late", 1_010_500)]); // late before anyone connected
     const alice = await h.connect("alice");
