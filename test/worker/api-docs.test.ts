@@ -10,9 +10,10 @@ import { env } from "cloudflare:workers";
 import { Validator } from "@cfworker/json-schema";
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
 import app from "../../src/worker.ts";
-import { api, post } from "./helpers.ts";
+import { closeAll } from "../support/socket.ts";
+import type { Frame } from "../support/wire.ts";
 import { hs256 } from "./jwt.ts";
-import { Client, closeAll, type Frame } from "./ws-helpers.ts";
+import { api, openSocket, post } from "./net.ts";
 
 type Json = Record<string, unknown>;
 type Operation = {
@@ -155,7 +156,7 @@ describe("AsyncAPI document", () => {
     const ch = "docs-frames";
     const sent: Json[] = [];
     const seen: Frame[] = [];
-    const client = await Client.open(ch, "alice");
+    const client = await openSocket(ch, "alice");
     seen.push(await client.next("hello"));
     const call = async (frame: Json) => {
       sent.push(frame);

@@ -13,7 +13,7 @@ import { evictDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { runChaos, summary } from "../support/chaos-engine.ts";
-import { worker } from "./ws-helpers.ts";
+import { worker } from "./net.ts";
 
 const SEEDS = [20_261_112, 7, 8];
 const STEPS = 18;

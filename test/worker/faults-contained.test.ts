@@ -7,8 +7,9 @@
  */
 import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { afterEach, describe, expect, it } from "vitest";
-import { api, channelStub, rowsOf } from "./helpers.ts";
-import { Client, closeAll, msg, postMessages } from "./ws-helpers.ts";
+import { msg } from "../support/data.ts";
+import { type Client, closeAll } from "../support/socket.ts";
+import { api, channelStub, openSocket, postMessages, rowsOf } from "./net.ts";
 
 afterEach(() => closeAll());
 
@@ -38,7 +39,7 @@ async function withOneLate(channel: string, users: string[]): Promise<Client[]> 
   expect((await postMessages(channel, [msg("top", 10_000)])).status).toBe(200);
   const clients: Client[] = [];
   for (const user of users) {
-    const client = await Client.open(channel, user);
+    const client = await openSocket(channel, user);
     await client.next("hello");
     clients.push(client);
   }

@@ -7,20 +7,12 @@
  */
 import { evictDurableObject, runInDurableObject } from "cloudflare:test";
 import { afterEach, describe, expect, it } from "vitest";
-import { channelStub } from "./helpers.ts";
-import {
-  allMessages,
-  ChannelModel,
-  Client,
-  closeAll,
-  type Draft,
-  type Frame,
-  type FrameOf,
-  msg,
-  postMessages,
-  prng,
-  type WireMessage,
-} from "./ws-helpers.ts";
+import { msg } from "../support/data.ts";
+import { ChannelModel } from "../support/model.ts";
+import { mulberry32 as prng } from "../support/random.ts";
+import { type Client, closeAll } from "../support/socket.ts";
+import type { Draft, Frame, FrameOf, WireMessage } from "../support/wire.ts";
+import { allMessages, channelStub, openSocket, postMessages } from "./net.ts";
 
 afterEach(() => closeAll());
 
@@ -58,7 +50,7 @@ function checkInserts(inserts: FrameOf<"insert">[], stored: readonly WireMessage
 }
 
 async function observer(channel: string): Promise<Client> {
-  const client = await Client.open(channel, "observer");
+  const client = await openSocket(channel, "observer");
   await client.next("hello");
   await client.call({ type: "view", first: null, last: null, live: true });
   return client;
@@ -71,7 +63,7 @@ describe("group commit", () => {
     const watcher = await observer(channel);
     const writers: Client[] = [];
     for (let w = 0; w < WRITERS; w++) {
-      const c = await Client.open(channel, `w${w}`);
+      const c = await openSocket(channel, `w${w}`);
       await c.next("hello");
       writers.push(c);
     }
@@ -116,7 +108,7 @@ describe("group commit", () => {
     }
     const stored = await allMessages(channel);
     expect(new Set(stored.map((m) => m.id)).size).toBe(stored.length);
-    const watched = await Client.open(channel, "checker");
+    const watched = await openSocket(channel, "checker");
     await watched.next("hello");
     console.log(`group commit: ${writes} writes in ${groups} pushed groups`);
     // Some writes shared a group: fewer pushes than writes that stored something.
@@ -132,7 +124,7 @@ describe("group commit", () => {
     const inserts: FrameOf<"insert">[] = [];
     const writers: Client[] = [];
     for (let w = 0; w < WRITERS; w++) {
-      const c = await Client.open(channel, `p${w}`);
+      const c = await openSocket(channel, `p${w}`);
       await c.next("hello");
       writers.push(c);
     }
@@ -156,7 +148,7 @@ describe("group commit", () => {
     const stub = channelStub(channel);
     const writers: Client[] = [];
     for (let w = 0; w < 6; w++) {
-      const c = await Client.open(channel, `f${w}`);
+      const c = await openSocket(channel, `f${w}`);
       await c.next("hello");
       writers.push(c);
     }
@@ -195,7 +187,7 @@ describe("group commit", () => {
     for (let round = 0; round < 4; round++) {
       const writers: Client[] = [];
       for (let w = 0; w < 6; w++) {
-        const c = await Client.open(channel, `e${w}`);
+        const c = await openSocket(channel, `e${w}`);
         await c.next("hello");
         writers.push(c);
       }
