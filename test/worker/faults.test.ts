@@ -215,9 +215,10 @@ const storedSomething = (w: Write) =>
 /**
  * Twenty sockets send frames and ten HTTP batches go out at once, in a
  * seeded random interleaving; with `evictMidway`, the object is evicted
- * (sockets hibernated) half-way through. The totals in the replies give the
- * order the object stored the batches in; the model replays them in that
- * order, and every reply, every push and the final list must match.
+ * (sockets hibernated) half-way through. Concurrent writes are stored in
+ * groups; the totals in the replies give the groups, the stored seqs the order
+ * inside them; the model replays them in that order, and every reply, every
+ * push and the final list must match.
  */
 async function interleavedWriters(channel: string, evictMidway: boolean): Promise<void> {
   const stub = stubOf(channel);
@@ -303,10 +304,33 @@ async function interleavedWriters(channel: string, evictMidway: boolean): Promis
     expect(errors, `socket ${i}`).toEqual([]);
   });
 
-  // The storing order: a batch that stored something left a total no other did.
-  const storing = writes.filter(storedSomething).sort((a, b) => a.reply.total - b.reply.total);
-  const totals = storing.map((w) => w.reply.total);
-  expect(new Set(totals).size, "one total per storing batch").toBe(totals.length);
+  // Concurrent writes share a group (one commit, one push); every reply of a
+  // group carries the total after it, and with no deletions the total is the
+  // seq watermark. The final list's seqs give the arrival order inside a group:
+  // the model replays each group's new messages in seq order, each as the
+  // write that stored it wrote it (a frame's results name its new ids; the
+  // rest of a group came from its HTTP batches, all written alike).
+  const stored = await allMessages(channel);
+  const seqOf = new Map(stored.map((m) => [m.id, m.seq]));
+  const byFrame = new Map<string, Draft>();
+  for (const w of writes) {
+    if (w.kind !== "frame") continue;
+    const drafts = draftsOf(w);
+    w.reply.results.forEach((r, x) => {
+      const draft = drafts[x];
+      expect(r.id).toBe(draft?.id);
+      if (r.duplicate || !draft) return;
+      expect(byFrame.has(r.id), `${r.id} stored new once`).toBe(false);
+      byFrame.set(r.id, draft);
+    });
+  }
+  const byPost = new Map(
+    writes.filter((w) => w.kind === "post").flatMap((w) => draftsOf(w).map((d) => [d.id, d])),
+  );
+  const groupEnds = [...new Set(writes.filter(storedSomething).map((w) => w.reply.total))].sort(
+    (a, b) => a - b,
+  );
+  console.log(`interleaved writers: ${writes.length} writes in ${groupEnds.length} groups`);
 
   const model = new ChannelModel();
   model.store(seed);
@@ -315,40 +339,68 @@ async function interleavedWriters(channel: string, evictMidway: boolean): Promis
     return { user: c.user, view: { ...viewOf(i) } };
   });
   const expected: Frame[][] = sockets.map(() => []);
-  for (const w of storing) {
-    const { results, pushes } = model.batch(draftsOf(w), sockets);
-    if (w.kind === "frame") {
-      expect(w.reply, `frame s${w.i}-${w.j}`).toEqual({
-        type: "sent",
-        rid: `s${w.i}-${w.j}`,
-        results,
-        total: model.total,
-        seq: model.seq,
-      });
-    } else {
-      const inserted = results.filter((r) => !r.duplicate).length;
-      expect(w.reply, `post ${w.b}`).toEqual({
-        inserted,
-        duplicates: PER_POST - inserted,
-        total: model.total,
-      });
+  const bySeq = stored.filter((m) => m.seq > SEEDED).sort((a, b) => a.seq - b.seq);
+  let at = 0;
+  for (const end of groupEnds) {
+    const drafts: Draft[] = [];
+    for (; at < bySeq.length && (bySeq[at]?.seq ?? 0) <= end; at++) {
+      const id = bySeq[at]?.id ?? "";
+      const draft = byFrame.get(id) ?? byPost.get(id);
+      expect(draft, `${id} was sent`).toBeDefined();
+      if (draft) drafts.push(draft);
     }
+    const { pushes } = model.batch(drafts, sockets);
+    expect(model.total).toBe(end);
     sockets.forEach((s, n) => {
       expected[n]?.push(...(pushes.get(s) ?? []));
     });
   }
-  // Batches of duplicates only: their replies name what was stored, at a total some prefix had.
-  const prefixTotals = new Set([SEEDED, ...totals]);
-  for (const w of writes.filter((x) => !storedSomething(x))) {
-    const ids = draftsOf(w).map((d) => d.id);
+  // Every reply, against the replay: a frame's results and the group's total
+  // and seq; an HTTP batch's counts, which its group's new messages account for.
+  for (const w of writes) {
     if (w.kind === "frame") {
-      expect(w.reply.results).toEqual(
-        ids.map((id) => ({ id, seq: model.byId.get(id)?.seq, duplicate: true })),
+      // Each id at its stored seq; the new ones consecutive, inside the group.
+      expect(w.reply.results, `frame s${w.i}-${w.j}`).toEqual(
+        draftsOf(w).map((d, x) => ({
+          id: d.id,
+          seq: seqOf.get(d.id),
+          duplicate: w.reply.results[x]?.duplicate,
+        })),
       );
+      const fresh = w.reply.results.filter((r) => !r.duplicate).map((r) => r.seq);
+      expect(fresh).toEqual(fresh.map((_, x) => (fresh[0] ?? 0) + x));
+      for (const seq of fresh) {
+        expect(seq).toBeGreaterThan(groupStart(w.reply.seq));
+        expect(seq).toBeLessThanOrEqual(w.reply.seq);
+      }
+      expect(w.reply).toMatchObject({ type: "sent", total: w.reply.seq });
+      expect([SEEDED, ...groupEnds]).toContain(w.reply.seq);
     } else {
-      expect(w.reply).toMatchObject({ inserted: 0, duplicates: PER_POST });
+      expect(w.reply.inserted + w.reply.duplicates, `post ${w.b}`).toBe(PER_POST);
+      const inGroup = draftsOf(w).filter((d) => {
+        const seq = seqOf.get(d.id) ?? 0;
+        return !byFrame.has(d.id) && seq <= w.reply.total && seq > groupStart(w.reply.total);
+      });
+      expect(w.reply.inserted, `post ${w.b}`).toBeLessThanOrEqual(inGroup.length);
     }
-    expect(prefixTotals.has(w.reply.total), `total ${w.reply.total}`).toBe(true);
+  }
+  const postsInserted = new Map<number, number>();
+  for (const w of writes) {
+    if (w.kind === "post") {
+      postsInserted.set(w.reply.total, (postsInserted.get(w.reply.total) ?? 0) + w.reply.inserted);
+    }
+  }
+  for (const [end, inserted] of postsInserted) {
+    const fromPosts = bySeq.filter(
+      (m) => m.seq <= end && m.seq > groupStart(end) && !byFrame.has(m.id),
+    ).length;
+    expect(inserted, `HTTP batches of the group ending at ${end}`).toBe(fromPosts);
+  }
+  const totals = groupEnds;
+
+  /** The seq before the group that ends at `end`. */
+  function groupStart(end: number): number {
+    return [SEEDED, ...groupEnds].filter((e) => e < end).at(-1) ?? SEEDED;
   }
 
   // Every pool id sent is stored once; the list is the model's.
@@ -364,13 +416,13 @@ async function interleavedWriters(channel: string, evictMidway: boolean): Promis
   received.forEach((frames, n) => {
     const pushes = frames.filter((f) => f.type === "insert" || f.type === "status");
     const pushTotals = pushes.map((f) => ("total" in f ? f.total : 0));
-    expect(pushTotals, `socket ${n}: batches in storing order`).toEqual(
+    expect(pushTotals, `socket ${n}: groups in storing order`).toEqual(
       [...pushTotals].sort((a, b) => a - b),
     );
     const byBatch = (fs: readonly Frame[]) =>
       totals.map((t) => normalizePushes(fs.filter((f) => "total" in f && f.total === t)));
     expect(byBatch(pushes), `socket ${n}`).toEqual(byBatch(expected[n] ?? []));
-    expect(pushes.length, `socket ${n}: nothing but the batches' pushes`).toBe(
+    expect(pushes.length, `socket ${n}: nothing but the groups' pushes`).toBe(
       (expected[n] ?? []).length,
     );
   });
@@ -394,7 +446,7 @@ async function interleavedWriters(channel: string, evictMidway: boolean): Promis
 }
 
 describe("interleaved writers", () => {
-  it("stores every id once and pushes each batch once to each of 20 sockets, with HTTP batches at once", async () => {
+  it("stores every id once and pushes each group once to each of 20 sockets, with HTTP batches at once", async () => {
     await interleavedWriters("fault-interleaved", false);
   });
 

@@ -1,7 +1,8 @@
 /**
  * Concurrent senders: 50 sockets send at once, with ids repeated across
- * sockets. The object serializes the batches in some order; the `sent`
- * replies' seqs reveal it, the model replays the batches in that order, and
+ * sockets. The object stores the batches in some order, concurrent ones in
+ * groups (group commit: one commit and one push per group); the `sent`
+ * replies' seqs reveal both, the model replays the groups in that order, and
  * every reply, every push to every socket and the final list must match.
  */
 import { afterEach, describe, expect, it } from "vitest";
@@ -33,7 +34,7 @@ const idsOf = (i: number, j: number) =>
   Array.from({ length: PER_FRAME }, (_, x) => (i * 7 + j * 13 + x * 29) % POOL);
 
 describe("concurrent sends", () => {
-  it("stores each id once and pushes each batch once to every socket, as the model replays it", async () => {
+  it("stores each id once and pushes each group once to every socket, as the model replays it", async () => {
     const channel = "concurrent";
     const seed = series(200);
     await postMessages(channel, seed);
@@ -82,17 +83,24 @@ describe("concurrent sends", () => {
       for (const r of replies) sent.set(r.rid ?? "", r);
     });
 
-    // The order the object stored the batches in: by the seq of their first new message.
+    // The order the object stored the batches in: concurrent batches share a
+    // group (one commit, one push), whose replies all carry the seq after it;
+    // inside a group, by the seq of each batch's first new message.
     const batches = [...sent.entries()].map(([rid, reply]) => {
       const [i, j] = rid.slice(1).split("-").map(Number) as [number, number];
       const fresh = reply.results.filter((r) => !r.duplicate).map((r) => r.seq);
       return { i, j, reply, firstSeq: fresh.length > 0 ? Math.min(...fresh) : null };
     });
-    const storing = batches
-      .filter((b) => b.firstSeq !== null)
-      .sort((a, b) => (a.firstSeq ?? 0) - (b.firstSeq ?? 0));
+    const groups = new Map<number, typeof batches>();
+    for (const b of batches) groups.set(b.reply.seq, [...(groups.get(b.reply.seq) ?? []), b]);
+    const storing = [...groups.entries()]
+      .sort(([a], [b]) => a - b)
+      .map(([, group]) =>
+        group.sort((a, b) => (a.firstSeq ?? Infinity) - (b.firstSeq ?? Infinity)),
+      );
+    console.log(`concurrent sends: ${batches.length} batches in ${storing.length} groups`);
 
-    // Replay into the model, with the same sockets and views.
+    // Replay into the model, group by group, with the same sockets and views.
     const model = new ChannelModel();
     model.store(seed);
     const sockets: SocketModel[] = clients.map((c, i) => {
@@ -100,24 +108,27 @@ describe("concurrent sends", () => {
       return { user: c.user, view: { ...(views[i] as View) } };
     });
     const expected: Frame[][] = sockets.map(() => []);
-    for (const b of storing) {
-      const drafts: Draft[] = idsOf(b.i, b.j).map((k) => ({
-        ...pooled(k),
-        author: `u${b.i % 10}`,
-      }));
-      const { results, pushes } = model.batch(drafts, sockets);
-      expect(b.reply, `sent s${b.i}-${b.j}`).toEqual({
-        type: "sent",
-        rid: `s${b.i}-${b.j}`,
-        results,
-        total: model.total,
-        seq: model.seq,
-      });
+    for (const group of storing) {
+      const draftsOf = (b: (typeof batches)[number]): Draft[] =>
+        idsOf(b.i, b.j).map((k) => ({ ...pooled(k), author: `u${b.i % 10}` }));
+      // A group stores its batches in turn, as one batch of them all would.
+      const { results, pushes } = model.batch(group.flatMap(draftsOf), sockets);
+      let at = 0;
+      for (const b of group) {
+        expect(b.reply, `sent s${b.i}-${b.j}`).toEqual({
+          type: "sent",
+          rid: `s${b.i}-${b.j}`,
+          results: results.slice(at, at + PER_FRAME),
+          total: model.total,
+          seq: model.seq,
+        });
+        at += PER_FRAME;
+      }
       sockets.forEach((s, n) => {
         expected[n]?.push(...(pushes.get(s) ?? []));
       });
     }
-    // Batches that were all duplicates name the stored seqs and change nothing.
+    // Batches that were all duplicates name the stored seqs.
     for (const b of batches.filter((x) => x.firstSeq === null)) {
       expect(b.reply.results).toEqual(
         idsOf(b.i, b.j).map((k) => ({
@@ -138,7 +149,7 @@ describe("concurrent sends", () => {
     received.forEach((list, n) => {
       const pushes = list.filter((f) => f.type === "insert" || f.type === "status");
       const totals = pushes.map((f) => (f.type === "insert" || f.type === "status" ? f.total : 0));
-      expect(totals, `socket ${n}: batches in storing order`).toEqual(
+      expect(totals, `socket ${n}: groups in storing order`).toEqual(
         [...totals].sort((a, b) => a - b),
       );
       const want = expected[n] ?? [];
