@@ -20,9 +20,13 @@ export const MAX_BUCKET = 512;
 /** A split middle bucket is cut into pieces this full (384), leaving room to grow. */
 export const SPLIT_FILL = fillFor(MAX_BUCKET);
 
-/** The fill of a split middle piece for a given maximum: three quarters of it. */
+/**
+ * The fill of a split middle piece for a given maximum: three quarters of it,
+ * rounded up. At least (max + 1) / 2, so a run that outgrew the maximum by a
+ * pieces is cut into at most a + 1 (page-layout.ts relies on it).
+ */
 export function fillFor(max: number): number {
-  return Math.max(1, Math.floor((max * 3) / 4));
+  return Math.ceil((max * 3) / 4);
 }
 
 export interface PositionIndexOptions {
