@@ -65,7 +65,7 @@ function directory(storage: Storage): { buckets: number; pages: number } {
 /** A wake: a fresh store on the same storage, and the rows it read to open. */
 function wake(storage: Storage, options: ChannelStoreOptions = {}) {
   const store = new ChannelStore(storage, options);
-  return { store, rows: store.takeRowsRead() };
+  return { store, rows: store.rowsRead };
 }
 
 /** Positions (of ~500 keys spread over the list, ends included) and pages of a woken store: the model's. */
@@ -188,7 +188,7 @@ describe("wake", () => {
         "SELECT name FROM sqlite_master WHERE type = 'table'",
       );
       expect([...tables].map((t) => t.name)).not.toContain("buckets");
-      expect(migrated.store.getMeta("schema")).toBe("2");
+      expect(migrated.store.meta.get("schema")).toBe("2");
       expect(bucketsOf(state.storage)).toEqual(v1Buckets);
 
       // Once: the next wake reads pages only.
