@@ -26,10 +26,19 @@ export async function api<T>(
   const headers: Record<string, string> = {};
   if (options.token) headers.Authorization = `Bearer ${options.token}`;
   if (init.body !== undefined) headers["Content-Type"] = "application/json";
-  const res = await fetch(new URL(path, options.url), {
-    method: init.method ?? "GET",
-    headers,
-    ...(init.body === undefined ? {} : { body: JSON.stringify(init.body) }),
+  const method = init.method ?? "GET";
+  const request = () =>
+    fetch(new URL(path, options.url), {
+      method,
+      headers,
+      ...(init.body === undefined ? {} : { body: JSON.stringify(init.body) }),
+    });
+  // A kept-alive connection the server closed while this client was busy (the
+  // bench generating 10M messages' ids before seeding) fails the next request
+  // with "other side closed". A GET is safe to send again, on a new connection.
+  const res = await request().catch((err: unknown) => {
+    if (method !== "GET" || !isClosedSocket(err)) throw err;
+    return request();
   });
   const text = await res.text();
   const json = text ? (JSON.parse(text) as unknown) : undefined;
@@ -38,6 +47,12 @@ export async function api<T>(
     throw new ApiError(res.status, error?.code ?? "unknown", error?.message ?? text);
   }
   return json as T;
+}
+
+function isClosedSocket(err: unknown): boolean {
+  const cause =
+    err instanceof TypeError ? (err.cause as { code?: unknown } | undefined) : undefined;
+  return cause?.code === "UND_ERR_SOCKET";
 }
 
 /** True when the script file is the one node was asked to run. */
