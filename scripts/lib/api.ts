@@ -17,7 +17,15 @@ export function api<T>(
   init: { method?: "GET" | "POST" | "PUT" | "DELETE"; body?: unknown; signal?: AbortSignal } = {},
 ): Promise<T> {
   // Seeding a million messages takes longer than a socket reply: no default timeout here.
-  return requestJson<T>({ ...options, timeoutMs: 10 * 60_000 }, path, init);
+  const call = () => requestJson<T>({ ...options, timeoutMs: 10 * 60_000 }, path, init);
+  // A kept-alive connection the server closed while this client was busy (the
+  // bench generating 10M messages' ids before seeding) fails the next request.
+  // A GET is safe to send again, on a new connection.
+  if ((init.method ?? "GET") !== "GET") return call();
+  return call().catch((err: unknown) => {
+    if (err instanceof ScrollbackError && err.code === "disconnected") return call();
+    throw err;
+  });
 }
 
 /** True when the script file is the one node was asked to run. */

@@ -3,10 +3,11 @@
  * settings. Durable Object SQLite has no `PRAGMA user_version`, so the
  * version lives in `meta` and each object migrates once, on first use.
  */
+import { BUCKET_PAGES_SCHEMA, migrateBucketRows } from "./bucket-pages.ts";
 import type { Sql } from "./sql.ts";
 
-/** Bumped when the schema changes. */
-export const SCHEMA_VERSION = 1;
+/** Bumped when the schema changes. 2: the bucket table became pages of buckets. */
+export const SCHEMA_VERSION = 2;
 
 const SCHEMA = [
   `CREATE TABLE messages (
@@ -20,10 +21,7 @@ const SCHEMA = [
   "CREATE INDEX messages_key ON messages (ts, id)",
   "CREATE UNIQUE INDEX messages_late_no ON messages (late_no) WHERE late_no IS NOT NULL",
   "CREATE INDEX messages_late_key ON messages (ts, id) WHERE late_no IS NOT NULL",
-  `CREATE TABLE buckets (
-     lo_ts INTEGER NOT NULL, lo_id BLOB NOT NULL, size INTEGER NOT NULL,
-     PRIMARY KEY (lo_ts, lo_id)
-   ) WITHOUT ROWID`,
+  BUCKET_PAGES_SCHEMA,
   "CREATE TABLE readers (user TEXT PRIMARY KEY, base INTEGER NOT NULL, seen INTEGER NOT NULL) WITHOUT ROWID",
   "CREATE TABLE seen (user TEXT NOT NULL, late_no INTEGER NOT NULL, PRIMARY KEY (user, late_no)) WITHOUT ROWID",
 ];
@@ -56,7 +54,8 @@ export function migrate(sql: Sql, meta: Meta, transaction: (fn: () => void) => v
   if (version === SCHEMA_VERSION) return;
   if (version > SCHEMA_VERSION) throw new Error(`schema ${version} is newer than this code`);
   transaction(() => {
-    for (const statement of SCHEMA) sql.run(statement);
+    if (version === 0) for (const statement of SCHEMA) sql.run(statement);
+    if (version === 1) migrateBucketRows(sql);
     meta.set("schema", String(SCHEMA_VERSION));
   });
 }

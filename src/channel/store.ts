@@ -6,14 +6,15 @@
  * the state in memory follows storage: a rolled-back write reloads it.
  */
 import { compareKeys, firstKeyAt, type Key } from "../core/key.ts";
-import { type Bucket, PositionIndex } from "../core/position-index.ts";
+import { PositionIndex, type PositionIndexOptions } from "../core/position-index.ts";
 import { ProtocolError } from "../protocol/errors.ts";
 import type { Anchor, LateItem, Message, PageBody } from "../protocol/schemas.ts";
+import { BucketPages } from "./bucket-pages.ts";
 import { LateState } from "./late-state.ts";
 import { keyOf, MessageRows, type StoredMessage, toWire } from "./messages.ts";
 import { naivePage } from "./naive-page.ts";
 import { Meta, migrate } from "./schema.ts";
-import { blob, fromBlob, Sql } from "./sql.ts";
+import { Sql } from "./sql.ts";
 
 export type { StoredMessage } from "./messages.ts";
 export { keyOf, toWire } from "./messages.ts";
@@ -38,6 +39,9 @@ function serverId(seq: number): string {
   return `s${seq.toString(36).padStart(10, "0")}-${crypto.randomUUID().slice(0, 8)}`;
 }
 
+/** `bucketSize`: most messages a position-index bucket holds (512); tests shrink it to reach many buckets. */
+export type ChannelStoreOptions = PositionIndexOptions;
+
 export class ChannelStore {
   readonly #sql: Sql;
   readonly #storage: Pick<DurableObjectStorage, "sql" | "transactionSync">;
@@ -46,13 +50,20 @@ export class ChannelStore {
   /** Each user's late state: unread counts, seen marks. */
   readonly late: LateState;
   #index!: PositionIndex;
+  readonly #pages: BucketPages;
+  readonly #options: ChannelStoreOptions;
   #lastSeq = 0;
   #lateTotal = 0;
   #newest: Key | null = null;
 
-  constructor(storage: Pick<DurableObjectStorage, "sql" | "transactionSync">) {
+  constructor(
+    storage: Pick<DurableObjectStorage, "sql" | "transactionSync">,
+    options: ChannelStoreOptions = {},
+  ) {
     this.#storage = storage;
     this.#sql = new Sql(storage.sql);
+    this.#options = options;
+    this.#pages = new BucketPages(this.#sql);
     this.#rows = new MessageRows(this.#sql);
     this.meta = new Meta(this.#sql);
     this.late = new LateState(
@@ -70,14 +81,9 @@ export class ChannelStore {
     return this.#sql.rowsRead;
   }
 
-  /** Loads the in-memory state: the bucket list and three single-row lookups. */
+  /** Loads the in-memory state: the bucket directory's pages and three single-row lookups. */
   #load(): void {
-    const buckets = this.#sql
-      .all<{ lo_ts: number; lo_id: ArrayBuffer; size: number }>(
-        "SELECT lo_ts, lo_id, size FROM buckets ORDER BY lo_ts, lo_id",
-      )
-      .map((r): Bucket => ({ lo: { ts: r.lo_ts, id: fromBlob(r.lo_id) }, size: r.size }));
-    this.#index = new PositionIndex(this.#rows, buckets);
+    this.#index = new PositionIndex(this.#rows, this.#pages.load(), this.#options);
     const tips = this.#rows.tips();
     this.#lastSeq = tips.lastSeq;
     this.#lateTotal = tips.lateTotal;
@@ -250,14 +256,7 @@ export class ChannelStore {
     }
     this.#rows.insert(inserted);
     this.#index.added(inserted.map(keyOf));
-    for (const b of this.#index.takeChanges()) {
-      this.#sql.run(
-        "INSERT INTO buckets (lo_ts, lo_id, size) VALUES (?, ?, ?) ON CONFLICT (lo_ts, lo_id) DO UPDATE SET size = excluded.size",
-        b.lo.ts,
-        blob(b.lo.id),
-        b.size,
-      );
-    }
+    this.#pages.save(this.#index.buckets(), this.#index.takeChanges());
     return { results, inserted, total: this.total };
   }
 }

@@ -5,7 +5,8 @@
  * Like Python's sortedcontainers (an index tree over bucket lengths), the key
  * space is cut into buckets, contiguous key ranges of at most
  * {@link MAX_BUCKET} rows each. Only the buckets' lower bounds and sizes live
- * here (a few thousand at 1M rows; persisted by the store, loaded on wake);
+ * here (a few thousand at 1M rows; the store persists them a page of buckets
+ * to a row, see page-layout.ts, and loads them on wake);
  * a Fenwick tree over the sizes gives "how many rows before bucket b" and
  * "which bucket holds position p" in O(log buckets). The rows themselves stay
  * in the store, which answers range questions inside one bucket through its
@@ -16,8 +17,25 @@ import { type Key, MAX_KEY, MIN_KEY, upperBound } from "./key.ts";
 
 /** Most rows a bucket keeps: bounds the rows any single lookup reads. */
 export const MAX_BUCKET = 512;
-/** A split middle bucket is cut into pieces this full, leaving room to grow. */
-export const SPLIT_FILL = 384;
+/** A split middle bucket is cut into pieces this full (384), leaving room to grow. */
+export const SPLIT_FILL = fillFor(MAX_BUCKET);
+
+/**
+ * The fill of a split middle piece for a given maximum: three quarters of it,
+ * rounded up. At least (max + 1) / 2, so a run that outgrew the maximum by a
+ * pieces is cut into at most a + 1 (page-layout.ts relies on it).
+ */
+export function fillFor(max: number): number {
+  return Math.ceil((max * 3) / 4);
+}
+
+export interface PositionIndexOptions {
+  /**
+   * Most rows a bucket keeps ({@link MAX_BUCKET} in production). Tests pass a
+   * tiny one to reach thousands of buckets with a few thousand rows.
+   */
+  readonly bucketSize?: number;
+}
 
 /** A bucket: the rows with lo ≤ key < the next bucket's lo. */
 export interface Bucket {
@@ -37,13 +55,19 @@ export interface BucketRows {
 
 export class PositionIndex {
   readonly rows: BucketRows;
+  readonly #max: number;
+  readonly #fill: number;
   #buckets: Bucket[];
   #sizes: Fenwick;
   /** Buckets whose size or existence changed since the last {@link takeChanges}. */
   #dirty = new Set<Key>();
 
   /** `buckets` as persisted, ascending by lo; an empty list starts one empty bucket. */
-  constructor(rows: BucketRows, buckets: readonly Bucket[]) {
+  constructor(rows: BucketRows, buckets: readonly Bucket[], options: PositionIndexOptions = {}) {
+    const max = options.bucketSize ?? MAX_BUCKET;
+    if (!Number.isSafeInteger(max) || max < 1) throw new RangeError(`bad bucket size ${max}`);
+    this.#max = max;
+    this.#fill = fillFor(max);
     this.rows = rows;
     this.#buckets = buckets.length > 0 ? [...buckets] : [{ lo: MIN_KEY, size: 0 }];
     if (buckets.length === 0) this.#dirty.add(MIN_KEY);
@@ -158,10 +182,10 @@ export class PositionIndex {
     let changed = false;
     for (let b = this.#buckets.length - 1; b >= 0; b--) {
       const { lo, hi, size } = this.#bounds(b);
-      if (size <= MAX_BUCKET) continue;
+      if (size <= this.#max) continue;
       const keys = this.rows.keys(lo, hi);
       const isLast = b === this.#buckets.length - 1;
-      const pieces = splitSizes(keys.length, isLast);
+      const pieces = splitSizes(keys.length, isLast, this.#max, this.#fill);
       const replacement: Bucket[] = [];
       let start = 0;
       for (const pieceSize of pieces) {
@@ -181,22 +205,28 @@ export class PositionIndex {
 /**
  * How to cut an oversized bucket. The last bucket takes the appends at the
  * bottom, so it is cut into full pieces and a remainder (as a B-tree splits on
- * sequential inserts), keeping the bucket count near total / MAX_BUCKET. A
- * middle bucket is cut into equal pieces about {@link SPLIT_FILL} full.
+ * sequential inserts), keeping the bucket count near total / max. A middle
+ * bucket is cut into equal pieces about `fill` full. The bucket directory's
+ * pages split the same way (see page-layout.ts), with their own max and fill.
  */
-export function splitSizes(size: number, isLast: boolean): number[] {
-  if (size <= MAX_BUCKET) return [size];
+export function splitSizes(
+  size: number,
+  isLast: boolean,
+  max = MAX_BUCKET,
+  fill = SPLIT_FILL,
+): number[] {
+  if (size <= max) return [size];
   if (isLast) {
     const pieces: number[] = [];
     let rest = size;
-    while (rest > MAX_BUCKET) {
-      pieces.push(MAX_BUCKET);
-      rest -= MAX_BUCKET;
+    while (rest > max) {
+      pieces.push(max);
+      rest -= max;
     }
     pieces.push(rest);
     return pieces;
   }
-  const count = Math.ceil(size / SPLIT_FILL);
+  const count = Math.ceil(size / fill);
   const base = Math.floor(size / count);
   const extra = size - base * count;
   return Array.from({ length: count }, (_, i) => base + (i < extra ? 1 : 0));

@@ -4,6 +4,7 @@ import { MAX_KEY, MIN_KEY } from "../../src/core/key.ts";
 import {
   type Bucket,
   type BucketRows,
+  fillFor,
   MAX_BUCKET,
   PositionIndex,
   SPLIT_FILL,
@@ -96,7 +97,7 @@ class PersistedBuckets {
 }
 
 /** Asserts the bucket list against the model rows. */
-function expectBucketsValid(index: PositionIndex, model: SortedRows): void {
+function expectBucketsValid(index: PositionIndex, model: SortedRows, max = MAX_BUCKET): void {
   const buckets = index.buckets();
   expect(index.bucketCount).toBe(buckets.length);
   expect(buckets[0]?.lo).toEqual({ ts: MIN_KEY.ts, id: MIN_KEY.id });
@@ -105,7 +106,7 @@ function expectBucketsValid(index: PositionIndex, model: SortedRows): void {
     const bucket = buckets[b] as Bucket;
     const next = buckets[b + 1];
     if (next) expect(compareKeys(bucket.lo, next.lo)).toBe(-1);
-    expect(bucket.size).toBeLessThanOrEqual(MAX_BUCKET);
+    expect(bucket.size).toBeLessThanOrEqual(max);
     // Each size is exactly the rows of its key range: the buckets tile the key space.
     const hi = next?.lo ?? MAX_KEY;
     expect(bucket.size).toBe(countBelow(model.rows, hi) - countBelow(model.rows, bucket.lo));
@@ -114,7 +115,7 @@ function expectBucketsValid(index: PositionIndex, model: SortedRows): void {
   expect(sum).toBe(model.rows.length);
   expect(index.total).toBe(model.rows.length);
   // Buckets never get small enough to make the list long (a few thousand at 1M rows).
-  expect(buckets.length).toBeLessThanOrEqual(Math.floor((2 * model.rows.length) / MAX_BUCKET) + 1);
+  expect(buckets.length).toBeLessThanOrEqual(Math.floor((2 * model.rows.length) / max) + 1);
 }
 
 interface Probe {
@@ -324,6 +325,37 @@ describe("PositionIndex", () => {
       ),
       { numRuns: 120 },
     );
+    // Generous: the runs take seconds, and CI machines are shared.
+  }, 60_000);
+
+  it("keeps buckets of an injected size and answers like the model", () => {
+    fc.assert(
+      fc.property(
+        fc.array(opArb, { minLength: 1, maxLength: 8 }),
+        fc.integer({ min: 1, max: 8 }),
+        fc.integer({ min: 0, max: 2 ** 31 }),
+        (ops, bucketSize, seed) => {
+          const random = mulberry32(seed);
+          const model = new SortedRows();
+          const persisted = new PersistedBuckets();
+          let index = new PositionIndex(model, [], { bucketSize });
+          const maker = new KeyMaker(random);
+          for (const op of ops) {
+            if (op.kind === "wake") {
+              index = new PositionIndex(model, persisted.load(), { bucketSize });
+            } else {
+              const batch = maker.batch(op, model.rows);
+              model.store(batch);
+              index.added(shuffle([...batch], random));
+            }
+            persisted.apply(index.takeChanges());
+            expectBucketsValid(index, model, bucketSize);
+            expectAnswers(index, model, probesFor(model, random, 20));
+          }
+        },
+      ),
+      { numRuns: 25 },
+    );
   }, 60_000);
 
   it("splits a 10,000-key chunk landing in a middle bucket into pieces that tile it", () => {
@@ -425,6 +457,23 @@ describe("splitSizes", () => {
         // One piece fewer could not hold them within SPLIT_FILL.
         expect((pieces.length - 1) * SPLIT_FILL).toBeLessThan(size);
       }),
+    );
+  });
+
+  it("cuts a run that outgrew any maximum by a pieces into at most a + 1 (pages rely on it)", () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: 600 }),
+        fc.integer({ min: 1, max: 2_000 }),
+        (max, a) => {
+          for (const isLast of [true, false]) {
+            const pieces = splitSizes(max + a, isLast, max, fillFor(max));
+            expect(pieces.reduce((x, y) => x + y, 0)).toBe(max + a);
+            expect(Math.max(...pieces)).toBeLessThanOrEqual(max);
+            expect(pieces.length).toBeLessThanOrEqual(a + 1);
+          }
+        },
+      ),
     );
   });
 });

@@ -23,8 +23,11 @@ export const PAGE_ROW_BUDGET = 1_000;
  * list instead would read hundreds of thousands at 1M.
  */
 export const MIDDLE_PAGE_EXTRA_ROWS = 600;
-/** The first call after a wake, loading the persisted index included, at 1M. */
-export const WAKE_ROW_BUDGET = 10_000;
+/**
+ * The first call after a wake: a page, plus loading the persisted index, which
+ * reads a row per page of 128–256 buckets (~15 at 1M; a row per bucket was 2,315).
+ */
+export const WAKE_ROW_BUDGET = PAGE_ROW_BUDGET + 100;
 
 /** The budget of a page: pages of up to 50 keep it, bigger ones may add their own rows. */
 export function rowBudget(before: number, after: number): number {

@@ -1,0 +1,76 @@
+/**
+ * The position index's bucket directory in SQLite: pages of buckets, one row
+ * each (see core/page-layout.ts for the cut and core/page-codec.ts for the
+ * bytes). A wake reads every page row once; an insert rewrites the pages
+ * holding the buckets it changed, usually one.
+ */
+import { compareKeys, type Key } from "../core/key.ts";
+import { decodePage, encodePage } from "../core/page-codec.ts";
+import { type Page, PageLayout } from "../core/page-layout.ts";
+import type { Bucket } from "../core/position-index.ts";
+import { blob, fromBlob, type Sql } from "./sql.ts";
+
+/**
+ * One row a page, named by its first bucket's bound. A rowid table, not
+ * WITHOUT ROWID: rows are kilobytes, which SQLite keeps better in a rowid table.
+ */
+export const BUCKET_PAGES_SCHEMA = `CREATE TABLE bucket_pages (
+  lo_ts INTEGER NOT NULL, lo_id BLOB NOT NULL, buckets BLOB NOT NULL,
+  UNIQUE (lo_ts, lo_id)
+)`;
+
+export class BucketPages {
+  readonly #sql: Sql;
+  #layout = new PageLayout([]);
+
+  constructor(sql: Sql) {
+    this.#sql = sql;
+  }
+
+  /** Reads the whole directory: every bucket, ascending. One row read per page. */
+  load(): Bucket[] {
+    // No ORDER BY: sorting ~100 pages here costs nothing, and a scan reads each row once.
+    const pages = this.#sql
+      .all<{ lo_ts: number; lo_id: ArrayBuffer; buckets: ArrayBuffer }>(
+        "SELECT lo_ts, lo_id, buckets FROM bucket_pages",
+      )
+      .map((row) => {
+        const lo: Key = { ts: row.lo_ts, id: fromBlob(row.lo_id) };
+        return { lo, buckets: decodePage(lo, new Uint8Array(row.buckets)) };
+      })
+      .sort((a, b) => compareKeys(a.lo, b.lo));
+    this.#layout = new PageLayout(pages.map((page) => page.lo));
+    return pages.flatMap((page) => page.buckets);
+  }
+
+  /** Stores the pages holding `changed`, given the whole bucket list after the change. */
+  save(buckets: readonly Bucket[], changed: readonly Bucket[]): void {
+    for (const page of this.#layout.pagesToWrite(buckets, changed)) this.#write(page);
+  }
+
+  #write(page: Page): void {
+    this.#sql.run(
+      `INSERT INTO bucket_pages (lo_ts, lo_id, buckets) VALUES (?, ?, ?)
+       ON CONFLICT (lo_ts, lo_id) DO UPDATE SET buckets = excluded.buckets`,
+      page.lo.ts,
+      blob(page.lo.id),
+      encodePage(page.buckets).buffer,
+    );
+  }
+}
+
+/**
+ * Schema 1 → 2: the one-row-a-bucket table becomes pages, its rows read once.
+ * Runs inside the migration's transaction.
+ */
+export function migrateBucketRows(sql: Sql): void {
+  sql.run(BUCKET_PAGES_SCHEMA);
+  const buckets = sql
+    .all<{ lo_ts: number; lo_id: ArrayBuffer; size: number }>(
+      "SELECT lo_ts, lo_id, size FROM buckets ORDER BY lo_ts, lo_id",
+    )
+    .map((r): Bucket => ({ lo: { ts: r.lo_ts, id: fromBlob(r.lo_id) }, size: r.size }));
+  // Every bucket "changed" in a layout with no pages yet: the same cut as any other write.
+  new BucketPages(sql).save(buckets, buckets);
+  sql.run("DROP TABLE buckets");
+}
