@@ -71,22 +71,20 @@ export async function dispatch(
       });
       return;
     case "view": {
-      const { first, last, live } = frame;
-      checkView(first, last);
-      const before = store.late.unread(user);
-      sockets.setView(ws, session, { first, last, live });
-      store.late.markSeenInRange(user, first, last);
-      send(ws, { type: "view", ...rid, lateUnread: store.late.unread(user), seq: store.seq });
-      badgeChanged(room, ws, user, before);
+      const view = checkView(frame);
+      badgeFollows(room, ws, user, () => {
+        sockets.setView(ws, session, view);
+        store.late.markSeenInRange(user, view.first, view.last);
+        send(ws, { type: "view", ...rid, lateUnread: store.late.unread(user), seq: store.seq });
+      });
       return;
     }
     case "resume": {
-      const { first, last, live } = frame;
-      checkView(first, last);
-      const before = store.late.unread(user);
-      sockets.setView(ws, session, { first, last, live });
-      send(ws, { ...resume(store, user, frame.since, { first, last, live }), ...rid });
-      badgeChanged(room, ws, user, before);
+      const view = checkView(frame);
+      badgeFollows(room, ws, user, () => {
+        sockets.setView(ws, session, view);
+        send(ws, { ...resume(store, user, frame.since, view), ...rid });
+      });
       return;
     }
     case "send": {
@@ -114,13 +112,12 @@ export async function dispatch(
     case "late.list":
       send(ws, { type: "late.list", ...rid, ...store.lateList(user, frame.limit) });
       return;
-    case "late.ack": {
-      const before = store.late.unread(user);
-      store.late.ack(user);
-      send(ws, { type: "view", ...rid, lateUnread: store.late.unread(user), seq: store.seq });
-      badgeChanged(room, ws, user, before);
+    case "late.ack":
+      badgeFollows(room, ws, user, () => {
+        store.late.ack(user);
+        send(ws, { type: "view", ...rid, lateUnread: store.late.unread(user), seq: store.seq });
+      });
       return;
-    }
     case "ping":
       send(ws, { type: "pong", ...rid });
       return;
@@ -140,19 +137,23 @@ export function draftOf(m: NewMessage, author: string, now: number): Draft {
   return { id: m.id, ts: m.ts ?? now, author: m.author ?? author, text: m.text };
 }
 
-/** A declared view's bounds must be in order (`view` and `resume`). */
-function checkView(first: Key | null, last: Key | null): void {
+/** The view a `view` or `resume` frame declares; its bounds must be in order. */
+function checkView({ first, last, live }: { first: Key | null; last: Key | null; live: boolean }) {
   if (first && last && compareKeys(first, last) > 0) {
     throw new ProtocolError("bad_request", "first: must not be after last");
   }
+  return { first, last, live };
 }
 
 /**
- * Protocol 1.1: when a frame changed its user's `lateUnread`, each of that
- * user's other sockets hears the new count at once (one badge across tabs).
+ * Protocol 1.1: runs a frame that may change its user's `lateUnread`; when it
+ * did, each of that user's other sockets hears the new count at once (one
+ * badge across tabs).
  */
-function badgeChanged(room: Room, origin: WebSocket, user: string, before: number): void {
+function badgeFollows(room: Room, origin: WebSocket, user: string, run: () => void): void {
   const { store } = room;
+  const before = store.late.unread(user);
+  run();
   const lateUnread = store.late.unread(user);
   if (lateUnread === before) return;
   const frame = JSON.stringify({

@@ -382,24 +382,8 @@ export async function runChaos(target: ChaosTarget, options: ChaosOptions): Prom
     tab.disarm = off;
   };
 
-  /** What a user reads on a socket of its own: `late.list`'s `unread`, changing nothing. */
-  async function badge(user: string): Promise<number> {
-    const probe = new ScrollbackClient({
-      url: target.url,
-      channel: ch,
-      user,
-      timeoutMs: 60_000,
-      WebSocket: target.WebSocket,
-    });
-    try {
-      await probe.connect();
-      return (await probe.lateList(1)).unread;
-    } finally {
-      probe.close();
-    }
-  }
-
-  async function ackFromAnotherDevice(user: string): Promise<void> {
+  /** Runs `fn` on a socket of `user`'s own, opened for it and closed after. */
+  async function onAnotherSocket<T>(user: string, fn: (c: ScrollbackClient) => Promise<T>) {
     const other = new ScrollbackClient({
       url: target.url,
       channel: ch,
@@ -409,11 +393,20 @@ export async function runChaos(target: ChaosTarget, options: ChaosOptions): Prom
     });
     try {
       await other.connect();
-      await other.lateAck();
+      return await fn(other);
     } finally {
       other.close();
     }
   }
+
+  /** What a user reads on a socket of its own: `late.list`'s `unread`, changing nothing. */
+  const badge = (user: string): Promise<number> =>
+    onAnotherSocket(user, async (c) => (await c.lateList(1)).unread);
+
+  const ackFromAnotherDevice = (user: string): Promise<void> =>
+    onAnotherSocket(user, async (c) => {
+      await c.lateAck();
+    });
 
   /** A scroll or jump as a frontend makes them; a dropped socket may cut it short. */
   async function scroll(tab: Tab): Promise<void> {
