@@ -56,7 +56,7 @@ export class Channel extends DurableObject<Env> {
       rate: positive(this.env.WS_RATE, 200),
       burst: positive(this.env.WS_BURST, 400),
     });
-    const writer = new Writer(store, sockets, this.#log);
+    const writer = new Writer(store, sockets, () => this.ctx.storage.sync(), this.#log);
     const simulator = new Simulator(store, this.ctx.storage, (drafts, alsoWrite) =>
       writer.write(drafts, { alsoWrite }),
     );

@@ -95,10 +95,7 @@ export async function dispatch(
       await room.write(
         frame.messages.map((m) => draftOf(m, user, now)),
         // Sent before the group's pushes; the output gate holds it until the group is durable.
-        {
-          source: ws,
-          stored: (result) => send(ws, { type: "sent", ...rid, ...sentOf(result, store.seq) }),
-        },
+        { stored: (result) => send(ws, { type: "sent", ...rid, ...sentOf(result, store.seq) }) },
       );
       return;
     }

@@ -4,17 +4,17 @@
  *
  * Locally each Durable Object event's writes are committed on their own
  * before its replies leave (the output gate), so writers that each wait for
- * their reply queue behind one commit each. Here a write joins a queue that
- * is flushed on a timer (the next tick, or a few ms when the last group's
- * writers are expected back: core/group-wait.ts): every write that arrived
- * meanwhile (the runtime delivers other sockets' frames while a timer is
- * pending, not while a microtask is) is stored in that one turn, so in one
- * implicit transaction and one commit, and the group is delivered once. Each write runs in its own
- * `transactionSync`, a savepoint: a failing write rolls back only itself and
- * is answered with its error while the others commit. Replies leave through
- * the output gate, so each writer hears back only once the group is durable.
+ * their reply used to queue behind one commit each. Here a write made while
+ * the object is idle is stored at once, in its own event: a lone writer pays
+ * nothing. Writes that arrive while that commit is under way (the runtime
+ * keeps delivering other sockets' frames and RPCs meanwhile: `storage.sync()`
+ * does not close the input gate) queue, and are stored together once it is
+ * durable: in one turn, so one implicit transaction and one commit, and the
+ * group is pushed once. Each write runs in its own `transactionSync`, a
+ * savepoint: a failing write rolls back only itself and is answered with its
+ * error while the others commit. Replies leave through the output gate, so
+ * each writer hears back only once its group is durable.
  */
-import { GroupWait } from "../core/group-wait.ts";
 import { deliver } from "./delivery.ts";
 import type { Sockets } from "./sockets.ts";
 import type { ChannelStore, Draft, InsertResult, StoredMessage } from "./store.ts";
@@ -29,9 +29,9 @@ export interface WriteOptions {
   readonly alsoWrite?: (result: InsertResult) => void;
   /** Called once the write is stored, before the group is pushed (a `sent` reply precedes the pushes). */
   readonly stored?: (result: InsertResult) => void;
-  /** Who writes (a socket): a group waits a moment for the writers of the last one. */
-  readonly source?: object;
 }
+
+type Outcome = { ok: true; result: InsertResult } | { ok: false; err: unknown };
 
 interface Pending {
   readonly drafts: readonly Draft[];
@@ -44,16 +44,22 @@ export class Writer {
   readonly #store: ChannelStore;
   readonly #sockets: Sockets;
   readonly #log: (what: string, err: unknown) => void;
+  /** Resolves once every write made so far is durable (`ctx.storage.sync`). */
+  readonly #durable: () => Promise<void>;
   #queue: Pending[] = [];
   #queued = 0;
-  #sources = new Set<object>();
-  readonly #wait = new GroupWait<object>();
-  /** The pending flush and its delay. */
-  #timer: { id: ReturnType<typeof setTimeout>; delay: number } | undefined;
+  /** A group's commit is under way: writes arriving now wait to form the next group. */
+  #committing = false;
 
-  constructor(store: ChannelStore, sockets: Sockets, log: (what: string, err: unknown) => void) {
+  constructor(
+    store: ChannelStore,
+    sockets: Sockets,
+    durable: () => Promise<void>,
+    log: (what: string, err: unknown) => void,
+  ) {
     this.#store = store;
     this.#sockets = sockets;
+    this.#durable = durable;
     this.#log = log;
   }
 
@@ -62,39 +68,39 @@ export class Writer {
     return new Promise((resolve, reject) => {
       this.#queue.push({ drafts, options, resolve, reject });
       this.#queued += drafts.length;
-      if (options.source) this.#sources.add(options.source);
-      if (this.#queue.length >= MAX_GROUP_WRITES || this.#queued >= MAX_GROUP_MESSAGES) {
-        this.#flush();
-      } else {
-        this.#schedule(this.#wait.delay(this.#sources));
-      }
+      const full = this.#queue.length >= MAX_GROUP_WRITES || this.#queued >= MAX_GROUP_MESSAGES;
+      // Idle: store at once, in this event. Committing: wait for the commit, unless full.
+      if (!this.#committing || full) this.#flush();
     });
   }
 
-  /** Flushes after `delay` ms, or sooner when a flush is already due sooner. */
-  #schedule(delay: number): void {
-    if (this.#timer && this.#timer.delay <= delay) return;
-    if (this.#timer) clearTimeout(this.#timer.id);
-    this.#timer = { id: setTimeout(() => this.#flush(), delay), delay };
+  /** After a group's commit: the writes that queued meanwhile form the next group. */
+  #committed = (): void => {
+    this.#committing = false;
+    if (this.#queue.length > 0) this.#flush();
+  };
+
+  /** Stores each write of a group in its own savepoint: a failing write rolls back only itself. */
+  #storeGroup(group: readonly Pending[]): Outcome[] {
+    return group.map((p): Outcome => {
+      try {
+        return { ok: true, result: this.#store.insert(p.drafts, p.options.alsoWrite) };
+      } catch (err) {
+        return { ok: false, err };
+      }
+    });
   }
 
   /** Stores the queued writes in this turn, answers each, and pushes the group once. */
   #flush(): void {
     const group = this.#queue;
-    if (this.#timer) clearTimeout(this.#timer.id);
-    this.#timer = undefined;
-    this.#wait.flushed(this.#sources);
     this.#queue = [];
     this.#queued = 0;
-    this.#sources = new Set();
     if (group.length === 0) return;
-    const outcomes = group.map((p) => {
-      try {
-        return { ok: true as const, result: this.#store.insert(p.drafts, p.options.alsoWrite) };
-      } catch (err) {
-        return { ok: false as const, err };
-      }
-    });
+    // The group's writes commit when this turn ends; until then, new writes queue.
+    this.#committing = true;
+    this.#durable().then(this.#committed, this.#committed);
+    const outcomes = this.#storeGroup(group);
     // Every reply of the group tells the same total: the channel after the group.
     const total = this.#store.total;
     const inserted: StoredMessage[] = [];
