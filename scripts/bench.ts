@@ -15,6 +15,7 @@ import type { Stats } from "../src/protocol/schemas.ts";
 import { api } from "./lib/api.ts";
 import { closedLoopSends, fanoutUnderLoad, openSocket } from "./lib/bench-writes.ts";
 import { cli, intFlag } from "./lib/cli.ts";
+import { startDirect } from "./lib/direct-server.ts";
 import { removeStateDir, type Server, startServer } from "./lib/server.ts";
 import { SEED_DEFAULTS, seed } from "./seed.ts";
 
@@ -227,40 +228,48 @@ async function measureReads(server: Server, size: number): Promise<void> {
 
 /**
  * Single-message sends, each socket waiting for its `sent` before the next
- * (a chat client's pace), from 1 and from 20 sockets: group commit lets
- * concurrent writers share commits, so 20 should store several times what 1 does.
+ * (a chat client's pace), from 1 and from 20 sockets, and push latency at
+ * 1,000 live sockets while 20 send: group commit lets concurrent writers
+ * share commits. Run on the worker in Miniflare directly (see
+ * lib/direct-server.ts): wrangler dev's proxy would cap them, not the worker.
  */
-async function measureClosedLoopSends(server: Server): Promise<void> {
-  const one = await closedLoopSends(server, "bench-send-1", 1, SEND_SECONDS);
-  record(
-    "send_1_socket",
-    1,
-    one.latencies,
-    null,
-    `${one.perSecond} msg/s, each send awaits its sent`,
-    {
-      per_s: one.perSecond,
-    },
-  );
-  const twenty = await closedLoopSends(server, "bench-send-20", 20, SEND_SECONDS);
-  const ratio = (twenty.perSecond / Math.max(1, one.perSecond)).toFixed(1);
-  record(
-    "send_20_sockets",
-    20,
-    twenty.latencies,
-    null,
-    `${twenty.perSecond} msg/s (${ratio}× one socket), each send awaits its sent`,
-    { per_s: twenty.perSecond },
-  );
-  const loaded = await fanoutUnderLoad(server, "bench-fanout-load", 1_000, 20, SEND_SECONDS);
-  record(
-    "fanout_under_load",
-    1_000,
-    loaded.latencies,
-    null,
-    `1000 live sockets, send → insert push while 20 sockets send (${loaded.perSecond} msg/s)`,
-    { per_s: loaded.perSecond },
-  );
+async function measureClosedLoopSends(): Promise<void> {
+  const server = await startDirect({ WS_RATE: "1000000", WS_BURST: "1000000" });
+  try {
+    const one = await closedLoopSends(server, "bench-send-1", 1, SEND_SECONDS);
+    record(
+      "send_1_socket",
+      1,
+      one.latencies,
+      null,
+      `${one.perSecond} msg/s, each send awaits its sent`,
+      {
+        per_s: one.perSecond,
+      },
+    );
+    const twenty = await closedLoopSends(server, "bench-send-20", 20, SEND_SECONDS);
+    const ratio = (twenty.perSecond / Math.max(1, one.perSecond)).toFixed(1);
+    record(
+      "send_20_sockets",
+      20,
+      twenty.latencies,
+      null,
+      `${twenty.perSecond} msg/s (${ratio}× one socket), each send awaits its sent`,
+      { per_s: twenty.perSecond },
+    );
+    // A busy channel: 20 writers, each a message every 100 ms, 1,000 readers live.
+    const loaded = await fanoutUnderLoad(server, "bench-fanout-load", 1_000, 20, SEND_SECONDS, 100);
+    record(
+      "fanout_under_load",
+      1_000,
+      loaded.latencies,
+      null,
+      `1000 live sockets, send → insert push while 20 sockets send (${loaded.perSecond} msg/s)`,
+      { per_s: loaded.perSecond },
+    );
+  } finally {
+    await server.stop();
+  }
 }
 
 /** insert → push latency with k live sockets on the channel. */
@@ -313,7 +322,7 @@ async function main(): Promise<void> {
       record("ingest_batch", size, [seeded.ms], null, `seed: ${rate} msg/s in batches of 10,000`);
       await measureReads(server, size);
     }
-    await measureClosedLoopSends(server);
+    await measureClosedLoopSends();
     for (const k of fanouts) await measureFanout(server, k);
 
     // wake: a restart of the local server drops every object; the first page of

@@ -42,6 +42,8 @@ export async function closedLoopSends(
   channel: string,
   writers: number,
   seconds: number,
+  /** Least time between one writer's sends, ms (0: as fast as replies come). */
+  paceMs = 0,
 ): Promise<SendRun> {
   const latencies: number[] = [];
   const deadline = performance.now() + seconds * 1000;
@@ -62,6 +64,8 @@ export async function closedLoopSends(
         await sent;
         latencies.push(performance.now() - started);
         stored++;
+        const rest = started + paceMs - performance.now();
+        if (rest > 0) await new Promise((resolve) => setTimeout(resolve, rest));
       }
       socket.close();
     };
@@ -74,9 +78,10 @@ export async function closedLoopSends(
 }
 
 /**
- * insert → push latency at `watchers` live sockets while `writers` send in a
- * closed loop. A sample of the watchers parses its inserts: each message's id
- * carries the moment it was sent (client and server share this machine's clock).
+ * insert → push latency at `watchers` live sockets while `writers` each send
+ * a message every `paceMs`. A sample of the watchers parses its inserts: each
+ * message's id carries the moment it was sent (client and server share this
+ * machine's clock).
  */
 export async function fanoutUnderLoad(
   server: Server,
@@ -84,6 +89,7 @@ export async function fanoutUnderLoad(
   watchers: number,
   writers: number,
   seconds: number,
+  paceMs: number,
 ): Promise<{ latencies: number[]; perSecond: number }> {
   const latencies: number[] = [];
   const SAMPLED = 25;
@@ -99,7 +105,7 @@ export async function fanoutUnderLoad(
       }),
     );
   }
-  const run = await closedLoopSends(server, channel, writers, seconds);
+  const run = await closedLoopSends(server, channel, writers, seconds, paceMs);
   for (const socket of sockets) socket.close();
   return { latencies, perSecond: run.perSecond };
 }
