@@ -20,10 +20,12 @@
  * it saw.
  */
 import { ChannelWindow, ScrollbackClient, ScrollbackError } from "../../src/client/index.ts";
+import { Link, type SocketCtor } from "./chaos-link.ts";
+import { countBelow } from "./keys.ts";
 import { mulberry32 } from "./random.ts";
 import type { Key, PageBody } from "./wire.ts";
 
-export type SocketCtor = new (url: string) => WebSocket;
+export type { SocketCtor };
 
 export interface ChaosTarget {
   /** Printed with the counts. */
@@ -100,105 +102,12 @@ interface Draft {
 class Model {
   readonly keys: Key[] = [];
   add(batch: readonly Key[]): void {
-    for (const k of batch) {
-      let lo = 0;
-      let hi = this.keys.length;
-      while (lo < hi) {
-        const mid = (lo + hi) >>> 1;
-        if (compare(this.keys[mid] as Key, k) < 0) lo = mid + 1;
-        else hi = mid;
-      }
-      this.keys.splice(lo, 0, { ts: k.ts, id: k.id });
-    }
+    for (const k of batch) this.keys.splice(countBelow(this.keys, k), 0, { ts: k.ts, id: k.id });
   }
   at(p: number): Key {
     const k = this.keys[Math.max(0, Math.min(this.keys.length - 1, p))];
     if (!k) throw new Error("the model is empty");
     return k;
-  }
-}
-
-function compare(a: Key, b: Key): number {
-  if (a.ts !== b.ts) return a.ts < b.ts ? -1 : 1;
-  return a.id < b.id ? -1 : a.id > b.id ? 1 : 0;
-}
-
-/**
- * One tab's network: its sockets go through it, and the test can cut the
- * current one (what is in flight to it is lost) or keep it down (every new
- * socket fails at once, so the client backs off and retries).
- */
-class Link {
-  online = true;
-  /** The last frames each way, for a failure's message. */
-  readonly trace: string[] = [];
-  note(line: string): void {
-    this.trace.push(line);
-    if (this.trace.length > 60) this.trace.shift();
-  }
-  current: ChaosSocket | undefined;
-  readonly Real: SocketCtor;
-  readonly ctor: SocketCtor;
-  constructor(Real: SocketCtor) {
-    this.Real = Real;
-    const link = this;
-    this.ctor = class extends ChaosSocket {
-      constructor(url: string) {
-        super(url, link);
-      }
-    } as unknown as SocketCtor;
-  }
-  /** Cuts the current socket; false when there was none open. */
-  drop(): boolean {
-    const socket = this.current;
-    if (!socket || socket.dead) return false;
-    socket.kill();
-    return true;
-  }
-}
-
-/** A socket that forwards its real one's frames until it is cut, then says `close`. */
-class ChaosSocket extends EventTarget {
-  dead = false;
-  readonly #real: WebSocket | undefined;
-  readonly #link: Link;
-  constructor(url: string, link: Link) {
-    super();
-    link.current = this;
-    this.#link = link;
-    if (!link.online) {
-      link.note("× offline");
-      this.#real = undefined;
-      queueMicrotask(() => this.kill());
-      return;
-    }
-    const real = new link.Real(url);
-    this.#real = real;
-    real.addEventListener("message", (event) => {
-      if (!this.dead) this.#link.note(`← ${brief(event.data)}`);
-      if (!this.dead) this.dispatchEvent(Object.assign(new Event("message"), { data: event.data }));
-    });
-    real.addEventListener("close", () => this.kill());
-    real.addEventListener("error", () => this.kill());
-  }
-  send(data: string): void {
-    if (this.dead || !this.#real) throw new Error("the socket was cut");
-    this.#link.note(`→ ${brief(data)}`);
-    this.#real.send(data);
-  }
-  close(): void {
-    this.kill();
-  }
-  kill(): void {
-    if (this.dead) return;
-    this.dead = true;
-    this.#link.note("× closed");
-    try {
-      this.#real?.close();
-    } catch {
-      // Still connecting: it is dropped all the same.
-    }
-    this.dispatchEvent(new Event("close"));
   }
 }
 
@@ -651,20 +560,6 @@ export async function runChaos(target: ChaosTarget, options: ChaosOptions): Prom
 /** A request cut short by a dropped socket or a fault: expected under chaos. */
 function interruption(err: unknown): boolean {
   return err instanceof ScrollbackError && (err.code === "disconnected" || err.code === "timeout");
-}
-
-/** A frame in a line: its fields, message lists as ids. */
-function brief(data: unknown): string {
-  if (typeof data !== "string") return String(data);
-  const frame = JSON.parse(data) as Record<string, unknown>;
-  return JSON.stringify(frame, (key, value) =>
-    key === "messages" && Array.isArray(value)
-      ? `${value.length}: ${value
-          .slice(0, 3)
-          .map((m: { id: string; position?: number }) => `${m.id}@${m.position ?? "?"}`)
-          .join(",")}${value.length > 3 ? ",…" : ""}`
-      : value,
-  );
 }
 
 function around(messages: readonly { id: string }[], i: number): string {
