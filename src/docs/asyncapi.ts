@@ -8,6 +8,7 @@ import type { z } from "zod";
 import {
   ChannelName,
   ClientFrame,
+  PROTOCOL_MINOR,
   PROTOCOL_VERSION,
   ServerFrame,
   SocketQuery,
@@ -57,7 +58,7 @@ export function asyncApiDocument(): JsonSchema {
     asyncapi: "3.0.0",
     info: {
       title: "Scrollback WebSocket protocol",
-      version: `${PROTOCOL_VERSION}`,
+      version: `${PROTOCOL_VERSION}.${PROTOCOL_MINOR}`,
       description:
         "One socket per channel and user. Every frame is one JSON object with a `type`; " +
         "a client frame may carry `rid` (≤ 64 chars), echoed in its reply. Invalid frames " +

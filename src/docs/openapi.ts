@@ -15,6 +15,7 @@ import {
   NewMessage,
   PageBody,
   PageQuery,
+  PROTOCOL_MINOR,
   PROTOCOL_VERSION,
   SimulatorState,
   SimulatorUpdate,
@@ -238,7 +239,7 @@ export function openApiDocument(): JsonSchema {
     openapi: "3.1.0",
     info: {
       title: "Scrollback",
-      version: `${PROTOCOL_VERSION}`,
+      version: `${PROTOCOL_VERSION}.${PROTOCOL_MINOR}`,
       description:
         "Chat history with exact positions over millions of messages. Errors are " +
         "`{ error: { code, message } }` with the status of their code. " +
