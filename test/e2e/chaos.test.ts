@@ -13,6 +13,7 @@
 import { afterAll, describe, expect, it } from "vitest";
 import { removeStateDir, type Server, startServer } from "../../scripts/lib/server.ts";
 import { runChaos, summary } from "../support/chaos-engine.ts";
+import { httpOver } from "../support/chaos-link.ts";
 
 const SEED = Number(process.env.CHAOS_SEED ?? 20_261_111);
 const STEPS = Number(process.env.CHAOS_STEPS ?? 30);
@@ -34,19 +35,7 @@ describe("chaos: the client library against wrangler dev", () => {
       {
         label: "e2e",
         url,
-        async http(path, init = {}) {
-          const res = await fetch(`${url}${path}`, {
-            method: init.method ?? "GET",
-            ...(init.body === undefined
-              ? {}
-              : {
-                  headers: { "content-type": "application/json" },
-                  body: JSON.stringify(init.body),
-                }),
-          });
-          const text = await res.text();
-          return { status: res.status, body: text ? JSON.parse(text) : undefined };
-        },
+        http: httpOver((request) => fetch(request), url),
         WebSocket: globalThis.WebSocket,
         faults: [
           {

@@ -98,3 +98,22 @@ function brief(data: unknown): string {
       : value,
   );
 }
+
+/** The chaos target's HTTP call (status and JSON body) over any fetch, e.g. the real one or a worker's. */
+export function httpOver(fetcher: (request: Request) => Promise<Response>, base: string) {
+  return async (
+    path: string,
+    init: { method?: string; body?: unknown } = {},
+  ): Promise<{ status: number; body: unknown }> => {
+    const res = await fetcher(
+      new Request(`${base}${path}`, {
+        method: init.method ?? "GET",
+        ...(init.body === undefined
+          ? {}
+          : { headers: { "content-type": "application/json" }, body: JSON.stringify(init.body) }),
+      }),
+    );
+    const text = await res.text();
+    return { status: res.status, body: text ? JSON.parse(text) : undefined };
+  };
+}

@@ -13,6 +13,7 @@ import { evictDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { runChaos, summary } from "../support/chaos-engine.ts";
+import { httpOver } from "../support/chaos-link.ts";
 import { worker } from "./net.ts";
 
 const SEEDS = [20_261_112, 7, 8];
@@ -74,21 +75,7 @@ describe("chaos: the client library in workerd, with evictions", () => {
         {
           label: "worker",
           url: "http://x",
-          async http(path, init = {}) {
-            const res = await worker.fetch(
-              new Request(`http://x${path}`, {
-                method: init.method ?? "GET",
-                ...(init.body === undefined
-                  ? {}
-                  : {
-                      headers: { "content-type": "application/json" },
-                      body: JSON.stringify(init.body),
-                    }),
-              }),
-            );
-            const text = await res.text();
-            return { status: res.status, body: text ? JSON.parse(text) : undefined };
-          },
+          http: httpOver((request) => worker.fetch(request), "http://x"),
           WebSocket: WorkerSocket as unknown as new (url: string) => WebSocket,
           faults: [
             {
