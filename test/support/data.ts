@@ -1,5 +1,5 @@
 /** Messages the tests write, with every field chosen: series, single keys. */
-import type { Draft, Key } from "./wire.ts";
+import type { Draft, Key, WireMessage } from "./wire.ts";
 
 /** `n` on-time messages m00000… at ts = start + i·step. */
 export function series(n: number, start = 1_000_000, step = 1_000, prefix = "m"): Draft[] {
@@ -20,4 +20,17 @@ export const seriesKey = (i: number): Key => ({
 /** A message with a given key. */
 export function msg(id: string, ts: number, author = "tester"): Draft {
   return { id, ts, author, text: `text of ${id}` };
+}
+
+/** A message as the server sends it (author "a", text its id), with its position when pushed. */
+export function wireMsg(id: string, ts: number, position?: number): WireMessage {
+  return {
+    id,
+    ts,
+    author: "a",
+    text: id,
+    seq: 1,
+    late: false,
+    ...(position === undefined ? {} : { position }),
+  };
 }

@@ -7,7 +7,7 @@
  */
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { type ResyncEvent, ScrollbackClient, ScrollbackError } from "../../src/client/index.ts";
-import type { Message } from "../../src/protocol/schemas.ts";
+import { wireMsg } from "../support/data.ts";
 
 type Listener = (event: { data?: unknown }) => void;
 
@@ -58,15 +58,17 @@ const hello = (seq: number, newest: { ts: number; id: string } | null = null) =>
   newest,
   seq,
 });
-const msg = (id: string, ts: number, position?: number): Message => ({
-  id,
-  ts,
-  author: "a",
-  text: id,
-  seq: 1,
-  late: false,
-  ...(position === undefined ? {} : { position }),
-});
+const msg = wireMsg;
+/** A `resumed` reply for a client that missed more than a resume replays (the channel at seq 5,000). */
+const TOO_MUCH_MISSED = {
+  type: "resumed",
+  complete: false,
+  seq: 5_000,
+  total: 5_000,
+  lateUnread: 0,
+  shifted: 0,
+  messages: [],
+};
 /** Lets the client's promise chains run (real macrotask; only timeouts are faked). */
 const flush = () => new Promise((resolve) => setImmediate(resolve));
 
@@ -200,15 +202,7 @@ describe("ScrollbackClient resume", () => {
 
   it("pages again around the first message held when too much was missed, and declares it", async () => {
     const { client, next, events, view } = await dropAndReconnect(5_000);
-    await answer(next, {
-      type: "resumed",
-      complete: false,
-      seq: 5_000,
-      total: 5_000,
-      lateUnread: 0,
-      shifted: 0,
-      messages: [],
-    });
+    await answer(next, TOO_MUCH_MISSED);
     expect(next.last()).toMatchObject({ type: "page", anchor: { id: view.first.id }, before: 0 });
     const page = {
       type: "page",
@@ -249,15 +243,7 @@ describe("ScrollbackClient resume", () => {
 
   it("falls back to the newest messages when the first message held is gone", async () => {
     const { client, next } = await dropAndReconnect(5_000);
-    await answer(next, {
-      type: "resumed",
-      complete: false,
-      seq: 5_000,
-      total: 5_000,
-      lateUnread: 0,
-      shifted: 0,
-      messages: [],
-    });
+    await answer(next, TOO_MUCH_MISSED);
     await answer(next, { type: "error", code: "not_found", message: "unknown id" });
     expect(next.last()).toMatchObject({ type: "page", anchor: "newest" });
     client.close();

@@ -8,7 +8,7 @@
 import fc from "fast-check";
 import { afterAll, describe, expect, it } from "vitest";
 import { FIRST_ITEM_INDEX, MessageWindow } from "../../src/client/window.ts";
-import type { Message } from "../../src/protocol/schemas.ts";
+import { wireMsg } from "../support/data.ts";
 import { ChannelModel, type DeclaredView } from "./window-model.ts";
 
 let checks = 0;
@@ -221,17 +221,7 @@ describe("MessageWindow against the sorted-array model", () => {
   }, 120_000);
 });
 
-function msg(id: string, ts: number, position?: number): Message {
-  return {
-    id,
-    ts,
-    author: "a",
-    text: id,
-    seq: 1,
-    late: false,
-    ...(position === undefined ? {} : { position }),
-  };
-}
+const msg = wireMsg;
 
 describe("MessageWindow", () => {
   const page = (ids: string[], start: number, total: number, seq: number) => ({
