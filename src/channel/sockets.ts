@@ -40,7 +40,7 @@ export class Sockets {
   /** Takes a new socket into the object (hibernatable) with its session. */
   accept(ws: WebSocket, session: Session): void {
     this.#ctx.acceptWebSocket(ws);
-    this.save(ws, session);
+    this.#save(ws, session);
   }
 
   /** The socket's session: from memory, or from its attachment after a wake. */
@@ -54,7 +54,7 @@ export class Sockets {
   }
 
   /** Keeps the session in the attachment, then in memory. */
-  save(ws: WebSocket, session: Session): void {
+  #save(ws: WebSocket, session: Session): void {
     ws.serializeAttachment(session);
     this.#sessions.set(ws, session);
   }
@@ -62,7 +62,7 @@ export class Sockets {
   /** Declares the socket's view. */
   setView(ws: WebSocket, session: Session, view: View): Session {
     const next = { ...session, view };
-    this.save(ws, next);
+    this.#save(ws, next);
     return next;
   }
 

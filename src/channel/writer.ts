@@ -97,10 +97,11 @@ export class Writer {
     this.#queue = [];
     this.#queued = 0;
     if (group.length === 0) return;
-    // The group's writes commit when this turn ends; until then, new writes queue.
+    const outcomes = this.#storeGroup(group);
+    // The group's writes commit when this turn ends; until they are durable, new writes queue.
+    // Asked after the writes, so that it waits for them.
     this.#committing = true;
     this.#durable().then(this.#committed, this.#committed);
-    const outcomes = this.#storeGroup(group);
     // Every reply of the group tells the same total: the channel after the group.
     const total = this.#store.total;
     const inserted: StoredMessage[] = [];
