@@ -118,6 +118,8 @@ export async function dispatch(
     case "ping":
       send(ws, { type: "pong", ...rid });
       return;
+    case "change":
+      throw new ProtocolError("bad_request", "change: not yet supported");
     default: {
       const unreachable: never = frame;
       throw new Error(`unhandled frame ${JSON.stringify(unreachable)}`);

@@ -35,6 +35,8 @@ export function resume(
       lateUnread: store.late.unread(user),
       shifted: 0,
       messages: [],
+      removed: [],
+      updated: [],
     };
   }
   const sorted = [...missed].sort(compareKeys);
@@ -53,5 +55,7 @@ export function resume(
     lateUnread: store.late.unread(user),
     shifted,
     messages: replayed.map((m, i) => ({ ...toWire(m), position: positions[i] as number })),
+    removed: [],
+    updated: [],
   };
 }

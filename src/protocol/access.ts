@@ -2,8 +2,11 @@
 import { z } from "zod";
 import { ChannelName, UserName } from "./schemas.ts";
 
-/** Access levels, each including the ones before it. */
-export const SCOPES = ["read", "write", "admin"] as const;
+/**
+ * Access levels, each including the ones before it. `moderate` (protocol
+ * 1.2): also deleting anyone's message.
+ */
+export const SCOPES = ["read", "write", "moderate", "admin"] as const;
 export const Scope = z.enum(SCOPES);
 export type Scope = z.infer<typeof Scope>;
 

@@ -1,6 +1,8 @@
 /** Every WebSocket frame, client → server and server → client, as zod schemas. */
 import { z } from "zod";
 import {
+  ChangeResult,
+  Changes,
   DEFAULT_LATE_LIST,
   Key,
   KeyOut,
@@ -49,6 +51,12 @@ export const ResumeFrame = ViewFrame.extend({
   /** The last `seq` the client applied. */
   since: z.int().min(0),
 });
+/** Protocol 1.2: edits, deletes and reactions, all or nothing. */
+export const ChangeFrame = z.object({
+  type: z.literal("change"),
+  rid: Rid,
+  changes: Changes,
+});
 
 export const ClientFrame = z.discriminatedUnion("type", [
   PageFrame,
@@ -59,6 +67,7 @@ export const ClientFrame = z.discriminatedUnion("type", [
   LateAckFrame,
   PingFrame,
   ResumeFrame,
+  ChangeFrame,
 ]);
 export type ClientFrame = z.infer<typeof ClientFrame>;
 /** A frame as a client writes it (defaults not yet applied). */
@@ -88,7 +97,15 @@ export const ViewReplyFrame = z.object({
 export const SentFrame = z.object({
   type: z.literal("sent"),
   rid: Rid,
-  results: z.array(z.object({ id: z.string(), seq: z.number(), duplicate: z.boolean() })),
+  results: z.array(
+    z.object({
+      id: z.string(),
+      seq: z.number(),
+      duplicate: z.boolean(),
+      /** Protocol 1.2: the id is a deleted message's (or was deleted as it arrived): nothing shows. */
+      deleted: z.literal(true).optional(),
+    }),
+  ),
   total: z.number(),
   seq: z.number(),
 });
@@ -130,6 +147,31 @@ export const ResumedFrame = z.object({
   lateUnread: z.number(),
   shifted: z.number(),
   messages: z.array(Message),
+  /** Protocol 1.2: ids deleted since `since` that lay inside the declared view. */
+  removed: z.array(z.string()),
+  /** Protocol 1.2: messages inside the view changed since `since`, in their final state. */
+  updated: z.array(Message),
+});
+/** Protocol 1.2: the reply to `change`, once stored. */
+export const ChangedFrame = z.object({
+  type: z.literal("changed"),
+  rid: Rid,
+  results: z.array(ChangeResult),
+  total: z.number(),
+  seq: z.number(),
+});
+/** Protocol 1.2: messages of the socket's view deleted by a stored group. */
+export const RemoveFrame = z.object({
+  type: z.literal("remove"),
+  ids: z.array(z.string()),
+  total: z.number(),
+  seq: z.number(),
+});
+/** Protocol 1.2: messages of the socket's view whose text or reactions a group changed. */
+export const UpdateFrame = z.object({
+  type: z.literal("update"),
+  messages: z.array(Message),
+  seq: z.number(),
 });
 export const ErrorCodeSchema = z.enum([
   "bad_request",
@@ -159,6 +201,9 @@ export const ServerFrame = z.discriminatedUnion("type", [
   ErrorFrame,
   PongFrame,
   ResumedFrame,
+  ChangedFrame,
+  RemoveFrame,
+  UpdateFrame,
 ]);
 export type ServerFrame = z.infer<typeof ServerFrame>;
 export type HelloFrame = z.infer<typeof HelloFrame>;
@@ -172,3 +217,7 @@ export type LateItem = z.infer<typeof LateItem>;
 export type ViewReplyFrame = z.infer<typeof ViewReplyFrame>;
 export type ResumedFrame = z.infer<typeof ResumedFrame>;
 export type ResumeFrame = z.infer<typeof ResumeFrame>;
+export type ChangeFrame = z.infer<typeof ChangeFrame>;
+export type ChangedFrame = z.infer<typeof ChangedFrame>;
+export type RemoveFrame = z.infer<typeof RemoveFrame>;
+export type UpdateFrame = z.infer<typeof UpdateFrame>;

@@ -3,6 +3,8 @@ import { z } from "zod";
 import { ErrorFrame } from "./frames.ts";
 import {
   type Anchor,
+  ChangeResult,
+  Changes,
   DEFAULT_PAGE_SIDE,
   DEFAULT_TIMELINE_POINTS,
   KeyOut,
@@ -31,6 +33,23 @@ export const InsertReply = z.object({
   total: z.number(),
 });
 export type InsertReply = z.infer<typeof InsertReply>;
+
+/**
+ * Protocol 1.2: `POST /v1/channels/{ch}/changes`. `user` makes the changes
+ * on an open worker (required there); with a token, its `sub` does.
+ */
+export const ChangesBody = z.object({
+  user: UserName.optional(),
+  changes: Changes,
+});
+export type ChangesBody = z.infer<typeof ChangesBody>;
+
+export const ChangesReply = z.object({
+  results: z.array(ChangeResult),
+  total: z.number(),
+  seq: z.number(),
+});
+export type ChangesReply = z.infer<typeof ChangesReply>;
 
 export const Stats = z.object({
   channel: z.string(),

@@ -6,8 +6,11 @@ import { z } from "zod";
 
 /** PROTOCOL.md version spoken here. */
 export const PROTOCOL_VERSION = 1;
-/** The protocol's minor version: 1.1 adds `seq` watermarks, `resume` and cross-tab badges. */
-export const PROTOCOL_MINOR = 1;
+/**
+ * The protocol's minor version: 1.1 adds `seq` watermarks, `resume` and
+ * cross-tab badges; 1.2 adds changes (edits, deletes, reactions).
+ */
+export const PROTOCOL_MINOR = 2;
 /** Most missed arrivals a `resume` replays; beyond it the reply is `complete: false`. */
 export const MAX_RESUME = 1_000;
 /** Largest `before` / `after` of a page. */
@@ -22,6 +25,10 @@ export const MAX_SEND_HTTP = 10_000;
 export const MAX_TEXT = 4_000;
 /** Longest id, author, channel and user name. */
 export const MAX_NAME = 64;
+/** Most changes in one `change` frame or HTTP changes body. */
+export const MAX_CHANGES = 1_000;
+/** Longest reaction emoji, in UTF-16 code units. */
+export const MAX_EMOJI = 32;
 /** Longest request id (`rid`) of a client frame. */
 export const MAX_RID = 64;
 /** Largest HTTP body, in bytes: 10,000 messages of typical size fit many times over. */
@@ -74,6 +81,15 @@ export const NewMessage = z.object({
 });
 export type NewMessage = z.infer<typeof NewMessage>;
 
+/** One emoji's reactions on a message (protocol 1.2). */
+export const Reaction = z.object({
+  emoji: z.string(),
+  count: z.number(),
+  /** Over a socket: the socket's user has this reaction on. */
+  mine: z.literal(true).optional(),
+});
+export type Reaction = z.infer<typeof Reaction>;
+
 /** A stored message as the server sends it. */
 export const Message = z.object({
   id: z.string(),
@@ -86,8 +102,51 @@ export const Message = z.object({
   unread: z.literal(true).optional(),
   /** In an `insert` push: the position after the batch. */
   position: z.number().optional(),
+  /** Protocol 1.2: the winning edit's ts; absent when never edited. */
+  edited: z.number().optional(),
+  /** Protocol 1.2: reactions by emoji (code-unit order); absent when none. */
+  reactions: z.array(Reaction).optional(),
 });
 export type Message = z.infer<typeof Message>;
+
+// ── Changes (protocol 1.2) ─────────────────────────────────────────────────
+
+/** An edit: the text becomes `text`; last writer wins by ts, ties by text (greater wins). */
+export const EditChange = z.object({
+  kind: z.literal("edit"),
+  id: MessageId,
+  text: text(MAX_TEXT),
+  ts: Timestamp,
+});
+/** A delete: the message leaves the list for good. */
+export const DeleteChange = z.object({ kind: z.literal("delete"), id: MessageId });
+/** A reaction set (`on: true`) or cleared; per (message, user, emoji) last writer wins, ties to on. */
+export const ReactChange = z.object({
+  kind: z.literal("react"),
+  id: MessageId,
+  emoji: text(MAX_EMOJI),
+  on: z.boolean(),
+  ts: Timestamp,
+});
+export const Change = z.discriminatedUnion("kind", [EditChange, DeleteChange, ReactChange], {
+  error: 'kind: must be "edit", "delete" or "react"',
+});
+export type Change = z.infer<typeof Change>;
+export type EditChange = z.infer<typeof EditChange>;
+export type DeleteChange = z.infer<typeof DeleteChange>;
+export type ReactChange = z.infer<typeof ReactChange>;
+export const Changes = z.array(Change).min(1).max(MAX_CHANGES);
+
+/** What a change did (`changed.results[].outcome`). */
+export const ChangeOutcome = z.enum(["applied", "pending", "stale", "deleted"]);
+export type ChangeOutcome = z.infer<typeof ChangeOutcome>;
+/** One change's result; `seq` only for an arrival (applied or pending). */
+export const ChangeResult = z.object({
+  id: z.string(),
+  outcome: ChangeOutcome,
+  seq: z.number().optional(),
+});
+export type ChangeResult = z.infer<typeof ChangeResult>;
 
 export const Anchor = z.union(
   [

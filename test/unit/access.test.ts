@@ -2,8 +2,8 @@ import { describe, expect, it } from "vitest";
 import { allows, Claims, SCOPES, type Scope } from "../../src/protocol/access.ts";
 
 describe("allows", () => {
-  it("grants each scope what it includes: read < write < admin", () => {
-    const level: Record<Scope, number> = { read: 0, write: 1, admin: 2 };
+  it("grants each scope what it includes: read < write < moderate < admin", () => {
+    const level: Record<Scope, number> = { read: 0, write: 1, moderate: 2, admin: 3 };
     for (const granted of SCOPES) {
       for (const needed of SCOPES) {
         expect(allows(granted, needed), `${granted} for ${needed}`).toBe(

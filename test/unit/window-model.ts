@@ -105,12 +105,14 @@ export class ChannelModel {
       lateUnread: 0,
     };
     if (missed.length > limit || since > this.seq) {
-      return { ...base, complete: false, shifted: 0, messages: [] };
+      return { ...base, complete: false, shifted: 0, messages: [], removed: [], updated: [] };
     }
     const first = view.first;
     return {
       ...base,
       complete: true,
+      removed: [],
+      updated: [],
       shifted: first ? missed.filter((m) => cmp(m, first) < 0).length : 0,
       messages: missed
         .filter((m) => inView(view, m))

@@ -262,7 +262,16 @@ describe("MessageWindow", () => {
   });
 
   it("answers an incomplete resume with the first held id, or newest when live", () => {
-    const resumed = { complete: false, seq: 9, total: 9, lateUnread: 0, shifted: 0, messages: [] };
+    const resumed = {
+      complete: false,
+      seq: 9,
+      total: 9,
+      lateUnread: 0,
+      shifted: 0,
+      messages: [],
+      removed: [],
+      updated: [],
+    };
     const parked = new MessageWindow().replace(page(["a", "b"], 2, 5, 1));
     expect(parked.applyResumed(resumed)).toEqual({ complete: false, anchor: { id: "a" } });
     const live = new MessageWindow().replace(page(["a", "b"], 3, 5, 1), { live: true });
