@@ -10,10 +10,11 @@ import type { Channel } from "./channel/channel.ts";
 import { EXP_HEADER, type Outcome, SCOPE_HEADER, USER_HEADER } from "./channel/contract.ts";
 import { docs } from "./docs/routes.ts";
 import type { Env } from "./env.ts";
-import type { Scope } from "./protocol/access.ts";
+import { allows, type Scope } from "./protocol/access.ts";
 import { errorResponse, ProtocolError, toErrorInfo } from "./protocol/errors.ts";
 import { parseOrThrow } from "./protocol/parse.ts";
 import {
+  ChangesBody,
   ChannelName,
   InsertBody,
   MAX_BODY_BYTES,
@@ -138,6 +139,21 @@ app.post("/v1/channels/:ch/messages", guard("write"), limit(MAX_BODY_BYTES), asy
     );
   }
   return reply(stub(c, channel).insert(body.messages, author ?? ""));
+});
+
+// Protocol 1.2: edits, deletes and reactions. The user is the token's subject, or the body's on an open worker.
+app.post("/v1/channels/:ch/changes", guard("write"), limit(MAX_BODY_BYTES), async (c) => {
+  const { channel, principal } = c.var;
+  const body = parseOrThrow(ChangesBody, await jsonBody(c));
+  const user = principal.user ?? body.user;
+  if (user === undefined) {
+    throw new ProtocolError(
+      "bad_request",
+      "user: required (no signed-in user to make the changes)",
+    );
+  }
+  const moderator = allows(principal.scope, "moderate");
+  return reply(stub(c, channel).change(user, moderator, body.changes));
 });
 
 app.get("/v1/channels/:ch/timeline", guard("read"), (c) => {

@@ -43,6 +43,11 @@ export class BucketPages {
     return pages.flatMap((page) => page.buckets);
   }
 
+  /** True when the bucket bound `lo` names a stored page (it must not merge away). */
+  isPageName(lo: Key): boolean {
+    return this.#layout.isStart(lo);
+  }
+
   /** Stores the pages holding `changed`, given the whole bucket list after the change. */
   save(buckets: readonly Bucket[], changed: readonly Bucket[]): void {
     for (const page of this.#layout.pagesToWrite(buckets, changed)) this.#write(page);

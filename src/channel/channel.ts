@@ -8,6 +8,8 @@ import { DurableObject } from "cloudflare:workers";
 import type { Env } from "../env.ts";
 import { ProtocolError, toErrorInfo } from "../protocol/errors.ts";
 import type {
+  Change,
+  ChangesReply,
   InsertReply,
   NewMessage,
   PageBody,
@@ -23,7 +25,7 @@ import { Simulator } from "./simulator.ts";
 import { Sockets } from "./sockets.ts";
 import { ChannelStore } from "./store.ts";
 import { upgrade } from "./upgrade.ts";
-import { Writer } from "./writer.ts";
+import { changing, inserting, Writer } from "./writer.ts";
 
 export type { Outcome } from "./contract.ts";
 
@@ -58,14 +60,9 @@ export class Channel extends DurableObject<Env> {
     });
     const writer = new Writer(store, sockets, () => this.ctx.storage.sync(), this.#log);
     const simulator = new Simulator(store, this.ctx.storage, (drafts, alsoWrite) =>
-      writer.write(drafts, { alsoWrite }),
+      writer.write(inserting(drafts, { alsoWrite })),
     );
-    this.#open = {
-      store,
-      sockets,
-      simulator,
-      write: (drafts, options) => writer.write(drafts, options),
-    };
+    this.#open = { store, sockets, simulator, write: (write) => writer.write(write) };
     return this.#open;
   }
 
@@ -116,9 +113,22 @@ export class Channel extends DurableObject<Env> {
   async insert(messages: NewMessage[], author: string): Promise<Outcome<InsertReply>> {
     return this.#call(async (room) => {
       const now = Date.now();
-      const result = await room.write(messages.map((m) => draftOf(m, author, now)));
-      const inserted = result.inserted.length;
+      const result = await room.write(inserting(messages.map((m) => draftOf(m, author, now))));
+      // A message that arrived already deleted (a change held for it) is an arrival too.
+      const inserted = result.results.filter((r) => !r.duplicate).length;
       return { inserted, duplicates: messages.length - inserted, total: result.total };
+    });
+  }
+
+  /** Protocol 1.2: changes from HTTP by `user` (the token's subject, or the body's on an open worker). */
+  async change(
+    user: string,
+    moderator: boolean,
+    changes: Change[],
+  ): Promise<Outcome<ChangesReply>> {
+    return this.#call(async (room) => {
+      const result = await room.write(changing({ user, moderator }, changes));
+      return { results: result.results, total: result.total, seq: room.store.seq };
     });
   }
 

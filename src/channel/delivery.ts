@@ -1,50 +1,73 @@
 /**
- * Delivering a stored batch to every socket (PROTOCOL.md, "Server → client
- * pushes"): at most one `insert` and one `status` each. The routing is
- * planned in core/fanout.ts; this looks up positions once for the union of
- * what is sent, serializes each distinct insert frame once, records what
- * each user has now seen, and sends. One socket's failure (a seen mark that
- * cannot be stored, a socket that is closing) stays that socket's.
+ * Delivering a stored group to every socket (PROTOCOL.md, "Server → client
+ * pushes", and 1.2's changes): at most one `insert`, `remove`, `update` and
+ * `status` each, in that order. The routing is planned in core/fanout.ts;
+ * this looks up positions once for the union of what is sent, serializes
+ * each distinct frame once (an `update` once per user: `mine` is theirs),
+ * records what each user has now seen, and sends. One socket's failure (a
+ * seen mark that cannot be stored, a socket that is closing) stays that
+ * socket's.
  */
 import { planPushes } from "../core/fanout.ts";
+import { compareKeys } from "../core/key.ts";
 import type { Message, ServerFrame } from "../protocol/schemas.ts";
+import type { NetEffect } from "./group-effect.ts";
 import { type Peer, type Sockets, send, sendRaw } from "./sockets.ts";
-import { type ChannelStore, keyOf, type StoredMessage, toWire } from "./store.ts";
+import { type ChannelStore, keyOf, type StoredMessage } from "./store.ts";
 
-/** Pushes `inserted` (a stored batch, in arrival order) to every socket. */
+/** Pushes a group's net effect to every socket. */
 export function deliver(
-  inserted: readonly StoredMessage[],
+  effect: NetEffect,
   sockets: Sockets,
   store: ChannelStore,
   log: (what: string, err: unknown) => void,
 ): void {
-  if (inserted.length === 0) return;
+  const { inserted } = effect;
+  if (inserted.length + effect.removed.length + effect.updated.length === 0) return;
   const peers = sockets.peers();
   if (peers.length === 0) return;
+  const removed = [...effect.removed].sort(compareKeys);
+  const updated = [...effect.updated].sort(compareKeys);
   const plan = planPushes(
     peers.map((p) => p.session.view),
     inserted.map((m) => ({ key: keyOf(m), lateNo: m.lateNo })),
+    { removed: removed.map(keyOf), updated: updated.map(keyOf) },
   );
   const sorted = plan.order.map((i) => inserted[i] as StoredMessage);
   const positions = new Array<number>(sorted.length);
   store.positionsOf(plan.needed.map((i) => keyOf(sorted[i] as StoredMessage))).forEach((p, j) => {
     positions[plan.needed[j] as number] = p;
   });
+  const updatedPositions = new Array<number>(updated.length);
+  store
+    .positionsOf(plan.updatedNeeded.map((i) => keyOf(updated[i] as StoredMessage)))
+    .forEach((p, j) => {
+      updatedPositions[plan.updatedNeeded[j] as number] = p;
+    });
+  // Prefix counts of new messages with reactions: is a run's frame the same for every user?
+  const reacted = [0];
+  for (const m of sorted) reacted.push((reacted.at(-1) ?? 0) + (m.reactions.length > 0 ? 1 : 0));
   const { total, seq } = store;
-  const insertFrames = new Map<string, string>();
-  const insertFrame = (from: number, to: number): string => {
-    const run = `${from}:${to}`;
-    let frame = insertFrames.get(run);
+  // A run's frame is the same for every socket given it, once a user for `update`.
+  const frames = new Map<string, string>();
+  const once = (name: string, make: () => ServerFrame): string => {
+    let frame = frames.get(name);
     if (frame === undefined) {
-      const messages: Message[] = [];
-      for (let i = from; i < to; i++) {
-        messages.push({ ...toWire(sorted[i] as StoredMessage), position: positions[i] as number });
-      }
-      frame = JSON.stringify({ type: "insert", messages, total, seq } satisfies ServerFrame);
-      insertFrames.set(run, frame);
+      frame = JSON.stringify(make());
+      frames.set(name, frame);
     }
     return frame;
   };
+  const positioned = (
+    list: readonly StoredMessage[],
+    at: readonly number[],
+    from: number,
+    to: number,
+    user?: string,
+  ): Message[] =>
+    store
+      .wire(list.slice(from, to), user)
+      .map((m, i) => ({ ...m, position: at[from + i] as number }));
 
   const each = (pass: (peer: Peer, k: number) => void) =>
     peers.forEach((peer, k) => {
@@ -57,12 +80,43 @@ export function deliver(
   each(({ ws, session }, k) => {
     const push = plan.pushes[k];
     if (!push) return;
+    const { user } = session;
     if (push.to > push.from) {
-      sendRaw(ws, insertFrame(push.from, push.to));
-      store.late.markSeen(session.user, push.seen);
+      const { from, to } = push;
+      // `mine` makes a frame the user's own, but new messages rarely have reactions yet.
+      const personal = (reacted[to] ?? 0) > (reacted[from] ?? 0);
+      const frame = once(`i${from}:${to}:${personal ? user : ""}`, () => ({
+        type: "insert",
+        messages: positioned(sorted, positions, from, to, user),
+        total,
+        seq,
+      }));
+      sendRaw(ws, frame);
+      store.late.markSeen(user, push.seen);
+    }
+    const gone = push.removed;
+    if (gone.to > gone.from) {
+      const frame = once(`r${gone.from}:${gone.to}`, () => ({
+        type: "remove",
+        ids: removed.slice(gone.from, gone.to).map((t) => t.id),
+        total,
+        seq,
+      }));
+      sendRaw(ws, frame);
+    }
+    const changed = push.updated;
+    if (changed.to > changed.from) {
+      const frame = once(`u${changed.from}:${changed.to}:${user}`, () => ({
+        type: "update",
+        messages: positioned(updated, updatedPositions, changed.from, changed.to, user),
+        seq,
+      }));
+      sendRaw(ws, frame);
     }
     if (push.next !== session.view) sockets.setView(ws, session, push.next);
   });
+  // Only a group that inserted or deleted moves totals, positions or late counts.
+  if (inserted.length + removed.length === 0) return;
   // Second pass: unread counts include what the user's other sockets were just pushed.
   each(({ ws, session }, k) => {
     const push = plan.pushes[k];

@@ -12,14 +12,14 @@ import { resume } from "./resume.ts";
 import type { Session } from "./session.ts";
 import { type Sockets, send, sendRaw } from "./sockets.ts";
 import type { ChannelStore, Draft, InsertResult } from "./store.ts";
-import type { WriteOptions } from "./writer.ts";
+import { changing, inserting, type Stored, type Write } from "./writer.ts";
 
 /** What the frames act on. */
 export interface Room {
   readonly store: ChannelStore;
   readonly sockets: Sockets;
-  /** Stores a batch (with every other write pending now) and delivers it; see writer.ts. */
-  write(drafts: readonly Draft[], options?: WriteOptions): Promise<InsertResult>;
+  /** Stores a write (with every other write pending now) and delivers the group; see writer.ts. */
+  write<R extends Stored>(write: Write<R>): Promise<R>;
 }
 
 /**
@@ -93,9 +93,23 @@ export async function dispatch(
       }
       const now = Date.now();
       await room.write(
-        frame.messages.map((m) => draftOf(m, user, now)),
-        // Sent before the group's pushes; the output gate holds it until the group is durable.
-        { stored: (result) => send(ws, { type: "sent", ...rid, ...sentOf(result, store.seq) }) },
+        inserting(
+          frame.messages.map((m) => draftOf(m, user, now)),
+          // Sent before the group's pushes; the output gate holds it until the group is durable.
+          { stored: (result) => send(ws, { type: "sent", ...rid, ...sentOf(result, store.seq) }) },
+        ),
+      );
+      return;
+    }
+    case "change": {
+      if (!allows(session.scope, "write")) {
+        throw new ProtocolError("forbidden", "changes need the write scope");
+      }
+      const actor = { user, moderator: allows(session.scope, "moderate") };
+      await room.write(
+        changing(actor, frame.changes, ({ results, total }) =>
+          send(ws, { type: "changed", ...rid, results, total, seq: store.seq }),
+        ),
       );
       return;
     }
@@ -118,8 +132,6 @@ export async function dispatch(
     case "ping":
       send(ws, { type: "pong", ...rid });
       return;
-    case "change":
-      throw new ProtocolError("bad_request", "change: not yet supported");
     default: {
       const unreachable: never = frame;
       throw new Error(`unhandled frame ${JSON.stringify(unreachable)}`);

@@ -4,19 +4,27 @@
  * ordinals above each watermark seen one by one (`seen`). Every question is
  * an index lookup: nothing here scans the late messages.
  *
+ * Deleted late ordinals (protocol 1.2) are counted in `late_gone`, a sparse
+ * Fenwick tree one node a row (core/ordinal-counts.ts): a reader's count of
+ * those at or below its watermark costs O(log) rows, read once when the
+ * reader is loaded or its watermark moves.
+ *
  * The cache in memory changes only after the write that backs it has
  * succeeded, so a failed write leaves the object answering what storage holds.
  */
 import type { Key } from "../core/key.ts";
 import {
   ackAll,
+  afterGone,
   isUnread,
+  type LateTotals,
   markSeen,
   newReader,
   type Reader,
   type SeenSet,
   unreadCount,
 } from "../core/late.ts";
+import { markPath, prefixPath } from "../core/ordinal-counts.ts";
 import type { MessageRows, StoredMessage } from "./messages.ts";
 import type { Sql } from "./sql.ts";
 
@@ -24,7 +32,7 @@ export class LateState {
   readonly #sql: Sql;
   readonly #messages: MessageRows;
   readonly #transaction: (fn: () => void) => void;
-  readonly #lateTotal: () => number;
+  readonly #totals: () => LateTotals;
   /** Write-through cache: fan-out asks every socket's user after every batch. */
   readonly #cache = new Map<string, Reader>();
 
@@ -32,38 +40,40 @@ export class LateState {
     sql: Sql,
     messages: MessageRows,
     transaction: (fn: () => void) => void,
-    lateTotal: () => number,
+    totals: () => LateTotals,
   ) {
     this.#sql = sql;
     this.#messages = messages;
     this.#transaction = transaction;
-    this.#lateTotal = lateTotal;
+    this.#totals = totals;
   }
 
   /** The user's state, created at their first connection: late messages before it are not theirs to read. */
   get(user: string): Reader {
     const cached = this.#cache.get(user);
     if (cached) return cached;
-    let row = this.#sql.one<{ base: number; seen: number }>(
+    const row = this.#sql.one<{ base: number; seen: number }>(
       "SELECT base, seen FROM readers WHERE user = ?",
       user,
     );
-    if (!row) {
-      row = newReader(this.#lateTotal());
+    let reader: Reader;
+    if (row) {
+      reader = { base: row.base, seen: row.seen, goneBelow: this.#goneUpTo(row.base) };
+    } else {
+      reader = newReader(this.#totals());
       this.#sql.run(
         "INSERT INTO readers (user, base, seen) VALUES (?, ?, ?)",
         user,
-        row.base,
-        row.seen,
+        reader.base,
+        reader.seen,
       );
     }
-    const reader = { base: row.base, seen: row.seen };
     this.#cache.set(user, reader);
     return reader;
   }
 
   unread(user: string): number {
-    return unreadCount(this.get(user), this.#lateTotal());
+    return unreadCount(this.get(user), this.#totals());
   }
 
   /** A predicate for one page: is the late message with this ordinal unread for the user? */
@@ -77,13 +87,17 @@ export class LateState {
   markSeen(user: string, ordinals: readonly number[]): void {
     const before = this.get(user);
     if (!ordinals.some((n) => n > before.base)) return;
-    this.#commit(user, () => markSeen(before, ordinals, this.#seenSet(user)));
+    this.#commit(user, () => {
+      const after = markSeen(before, ordinals, this.#seenSet(user));
+      if (after.base === before.base) return after;
+      return { ...after, goneBelow: this.#goneUpTo(after.base) };
+    });
   }
 
   /** Marks seen every late message inside [first, last] (null: open end). */
   markSeenInRange(user: string, first: Key | null, last: Key | null): void {
     const { base } = this.get(user);
-    if (base >= this.#lateTotal()) return;
+    if (base >= this.#totals().lateTotal) return;
     this.markSeen(user, this.#messages.lateOrdinalsIn(base, first, last));
   }
 
@@ -92,14 +106,68 @@ export class LateState {
     this.get(user);
     this.#commit(user, () => {
       this.#sql.run("DELETE FROM seen WHERE user = ?", user);
-      return ackAll(this.#lateTotal());
+      return ackAll(this.#totals());
     });
   }
 
-  /** The unread late message that arrived first: ordinal base + 1, by the watermark invariant. */
+  /**
+   * The unread late message that arrived first: ordinal base + 1 by the
+   * watermark invariant, unless that one was deleted; then the first unseen
+   * one above the base that still exists.
+   */
   next(user: string): StoredMessage | undefined {
     const { base } = this.get(user);
-    return base >= this.#lateTotal() ? undefined : this.#messages.byLateNo(base + 1);
+    if (base >= this.#totals().lateTotal) return undefined;
+    return this.#messages.byLateNo(base + 1) ?? this.list(user, 1)[0];
+  }
+
+  /**
+   * Inside the caller's transaction: late messages with these ordinals were
+   * deleted. Marks them in the gone counts and drops them from every seen
+   * set (each read row is a user who had seen one of them one by one). The
+   * returned function brings the cache up to date; call it once the
+   * transaction has committed.
+   */
+  gone(ordinals: readonly number[]): () => void {
+    const seenBy = new Map<number, Set<string>>();
+    for (const ordinal of ordinals) {
+      for (const node of markPath(ordinal)) {
+        this.#sql.run(
+          "INSERT INTO late_gone (node, count) VALUES (?, 1) ON CONFLICT (node) DO UPDATE SET count = count + 1",
+          node,
+        );
+      }
+      const users = this.#sql
+        .all<{ user: string }>("DELETE FROM seen WHERE late_no = ? RETURNING user", ordinal)
+        .map((r) => r.user);
+      for (const user of users) {
+        this.#sql.run("UPDATE readers SET seen = seen - 1 WHERE user = ?", user);
+      }
+      seenBy.set(ordinal, new Set(users));
+    }
+    return () => {
+      for (const [user, reader] of this.#cache) {
+        let next = reader;
+        for (const [ordinal, users] of seenBy) next = afterGone(next, ordinal, users.has(user));
+        this.#cache.set(user, next);
+      }
+    };
+  }
+
+  /** How many late ordinals were deleted in all (at most log₂ cap rows). */
+  goneTotal(): number {
+    return this.#goneUpTo(Number.MAX_SAFE_INTEGER);
+  }
+
+  /** How many deleted late ordinals are ≤ `ordinal`: O(log) node rows. */
+  #goneUpTo(ordinal: number): number {
+    const nodes = prefixPath(ordinal);
+    if (nodes.length === 0) return 0;
+    const row = this.#sql.one<{ n: number | null }>(
+      `SELECT sum(count) AS n FROM late_gone WHERE node IN (${nodes.map(() => "?").join(", ")})`,
+      ...nodes,
+    );
+    return row?.n ?? 0;
   }
 
   /** Up to `limit` unread late messages, oldest arrival first. */

@@ -5,6 +5,7 @@
  * reads only the rows it returns or counts. It also answers the position
  * index's range questions inside one bucket ({@link BucketRows}).
  */
+import type { ReactionCounts } from "../core/changes.ts";
 import type { Key } from "../core/key.ts";
 import type { BucketRows } from "../core/position-index.ts";
 import type { Message } from "../protocol/schemas.ts";
@@ -18,6 +19,10 @@ export interface StoredMessage {
   readonly author: string;
   readonly text: string;
   readonly lateNo: number | null;
+  /** The winning edit's ts; null when never edited. */
+  readonly edited: number | null;
+  /** Reaction counts, ascending by emoji (empty: none). */
+  readonly reactions: ReactionCounts;
 }
 
 export interface MessageRow extends Row {
@@ -27,15 +32,17 @@ export interface MessageRow extends Row {
   author: string;
   text: string;
   late_no: number | null;
+  edited: number | null;
+  reactions: string | null;
 }
 
 /** The columns of a {@link MessageRow}, in order. */
-export const COLUMNS = "seq, id, ts, author, text, late_no";
+export const COLUMNS = "seq, id, ts, author, text, late_no, edited, reactions";
 
 /** Durable Object SQLite binds at most 100 parameters a statement. */
 export const MAX_PARAMS = 100;
-/** Six columns a row: 16 rows use 96 of them. */
-const ROWS_PER_INSERT = Math.floor(MAX_PARAMS / 6);
+/** Eight columns a row: 12 rows use 96 of them. */
+const ROWS_PER_INSERT = Math.floor(MAX_PARAMS / 8);
 
 export const keyOf = (m: { ts: number; id: string }): Key => ({ ts: m.ts, id: m.id });
 
@@ -52,12 +59,17 @@ export function toStored(row: MessageRow): StoredMessage {
     author: row.author,
     text: row.text,
     lateNo: row.late_no,
+    edited: row.edited,
+    reactions: row.reactions === null ? [] : (JSON.parse(row.reactions) as ReactionCounts),
   };
 }
 
-/** The wire shape of a stored message. */
-export function toWire(m: StoredMessage): Message {
-  return {
+/**
+ * The wire shape of a stored message. `mine`: the emojis the asking user has
+ * on (over a socket), flagged in `reactions`.
+ */
+export function toWire(m: StoredMessage, mine?: ReadonlySet<string>): Message {
+  const wire: Message = {
     id: m.id,
     ts: m.ts,
     author: m.author,
@@ -65,6 +77,13 @@ export function toWire(m: StoredMessage): Message {
     seq: m.seq,
     late: m.lateNo !== null,
   };
+  if (m.edited !== null) wire.edited = m.edited;
+  if (m.reactions.length > 0) {
+    wire.reactions = m.reactions.map(([emoji, count]) =>
+      mine?.has(emoji) ? { emoji, count, mine: true as const } : { emoji, count },
+    );
+  }
+  return wire;
 }
 
 /** A key range as a WHERE clause on the (ts, id) index; an open end is left out, not bound. */
@@ -216,21 +235,36 @@ export class MessageRows implements BucketRows {
       .map(toStored);
   }
 
-  /** What a wake needs: the latest seq, the highest late ordinal, the newest key (three indexed rows). */
+  /**
+   * What a wake needs: the latest seq, the highest late ordinal, the newest
+   * key. Deleted messages and changes are arrivals too, so the tombstones and
+   * the change log are asked as well: one indexed row each.
+   */
   tips(): { lastSeq: number; lateTotal: number; newest: Key | null } {
-    const lastSeq = this.#sql.one<{ n: number | null }>("SELECT max(seq) AS n FROM messages")?.n;
-    // `late_no IS NOT NULL` lets SQLite use the partial index: max(late_no) alone scans the table.
-    const lateTotal = this.#sql.one<{ n: number }>(
-      "SELECT late_no AS n FROM messages WHERE late_no IS NOT NULL ORDER BY late_no DESC LIMIT 1",
-    )?.n;
-    const newest = this.#sql.one<MessageRow>(
+    const max = (query: string) => this.#sql.one<{ n: number | null }>(query)?.n ?? 0;
+    const lastSeq = Math.max(
+      max("SELECT max(seq) AS n FROM messages"),
+      max("SELECT max(seq) AS n FROM tombstones"),
+      max("SELECT max(seq) AS n FROM changes"),
+    );
+    // `late_no IS NOT NULL` lets SQLite use the partial indexes: max(late_no) alone scans the table.
+    const lateTotal = Math.max(
+      max(
+        "SELECT late_no AS n FROM messages WHERE late_no IS NOT NULL ORDER BY late_no DESC LIMIT 1",
+      ),
+      max(
+        "SELECT late_no AS n FROM tombstones WHERE late_no IS NOT NULL ORDER BY late_no DESC LIMIT 1",
+      ),
+    );
+    return { lastSeq, lateTotal, newest: this.newest() };
+  }
+
+  /** The greatest key stored, if any: one row. */
+  newest(): Key | null {
+    const row = this.#sql.one<MessageRow>(
       "SELECT ts, id FROM messages ORDER BY ts DESC, id DESC LIMIT 1",
     );
-    return {
-      lastSeq: lastSeq ?? 0,
-      lateTotal: lateTotal ?? 0,
-      newest: newest ? keyOfRow(newest) : null,
-    };
+    return row ? keyOfRow(row) : null;
   }
 
   // ── Writes ───────────────────────────────────────────────────────────────
@@ -257,9 +291,39 @@ export class MessageRows implements BucketRows {
     for (let i = 0; i < rows.length; i += ROWS_PER_INSERT) {
       const chunk = rows.slice(i, i + ROWS_PER_INSERT);
       this.#sql.run(
-        `INSERT INTO messages (${COLUMNS}) VALUES ${chunk.map(() => "(?, ?, ?, ?, ?, ?)").join(", ")}`,
-        ...chunk.flatMap((m) => [m.seq, blob(m.id), m.ts, m.author, m.text, m.lateNo]),
+        `INSERT INTO messages (${COLUMNS}) VALUES ${chunk.map(() => "(?, ?, ?, ?, ?, ?, ?, ?)").join(", ")}`,
+        ...chunk.flatMap((m) => [
+          m.seq,
+          blob(m.id),
+          m.ts,
+          m.author,
+          m.text,
+          m.lateNo,
+          m.edited,
+          reactionsColumn(m.reactions),
+        ]),
       );
     }
   }
+
+  /** A winning edit: the text and its ts. */
+  setText(id: string, text: string, edited: number): void {
+    this.#sql.run("UPDATE messages SET text = ?, edited = ? WHERE id = ?", text, edited, blob(id));
+  }
+
+  setReactions(id: string, counts: ReactionCounts): void {
+    this.#sql.run(
+      "UPDATE messages SET reactions = ? WHERE id = ?",
+      reactionsColumn(counts),
+      blob(id),
+    );
+  }
+
+  /** Deletes the row: its text goes with it. */
+  remove(id: string): void {
+    this.#sql.run("DELETE FROM messages WHERE id = ?", blob(id));
+  }
 }
+
+const reactionsColumn = (counts: ReactionCounts): string | null =>
+  counts.length > 0 ? JSON.stringify(counts) : null;

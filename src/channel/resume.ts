@@ -1,15 +1,17 @@
 /**
- * `resume` (protocol 1.1): a client back from a dropped connection names the
- * last `seq` it applied and its view; the reply replays the missed arrivals
- * that concern the view, with their current positions and the `shifted` that
- * keeps the reader's place. It reads only the missed arrivals (at most
- * MAX_RESUME + 1 rows, by the seq primary key) and the positions of those it
- * replays: never a cost that grows with the channel.
+ * `resume` (protocol 1.1, with 1.2's changes): a client back from a dropped
+ * connection names the last `seq` it applied and its view; the reply replays
+ * the missed arrivals that concern the view: messages stored since (with
+ * their current positions), messages it may hold that were deleted
+ * (`removed`) or changed (`updated`, final state), and the net `shifted`
+ * that keeps the reader's place. It reads only the missed arrivals (by the
+ * seq primary keys of messages and the change log, at most MAX_RESUME each)
+ * and the rows of what they touched: never a cost that grows with the channel.
  */
 import { compareKeys } from "../core/key.ts";
-import { route, type View } from "../core/view.ts";
+import { heldRun, route, type View } from "../core/view.ts";
 import { MAX_RESUME, type ResumedFrame } from "../protocol/schemas.ts";
-import { type ChannelStore, keyOf, toWire } from "./store.ts";
+import { type ChannelStore, keyOf, type StoredMessage } from "./store.ts";
 
 /**
  * The `resumed` reply for `user` declaring `view` after `since`. Marks seen
@@ -22,11 +24,11 @@ export function resume(
   since: number,
   view: View,
 ): Omit<ResumedFrame, "rid"> {
-  const seq = store.seq;
-  // A `since` from the future is a client that holds another channel's history.
-  const missed = since <= seq ? store.arrivalsSince(since, MAX_RESUME + 1) : undefined;
+  const { seq } = store;
   store.late.markSeenInRange(user, view.first, view.last);
-  if (missed === undefined || missed.length > MAX_RESUME) {
+  // Seqs have no gaps, so seq − since arrivals of every kind were missed. A
+  // `since` from the future is a client that holds another channel's history.
+  if (since > seq || seq - since > MAX_RESUME) {
     return {
       type: "resumed",
       complete: false,
@@ -39,10 +41,24 @@ export function resume(
       updated: [],
     };
   }
-  const sorted = [...missed].sort(compareKeys);
-  const { from, to, shifted } = route(view, sorted.map(keyOf));
-  const replayed = sorted.slice(from, to);
-  const positions = store.positionsOf(replayed.map(keyOf));
+  const inserted = store.arrivalsSince(since, MAX_RESUME).sort(compareKeys);
+  const insertedIds = new Set(inserted.map((m) => m.id));
+  const logged = store.changesSince(since, MAX_RESUME);
+  const deletedIds = [...new Set(logged.filter((c) => c.kind === "delete").map((c) => c.id))];
+  // Only what the client may hold: stored at or before `since`.
+  const removed = [...store.tombstonesOf(deletedIds).values()]
+    .filter((t) => t.seq <= since)
+    .sort(compareKeys);
+  const changedIds = new Set(
+    logged.filter((c) => c.kind !== "delete" && !insertedIds.has(c.id)).map((c) => c.id),
+  );
+  const changed = [...store.messagesById(changedIds).values()].sort(compareKeys);
+
+  const routed = route(view, inserted.map(keyOf));
+  const gone = heldRun(view, removed.map(keyOf));
+  const touched = heldRun(view, changed.map(keyOf));
+  const replayed = inserted.slice(routed.from, routed.to);
+  const updated = changed.slice(touched.from, touched.to);
   store.late.markSeen(
     user,
     replayed.flatMap((m) => (m.lateNo === null ? [] : [m.lateNo])),
@@ -53,9 +69,14 @@ export function resume(
     seq,
     total: store.total,
     lateUnread: store.late.unread(user),
-    shifted,
-    messages: replayed.map((m, i) => ({ ...toWire(m), position: positions[i] as number })),
-    removed: [],
-    updated: [],
+    shifted: routed.shifted - gone.before,
+    messages: positioned(store, replayed, user),
+    removed: removed.slice(gone.from, gone.to).map((t) => t.id),
+    updated: positioned(store, updated, user),
   };
+}
+
+function positioned(store: ChannelStore, sorted: readonly StoredMessage[], user: string) {
+  const positions = store.positionsOf(sorted.map(keyOf));
+  return store.wire(sorted, user).map((m, i) => ({ ...m, position: positions[i] as number }));
 }

@@ -6,8 +6,12 @@
 import { BUCKET_PAGES_SCHEMA, migrateBucketRows } from "./bucket-pages.ts";
 import type { Sql } from "./sql.ts";
 
-/** Bumped when the schema changes. 2: the bucket table became pages of buckets. */
-export const SCHEMA_VERSION = 2;
+/**
+ * Bumped when the schema changes. 2: the bucket table became pages of
+ * buckets. 3: changes (protocol 1.2): edits, reactions, tombstones, the
+ * change log, deleted late ordinals.
+ */
+export const SCHEMA_VERSION = 3;
 
 const SCHEMA = [
   `CREATE TABLE messages (
@@ -24,6 +28,33 @@ const SCHEMA = [
   BUCKET_PAGES_SCHEMA,
   "CREATE TABLE readers (user TEXT PRIMARY KEY, base INTEGER NOT NULL, seen INTEGER NOT NULL) WITHOUT ROWID",
   "CREATE TABLE seen (user TEXT NOT NULL, late_no INTEGER NOT NULL, PRIMARY KEY (user, late_no)) WITHOUT ROWID",
+];
+
+/** Schema 2 → 3: what protocol 1.2's changes keep. A fresh store runs it after the base schema. */
+const CHANGES_SCHEMA = [
+  // The winning edit's ts (NULL: never edited) and the reaction counts as JSON [[emoji, n], …].
+  "ALTER TABLE messages ADD COLUMN edited INTEGER",
+  "ALTER TABLE messages ADD COLUMN reactions TEXT",
+  // A deleted message keeps its id, key, arrival seq and late ordinal: no author, no text.
+  `CREATE TABLE tombstones (
+     id BLOB PRIMARY KEY, seq INTEGER NOT NULL, ts INTEGER NOT NULL,
+     late_no INTEGER, deleted_seq INTEGER NOT NULL
+   ) WITHOUT ROWID`,
+  "CREATE INDEX tombstones_seq ON tombstones (seq)",
+  "CREATE INDEX tombstones_late_no ON tombstones (late_no) WHERE late_no IS NOT NULL",
+  // Every change that was an arrival, by seq; `body` holds a change still waiting for its message.
+  `CREATE TABLE changes (
+     seq INTEGER PRIMARY KEY, id BLOB NOT NULL, kind TEXT NOT NULL, user TEXT NOT NULL, body TEXT
+   )`,
+  "CREATE INDEX changes_pending ON changes (id) WHERE body IS NOT NULL",
+  // One last-writer-wins register per (message, user, emoji); off registers stay to win ties.
+  `CREATE TABLE reactions (
+     id BLOB NOT NULL, user TEXT NOT NULL, emoji TEXT NOT NULL, is_on INTEGER NOT NULL, ts INTEGER NOT NULL,
+     PRIMARY KEY (id, user, emoji)
+   ) WITHOUT ROWID`,
+  // Deleted late ordinals: a sparse Fenwick tree, one node a row (core/ordinal-counts.ts).
+  "CREATE TABLE late_gone (node INTEGER PRIMARY KEY, count INTEGER NOT NULL)",
+  "CREATE INDEX seen_late_no ON seen (late_no)",
 ];
 
 /** Small named settings (the schema version, the simulator's state). */
@@ -56,6 +87,7 @@ export function migrate(sql: Sql, meta: Meta, transaction: (fn: () => void) => v
   transaction(() => {
     if (version === 0) for (const statement of SCHEMA) sql.run(statement);
     if (version === 1) migrateBucketRows(sql);
+    if (version < 3) for (const statement of CHANGES_SCHEMA) sql.run(statement);
     meta.set("schema", String(SCHEMA_VERSION));
   });
 }

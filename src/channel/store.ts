@@ -1,42 +1,36 @@
 /**
- * The channel's store: the message rows, the position index over them and
- * each user's late state, kept consistent with each other. Everything is
- * synchronous SQL, so the Durable Object runs one call at a time; every
- * multi-row write runs in `transactionSync` (DO SQLite has no BEGIN), and
- * the state in memory follows storage: a rolled-back write reloads it.
+ * The channel's store: the message rows, the position index over them, the
+ * changes kept beside them (protocol 1.2) and each user's late state, kept
+ * consistent with each other. Everything is synchronous SQL, so the Durable
+ * Object runs one call at a time; every multi-row write runs in
+ * `transactionSync` (DO SQLite has no BEGIN), and the state in memory
+ * follows storage: a rolled-back write reloads it.
  */
+import type { Actor } from "../core/changes.ts";
 import { compareKeys, firstKeyAt, type Key } from "../core/key.ts";
 import { PositionIndex, type PositionIndexOptions } from "../core/position-index.ts";
 import { ProtocolError } from "../protocol/errors.ts";
-import type { Anchor, LateItem, Message, PageBody } from "../protocol/schemas.ts";
+import type { Anchor, Change, LateItem, Message, PageBody } from "../protocol/schemas.ts";
 import { BucketPages } from "./bucket-pages.ts";
+import { applyChanges, type ChangeOutcome } from "./change.ts";
+import { ChangeRows, type LoggedChange, type Tombstone } from "./change-rows.ts";
+import { type Draft, type InsertResult, insertAll } from "./insert.ts";
 import { LateState } from "./late-state.ts";
 import { keyOf, MessageRows, type StoredMessage, toWire } from "./messages.ts";
 import { naivePage } from "./naive-page.ts";
 import { Meta, migrate } from "./schema.ts";
 import { Sql } from "./sql.ts";
+import type { Tables, Tips } from "./tables.ts";
 
+export type { Tombstone } from "./change-rows.ts";
+export type { Draft, InsertResult, SendResult } from "./insert.ts";
 export type { StoredMessage } from "./messages.ts";
 export { keyOf, toWire } from "./messages.ts";
+export type { Effect } from "./tables.ts";
 
-/** A message to store, with ts and author resolved; no id: the store makes one. */
-export interface Draft {
-  readonly id: string | undefined;
-  readonly ts: number;
-  readonly author: string;
-  readonly text: string;
-}
-
-export interface InsertResult {
-  readonly results: { id: string; seq: number; duplicate: boolean }[];
-  /** The newly stored messages, in arrival order. */
-  readonly inserted: StoredMessage[];
+/** What a frame of changes did, with the channel's total after it. */
+export interface ChangeResultSet extends Omit<ChangeOutcome, "goneLate"> {
   readonly total: number;
-}
-
-/** An id the server makes: its padded seq sorts it after its batch-mates at the same ts. */
-function serverId(seq: number): string {
-  return `s${seq.toString(36).padStart(10, "0")}-${crypto.randomUUID().slice(0, 8)}`;
 }
 
 /** `bucketSize`: most messages a position-index bucket holds (512); tests shrink it to reach many buckets. */
@@ -46,15 +40,14 @@ export class ChannelStore {
   readonly #sql: Sql;
   readonly #storage: Pick<DurableObjectStorage, "sql" | "transactionSync">;
   readonly #rows: MessageRows;
+  readonly #changes: ChangeRows;
   readonly meta: Meta;
   /** Each user's late state: unread counts, seen marks. */
   readonly late: LateState;
-  #index!: PositionIndex;
   readonly #pages: BucketPages;
   readonly #options: ChannelStoreOptions;
-  #lastSeq = 0;
-  #lateTotal = 0;
-  #newest: Key | null = null;
+  #index!: PositionIndex;
+  readonly #tips: Tips = { lastSeq: 0, lateTotal: 0, goneTotal: 0, newest: null };
 
   constructor(
     storage: Pick<DurableObjectStorage, "sql" | "transactionSync">,
@@ -65,12 +58,13 @@ export class ChannelStore {
     this.#options = options;
     this.#pages = new BucketPages(this.#sql);
     this.#rows = new MessageRows(this.#sql);
+    this.#changes = new ChangeRows(this.#sql);
     this.meta = new Meta(this.#sql);
     this.late = new LateState(
       this.#sql,
       this.#rows,
       (fn) => storage.transactionSync(fn),
-      () => this.#lateTotal,
+      () => this.#tips,
     );
     migrate(this.#sql, this.meta, (fn) => storage.transactionSync(fn));
     this.#load();
@@ -81,14 +75,22 @@ export class ChannelStore {
     return this.#sql.rowsRead;
   }
 
-  /** Loads the in-memory state: the bucket directory's pages and three single-row lookups. */
+  /** Loads the in-memory state: the bucket directory's pages and a few single-row lookups. */
   #load(): void {
     this.#index = new PositionIndex(this.#rows, this.#pages.load(), this.#options);
-    const tips = this.#rows.tips();
-    this.#lastSeq = tips.lastSeq;
-    this.#lateTotal = tips.lateTotal;
-    this.#newest = tips.newest;
+    Object.assign(this.#tips, this.#rows.tips(), { goneTotal: this.late.goneTotal() });
     this.late.forget();
+  }
+
+  get #tables(): Tables {
+    return {
+      rows: this.#rows,
+      changes: this.#changes,
+      late: this.late,
+      pages: this.#pages,
+      index: this.#index,
+      tips: this.#tips,
+    };
   }
 
   // ── Reads ────────────────────────────────────────────────────────────────
@@ -99,15 +101,16 @@ export class ChannelStore {
 
   /** The channel's seq watermark: the seq of the latest arrival, 0 when empty. */
   get seq(): number {
-    return this.#lastSeq;
+    return this.#tips.lastSeq;
   }
 
+  /** Late messages in the channel: late arrivals not deleted since. */
   get lateTotal(): number {
-    return this.#lateTotal;
+    return this.#tips.lateTotal - this.#tips.goneTotal;
   }
 
   get newest(): Key | null {
-    return this.#newest;
+    return this.#tips.newest;
   }
 
   oldest(): Key | null {
@@ -119,9 +122,40 @@ export class ChannelStore {
     return this.#index.ranks(sortedKeys);
   }
 
-  /** Arrivals after `since` in seq order, at most `limit` (reads only those). */
+  /** Messages stored after `since` and still present, in seq order, at most `limit` (reads only those). */
   arrivalsSince(since: number, limit: number): StoredMessage[] {
     return this.#rows.arrivalsSince(since, limit);
+  }
+
+  /** Change arrivals after `since`, in seq order, at most `limit`. */
+  changesSince(since: number, limit: number): LoggedChange[] {
+    return this.#changes.since(since, limit);
+  }
+
+  /** The stored messages among `ids` (one indexed row each). */
+  messagesById(ids: Iterable<string>): Map<string, StoredMessage> {
+    const found = new Map<string, StoredMessage>();
+    for (const id of ids) {
+      const m = this.#rows.byId(id);
+      if (m) found.set(id, m);
+    }
+    return found;
+  }
+
+  tombstonesOf(ids: readonly string[]): Map<string, Tombstone> {
+    return this.#changes.tombstonesOf(ids);
+  }
+
+  /**
+   * Wire messages for one user: reactions flagged `mine` (over a socket; no
+   * user: HTTP, no flags). Rows read: the user's own reactions on these
+   * messages, and only for messages that have reactions.
+   */
+  wire(stored: readonly StoredMessage[], user?: string): Message[] {
+    if (user === undefined) return stored.map((m) => toWire(m));
+    const reacted = stored.filter((m) => m.reactions.length > 0).map((m) => m.id);
+    const mine = reacted.length > 0 ? this.#changes.mine(user, reacted) : new Map();
+    return stored.map((m) => toWire(m, mine.get(m.id)));
   }
 
   /**
@@ -139,7 +173,7 @@ export class ChannelStore {
     const { older, rest } = this.#rows.around(key, before, after);
     const stored = [...older, ...rest];
     const start = position - older.length;
-    const messages = stored.map(toWire);
+    const messages = this.wire(stored, user);
     if (user !== undefined) this.#flagUnread(user, stored, messages);
     return {
       messages,
@@ -154,7 +188,7 @@ export class ChannelStore {
 
   /** The anchor's key and position; every anchor but an unknown id resolves. */
   #resolve(anchor: Anchor, total: number): { key: Key; position: number } {
-    if (anchor === "newest") return { key: this.#newest as Key, position: total - 1 };
+    if (anchor === "newest") return { key: this.#tips.newest as Key, position: total - 1 };
     if (anchor === "oldest") return { key: this.#index.keyAt(0) as Key, position: 0 };
     if ("position" in anchor) {
       const position = Math.min(Math.max(anchor.position, 0), total - 1);
@@ -168,7 +202,7 @@ export class ChannelStore {
     }
     // The first message whose ts ≥ the given one; after the newest: the newest.
     const key = this.#rows.firstFrom(firstKeyAt(anchor.ts));
-    if (!key) return { key: this.#newest as Key, position: total - 1 };
+    if (!key) return { key: this.#tips.newest as Key, position: total - 1 };
     return { key, position: this.#index.rank(key) };
   }
 
@@ -214,50 +248,45 @@ export class ChannelStore {
 
   /**
    * Stores a batch, all or nothing: an id already stored (or repeated in the
-   * batch) is a duplicate and a no-op. `alsoWrite` runs inside the same
-   * transaction (the simulator records its tick there).
+   * batch) is a duplicate and a no-op, a deleted one too. `alsoWrite` runs
+   * inside the same transaction (the simulator records its tick there).
    */
   insert(drafts: readonly Draft[], alsoWrite?: (result: InsertResult) => void): InsertResult {
+    return this.#write(() => {
+      const result = insertAll(this.#tables, drafts);
+      alsoWrite?.(result);
+      return result;
+    });
+  }
+
+  /**
+   * Applies a frame of changes by `actor`, all or nothing (PROTOCOL.md 1.2):
+   * a forbidden change throws `forbidden` and nothing is stored.
+   */
+  change(actor: Actor, changes: readonly Change[]): ChangeResultSet {
+    let settle = (): void => {};
+    const outcome = this.#write(() => {
+      const applied = applyChanges(this.#tables, actor, changes);
+      if (applied.goneLate.length > 0) {
+        settle = this.late.gone(applied.goneLate);
+        this.#tips.goneTotal += applied.goneLate.length;
+      }
+      return applied;
+    });
+    // The late cache follows the deletes only now that they are stored.
+    settle();
+    const { goneLate: _, ...rest } = outcome;
+    return { ...rest, total: this.total };
+  }
+
+  /** Runs a write in one transaction; a rollback reloads what memory holds from storage. */
+  #write<T>(fn: () => T): T {
     try {
-      return this.#storage.transactionSync(() => {
-        const result = this.#insertAll(drafts);
-        alsoWrite?.(result);
-        return result;
-      });
+      return this.#storage.transactionSync(fn);
     } catch (err) {
-      // The transaction rolled back; the in-memory state must follow it.
       this.#load();
       throw err;
     }
-  }
-
-  #insertAll(drafts: readonly Draft[]): InsertResult {
-    const existing = this.#rows.seqsOf(drafts.flatMap((d) => (d.id === undefined ? [] : [d.id])));
-    const results: InsertResult["results"] = [];
-    const inserted: StoredMessage[] = [];
-    for (const draft of drafts) {
-      const seq = this.#lastSeq + 1;
-      const id = draft.id ?? serverId(seq);
-      const stored = existing.get(id);
-      if (stored !== undefined) {
-        results.push({ id, seq: stored, duplicate: true });
-        continue;
-      }
-      const key = { ts: draft.ts, id };
-      const late = this.#newest !== null && compareKeys(key, this.#newest) < 0;
-      const lateNo = late ? this.#lateTotal + 1 : null;
-      this.#lastSeq = seq;
-      if (lateNo !== null) this.#lateTotal = lateNo;
-      else this.#newest = key;
-      // A repeat later in this batch is a duplicate of this one.
-      existing.set(id, seq);
-      results.push({ id, seq, duplicate: false });
-      inserted.push({ seq, id, ts: draft.ts, author: draft.author, text: draft.text, lateNo });
-    }
-    this.#rows.insert(inserted);
-    this.#index.added(inserted.map(keyOf));
-    this.#pages.save(this.#index.buckets(), this.#index.takeChanges());
-    return { results, inserted, total: this.total };
   }
 }
 

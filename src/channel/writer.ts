@@ -15,30 +15,73 @@
  * error while the others commit. Replies leave through the output gate, so
  * each writer hears back only once its group is durable.
  */
+
+import type { Actor } from "../core/changes.ts";
+import type { Change } from "../protocol/schemas.ts";
 import { deliver } from "./delivery.ts";
+import { GroupEffect } from "./group-effect.ts";
 import type { Sockets } from "./sockets.ts";
-import type { ChannelStore, Draft, InsertResult, StoredMessage } from "./store.ts";
+import type { ChangeResultSet, ChannelStore, Draft, Effect, InsertResult } from "./store.ts";
 
 /** Most writes in one group: bounds the turn, and so every reply's wait. */
 export const MAX_GROUP_WRITES = 256;
 /** Most messages in one group (an HTTP batch alone may be 10,000). */
 export const MAX_GROUP_MESSAGES = 10_000;
 
-export interface WriteOptions {
-  /** Runs in the write's own transaction (the simulator records its tick there). */
-  readonly alsoWrite?: (result: InsertResult) => void;
-  /** Called once the write is stored, before the group is pushed (a `sent` reply precedes the pushes). */
-  readonly stored?: (result: InsertResult) => void;
+/** What a stored write tells: its effect on the list and the channel's total after it. */
+export type Stored = Effect & { readonly total: number };
+
+/**
+ * One write: `run` stores it in its own transaction (an insert, a frame of
+ * changes, a simulator tick) and says what it did; `size` is how many
+ * messages or changes it carries, for the group's bound.
+ */
+export interface Write<R extends Stored> {
+  readonly size: number;
+  readonly run: (store: ChannelStore) => R;
+  /** Called once the write is stored, before the group is pushed (a reply precedes the pushes). */
+  readonly stored?: (result: R) => void;
 }
 
-type Outcome = { ok: true; result: InsertResult } | { ok: false; err: unknown };
+/** A batch of messages to store; `alsoWrite` runs in its transaction (the simulator's tick record). */
+export function inserting(
+  drafts: readonly Draft[],
+  options: {
+    alsoWrite?: (result: InsertResult) => void;
+    stored?: (result: InsertResult) => void;
+  } = {},
+): Write<InsertResult> {
+  const { alsoWrite, stored } = options;
+  return {
+    size: drafts.length,
+    run: (store) => store.insert(drafts, alsoWrite),
+    ...(stored ? { stored } : {}),
+  };
+}
+
+/** A frame of changes by `actor`. */
+export function changing(
+  actor: Actor,
+  changes: readonly Change[],
+  stored?: (result: ChangeResultSet) => void,
+): Write<ChangeResultSet> {
+  return {
+    size: changes.length,
+    run: (store) => store.change(actor, changes),
+    ...(stored ? { stored } : {}),
+  };
+}
 
 interface Pending {
-  readonly drafts: readonly Draft[];
-  readonly options: WriteOptions;
-  readonly resolve: (result: InsertResult) => void;
+  readonly size: number;
+  /** Stores the write; throws when it rolled back. */
+  readonly run: () => Effect;
+  /** Answers the stored write with the group's total: its `stored` callback, then its promise. */
+  readonly answer: (total: number) => void;
   readonly reject: (err: unknown) => void;
 }
+
+type Outcome = { ok: true; effect: Effect } | { ok: false; err: unknown };
 
 export class Writer {
   readonly #store: ChannelStore;
@@ -63,11 +106,27 @@ export class Writer {
     this.#log = log;
   }
 
-  /** Stores a batch, all or nothing, with the writes pending now; resolves once it is stored. */
-  write(drafts: readonly Draft[], options: WriteOptions = {}): Promise<InsertResult> {
-    return new Promise((resolve, reject) => {
-      this.#queue.push({ drafts, options, resolve, reject });
-      this.#queued += drafts.length;
+  /** Stores a write, all or nothing, with the writes pending now; resolves once it is stored. */
+  write<R extends Stored>(write: Write<R>): Promise<R> {
+    return new Promise<R>((resolve, reject) => {
+      let stored: R | undefined;
+      this.#queue.push({
+        size: write.size,
+        run: () => {
+          stored = write.run(this.#store);
+          return stored;
+        },
+        answer: (total) => {
+          const result = { ...(stored as R), total };
+          try {
+            write.stored?.(result);
+          } finally {
+            resolve(result);
+          }
+        },
+        reject,
+      });
+      this.#queued += write.size;
       const full = this.#queue.length >= MAX_GROUP_WRITES || this.#queued >= MAX_GROUP_MESSAGES;
       // Idle: store at once, in this event. Committing: wait for the commit, unless full.
       if (!this.#committing || full) this.#flush();
@@ -84,7 +143,7 @@ export class Writer {
   #storeGroup(group: readonly Pending[]): Outcome[] {
     return group.map((p): Outcome => {
       try {
-        return { ok: true, result: this.#store.insert(p.drafts, p.options.alsoWrite) };
+        return { ok: true, effect: p.run() };
       } catch (err) {
         return { ok: false, err };
       }
@@ -104,23 +163,18 @@ export class Writer {
     this.#durable().then(this.#committed, this.#committed);
     // Every reply of the group tells the same total: the channel after the group.
     const total = this.#store.total;
-    const inserted: StoredMessage[] = [];
+    const effect = new GroupEffect();
     group.forEach((p, i) => {
       const outcome = outcomes[i];
       if (!outcome?.ok) {
         p.reject(outcome?.err);
         return;
       }
-      const result = { ...outcome.result, total };
-      inserted.push(...result.inserted);
-      try {
-        p.options.stored?.(result);
-      } finally {
-        p.resolve(result);
-      }
+      effect.add(outcome.effect);
+      p.answer(total);
     });
     try {
-      deliver(inserted, this.#sockets, this.#store, this.#log);
+      if (!effect.empty) deliver(effect.net(this.#store), this.#sockets, this.#store, this.#log);
     } catch (err) {
       // The group is stored and acknowledged whatever happens to its pushes.
       this.#log("fan-out failed", err);

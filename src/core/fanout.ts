@@ -1,13 +1,14 @@
 /**
- * Planning the pushes of one stored batch (PROTOCOL.md, "Server → client
- * pushes"): for each socket's view, the run of the batch it gets in `insert`,
- * its `shifted`, its `latest`, and the late ordinals the push makes seen; and
- * which messages need a position at all. Pure, and O(views · log batch +
- * batch) apart from `latest` and the seen ordinals (each bounded by what the
- * socket is sent).
+ * Planning the pushes of one stored group (PROTOCOL.md, "Server → client
+ * pushes", and 1.2's `remove` and `update`): for each socket's view, the run
+ * of the group's new messages it gets in `insert`, the run of its deleted
+ * ones in `remove`, of its changed ones in `update`, its net `shifted`, its
+ * `latest`, and the late ordinals the push makes seen; and which messages
+ * need a position at all. Pure, and O(views · log group + group) apart from
+ * `latest` and the seen ordinals (each bounded by what the socket is sent).
  */
 import { compareKeys, type Key, partitionPoint } from "./key.ts";
-import { route, type View } from "./view.ts";
+import { heldRun, type Run, route, type View } from "./view.ts";
 
 /** Most late messages a `status` lists. */
 export const MAX_LATEST = 3;
@@ -24,13 +25,24 @@ export interface Push {
   /** The run [from, to) pushed in `insert` (empty: no insert). */
   readonly from: number;
   readonly to: number;
+  /** Inserted before the view's first key minus removed before it. */
   readonly shifted: number;
+  /** The run of the removed keys (sorted) inside the view, sent in `remove`. */
+  readonly removed: Run;
+  /** The run of the updated keys (sorted) inside the view, sent in `update`. */
+  readonly updated: Run;
   /** The view after the batch. */
   readonly next: View;
   /** Up to MAX_LATEST late messages outside the run, newest arrival first. */
   readonly latest: number[];
   /** Late ordinals inside the run: pushed, so seen by the socket's user. */
   readonly seen: number[];
+}
+
+/** Keys of stored messages that a group deleted or changed, each ascending. */
+export interface Changed {
+  readonly removed: readonly Key[];
+  readonly updated: readonly Key[];
 }
 
 export interface PushPlan {
@@ -40,10 +52,21 @@ export interface PushPlan {
   readonly pushes: Push[];
   /** Sorted indices, ascending, of every message some frame carries with its position. */
   readonly needed: number[];
+  /** Indices, ascending, of the updated keys some `update` carries. */
+  readonly updatedNeeded: number[];
 }
 
-/** @param batch the stored messages in arrival order */
-export function planPushes(views: readonly View[], batch: readonly BatchItem[]): PushPlan {
+const NO_CHANGES: Changed = { removed: [], updated: [] };
+
+/**
+ * @param batch the group's new messages in arrival order
+ * @param changed the keys it deleted and changed, each ascending
+ */
+export function planPushes(
+  views: readonly View[],
+  batch: readonly BatchItem[],
+  changed: Changed = NO_CHANGES,
+): PushPlan {
   const order = batch
     .map((_, i) => i)
     .sort((a, b) => compareKeys(keyAt(batch, a), keyAt(batch, b)));
@@ -65,16 +88,30 @@ export function planPushes(views: readonly View[], batch: readonly BatchItem[]):
 
   // A difference array marks the runs: O(1) a view, one prefix sum for all.
   const marks = new Int32Array(sortedKeys.length + 1);
+  const updatedMarks = new Int32Array(changed.updated.length + 1);
   const pushes = views.map((view): Push => {
     const { from, to, shifted, next } = route(view, sortedKeys);
     marks[from] = (marks[from] ?? 0) + 1;
     marks[to] = (marks[to] ?? 0) - 1;
+    const removed = heldRun(view, changed.removed);
+    const updated = heldRun(view, changed.updated);
+    updatedMarks[updated.from] = (updatedMarks[updated.from] ?? 0) + 1;
+    updatedMarks[updated.to] = (updatedMarks[updated.to] ?? 0) - 1;
     const latest: number[] = [];
     for (const i of lateNewestFirst) {
       if (latest.length === MAX_LATEST) break;
       if (i < from || i >= to) latest.push(i);
     }
-    return { from, to, shifted, next, latest, seen: lateIn(from, to) };
+    return {
+      from,
+      to,
+      shifted: shifted - removed.before,
+      removed,
+      updated,
+      next,
+      latest,
+      seen: lateIn(from, to),
+    };
   });
   const latestNeeded = new Uint8Array(sortedKeys.length);
   for (const push of pushes) for (const i of push.latest) latestNeeded[i] = 1;
@@ -84,7 +121,13 @@ export function planPushes(views: readonly View[], batch: readonly BatchItem[]):
     covered += marks[i] ?? 0;
     if (covered > 0 || latestNeeded[i] === 1) needed.push(i);
   }
-  return { order, pushes, needed };
+  const updatedNeeded: number[] = [];
+  covered = 0;
+  for (let i = 0; i < changed.updated.length; i++) {
+    covered += updatedMarks[i] ?? 0;
+    if (covered > 0) updatedNeeded.push(i);
+  }
+  return { order, pushes, needed, updatedNeeded };
 }
 
 const keyAt = (batch: readonly BatchItem[], i: number): Key => (batch[i] as BatchItem).key;

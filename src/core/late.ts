@@ -11,6 +11,17 @@
  * costs O(1), and the watermark is advanced past seen ordinals as soon as they
  * are contiguous with it, so ordinal base + 1 is never seen: it is always the
  * unread message that arrived first (`late.next`) in O(1).
+ *
+ * Deletes (protocol 1.2): a deleted late message is unread for nobody. The
+ * store counts deleted ordinals in a Fenwick tree over ordinals (see
+ * gone-counts.ts), and a reader remembers `goneBelow`, how many of them are
+ * ≤ its base; those above it are subtracted too, and a deleted ordinal is
+ * dropped from every seen set (so seen and gone never overlap):
+ *
+ *     unread = lateTotal − base − |seen| − (goneTotal − goneBelow)
+ *
+ * With deletes, ordinal base + 1 may be a deleted one, so `late.next` asks for
+ * the first unread ordinal above base that still exists.
  */
 
 export interface Reader {
@@ -18,6 +29,14 @@ export interface Reader {
   readonly base: number;
   /** How many ordinals > base are in the seen set. */
   readonly seen: number;
+  /** How many deleted late ordinals are ≤ base. */
+  readonly goneBelow: number;
+}
+
+/** What the channel's late arrivals are: how many ever, and how many of those were deleted. */
+export interface LateTotals {
+  readonly lateTotal: number;
+  readonly goneTotal: number;
 }
 
 /** The seen ordinals above a reader's base, as the store keeps them. */
@@ -28,14 +47,14 @@ export interface SeenSet {
   delete(ordinal: number): void;
 }
 
-/** A reader who first connects when `lateTotal` late messages exist. */
-export function newReader(lateTotal: number): Reader {
-  return { base: lateTotal, seen: 0 };
+/** A reader who first connects when the channel's late arrivals are `totals`. */
+export function newReader(totals: LateTotals): Reader {
+  return { base: totals.lateTotal, seen: 0, goneBelow: totals.goneTotal };
 }
 
-/** How many late messages the reader has not seen. */
-export function unreadCount(reader: Reader, lateTotal: number): number {
-  return lateTotal - reader.base - reader.seen;
+/** How many late messages the reader has not seen (deleted ones are nobody's). */
+export function unreadCount(reader: Reader, totals: LateTotals): number {
+  return totals.lateTotal - reader.base - reader.seen - (totals.goneTotal - reader.goneBelow);
 }
 
 /** True when the late message with this ordinal is unread for the reader. */
@@ -45,10 +64,12 @@ export function isUnread(reader: Reader, ordinal: number, seen: Pick<SeenSet, "h
 
 /**
  * Marks ordinals seen and advances the watermark over the contiguous run.
- * Amortised O(1) per ordinal: each is added and deleted at most once.
+ * Amortised O(1) per ordinal: each is added and deleted at most once. The
+ * caller recounts `goneBelow` when the base moved (see {@link Reader}).
  */
 export function markSeen(reader: Reader, ordinals: Iterable<number>, seen: SeenSet): Reader {
   let { base, seen: count } = reader;
+  const { goneBelow } = reader;
   for (const ordinal of ordinals) {
     if (ordinal > base && seen.add(ordinal)) count++;
   }
@@ -57,10 +78,23 @@ export function markSeen(reader: Reader, ordinals: Iterable<number>, seen: SeenS
     base++;
     count--;
   }
-  return { base, seen: count };
+  return { base, seen: count, goneBelow };
 }
 
-/** Everything up to `lateTotal` read: the caller clears the seen set. */
-export function ackAll(lateTotal: number): Reader {
-  return { base: lateTotal, seen: 0 };
+/** Everything read: the caller clears the seen set. */
+export function ackAll(totals: LateTotals): Reader {
+  return { base: totals.lateTotal, seen: 0, goneBelow: totals.goneTotal };
+}
+
+/**
+ * A reader after the late message with ordinal `gone` was deleted: had it
+ * seen it one by one, it leaves the seen set; at or below the base, it is
+ * counted below. (The totals' goneTotal grows by one beside this.)
+ */
+export function afterGone(reader: Reader, gone: number, wasSeen: boolean): Reader {
+  return {
+    base: reader.base,
+    seen: reader.seen - (wasSeen ? 1 : 0),
+    goneBelow: reader.goneBelow + (gone <= reader.base ? 1 : 0),
+  };
 }

@@ -3,9 +3,10 @@
  * reads buckets / ~200 rows instead of one row per bucket.
  *
  * A page is a contiguous run of at most {@link PAGE_BUCKETS} buckets, named by
- * its first bucket's lower bound. Pages behave like B-tree leaves: buckets
- * never merge and a split bucket keeps its lower bound, so a page's name never
- * changes; a page that outgrows the maximum is re-cut into pages the way an
+ * its first bucket's lower bound. Pages behave like B-tree leaves: a split
+ * bucket keeps its lower bound and a bucket that names a page never merges
+ * away (the position index asks {@link PageLayout.isStart}), so a page's name
+ * never changes; a page that outgrows the maximum is re-cut into pages the way an
  * oversized bucket is (`splitSizes`), the last page into full pieces (appends
  * land there), a middle one into pieces three quarters full.
  *
@@ -14,7 +15,7 @@
  * pages than the changed buckets that made it overflow, so an insert writes no
  * more rows than one row per changed bucket would.
  */
-import { type Key, lowerBound, upperBound } from "./key.ts";
+import { compareKeys, type Key, lowerBound, upperBound } from "./key.ts";
 import { type Bucket, fillFor, splitSizes } from "./position-index.ts";
 
 /**
@@ -51,6 +52,13 @@ export class PageLayout {
     this.#max = max;
     this.#fill = fillFor(max);
     this.#starts = [...starts];
+  }
+
+  /** True when `lo` names a page: that bucket must not merge away. */
+  isStart(lo: Key): boolean {
+    const at = lowerBound(this.#starts, lo, self);
+    const start = this.#starts[at];
+    return start !== undefined && compareKeys(start, lo) === 0;
   }
 
   /** The pages' names, ascending. */

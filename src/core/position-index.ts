@@ -11,9 +11,17 @@
  * "which bucket holds position p" in O(log buckets). The rows themselves stay
  * in the store, which answers range questions inside one bucket through its
  * (ts, id) index, so every lookup reads at most one bucket's rows.
+ *
+ * Deletes (protocol 1.2) only lower a bucket's size: no row is read. A bucket
+ * that shrinks until it and a neighbour fit in {@link SPLIT_FILL} rows merges
+ * into that neighbour (their bounds simply join), so mass deletes do not
+ * leave thousands of near-empty buckets; a bucket whose bound names a
+ * directory page (see page-layout.ts) never merges away, so page names stay
+ * stable, and may stay small or empty: an empty bucket costs a Fenwick slot
+ * and nothing else.
  */
 import { Fenwick } from "./fenwick.ts";
-import { type Key, MAX_KEY, MIN_KEY, upperBound } from "./key.ts";
+import { compareKeys, type Key, MAX_KEY, MIN_KEY, upperBound } from "./key.ts";
 
 /** Most rows a bucket keeps: bounds the rows any single lookup reads. */
 export const MAX_BUCKET = 512;
@@ -134,6 +142,26 @@ export class PositionIndex {
     this.#splitOversized();
   }
 
+  /**
+   * Records rows just deleted by the caller (keys that were stored). O(log
+   * buckets) each, no row read; `pinned` names bounds that must stay (the
+   * directory's page names), which never merge away.
+   */
+  removed(keys: Iterable<Key>, pinned: (lo: Key) => boolean = () => false): void {
+    const touched = new Set<Key>();
+    for (const key of keys) {
+      const b = this.#bucketOf(key);
+      const bucket = this.#buckets[b] as Bucket;
+      if (bucket.size === 0) throw new RangeError("removed a key from an empty bucket");
+      this.#sizes.add(b, -1);
+      const next = { lo: bucket.lo, size: bucket.size - 1 };
+      this.#buckets[b] = next;
+      this.#dirty.add(next.lo);
+      touched.add(next.lo);
+    }
+    this.#mergeSmall(touched, pinned);
+  }
+
   /** Buckets to persist since the last call: upserts by lo. */
   takeChanges(): Bucket[] {
     if (this.#dirty.size === 0) return [];
@@ -178,6 +206,32 @@ export class PositionIndex {
     return key.ts - lo.ts > hi.ts - key.ts;
   }
 
+  /**
+   * Merges each touched bucket into a neighbour when both fit in a split
+   * piece's fill: the later bucket's bound disappears and its rows join the
+   * earlier one. A bound that is pinned (or the first, MIN_KEY) stays.
+   */
+  #mergeSmall(touched: ReadonlySet<Key>, pinned: (lo: Key) => boolean): void {
+    let changed = false;
+    const fits = (a: Bucket, b: Bucket) => a.size + b.size <= this.#fill;
+    for (const lo of touched) {
+      const b = lowerBoundLo(this.#buckets, lo);
+      const bucket = this.#buckets[b];
+      // Merged away already by a neighbour touched before it.
+      if (bucket === undefined || compareKeys(bucket.lo, lo) !== 0) continue;
+      const prev = this.#buckets[b - 1];
+      const next = this.#buckets[b + 1];
+      if (prev && !pinned(bucket.lo) && fits(prev, bucket)) {
+        this.#buckets.splice(b - 1, 2, { lo: prev.lo, size: prev.size + bucket.size });
+        this.#dirty.add(prev.lo);
+      } else if (next && !pinned(next.lo) && fits(bucket, next)) {
+        this.#buckets.splice(b, 2, { lo: bucket.lo, size: bucket.size + next.size });
+      } else continue;
+      changed = true;
+    }
+    if (changed) this.#sizes = new Fenwick(this.#buckets.map((b) => b.size));
+  }
+
   #splitOversized(): void {
     let changed = false;
     for (let b = this.#buckets.length - 1; b >= 0; b--) {
@@ -200,6 +254,11 @@ export class PositionIndex {
     }
     if (changed) this.#sizes = new Fenwick(this.#buckets.map((b) => b.size));
   }
+}
+
+/** The index of the bucket whose bound is exactly `lo` (or where it would be). */
+function lowerBoundLo(buckets: readonly Bucket[], lo: Key): number {
+  return upperBound(buckets, lo, (b) => b.lo) - 1;
 }
 
 /**

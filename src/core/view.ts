@@ -65,3 +65,20 @@ export function route(view: View, sortedBatch: readonly Key[]): Routing {
   const to = view.live || !view.last ? n : upperBound(sortedBatch, view.last, self);
   return { from, to: Math.max(from, to), shifted: from, next: view };
 }
+
+/** A run [from, to) of a sorted array. */
+export interface Run {
+  readonly from: number;
+  readonly to: number;
+}
+
+/**
+ * The run of `sorted` (keys of messages stored before now, deleted or
+ * changed since) that the view holds, and how many lie before its first
+ * key. A view that holds nothing yet holds none of them.
+ */
+export function heldRun(view: View, sorted: readonly Key[]): Run & { before: number } {
+  if (view.empty || sorted.length === 0) return { from: 0, to: 0, before: 0 };
+  const { from, to, shifted } = route(view, sorted);
+  return { from, to, before: shifted };
+}

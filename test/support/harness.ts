@@ -51,7 +51,7 @@ export class Harness {
     expect(hello).toEqual({
       type: "hello",
       protocol: 1,
-      minor: 1,
+      minor: 2,
       channel: this.channel,
       user,
       total: this.model.total,

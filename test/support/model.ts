@@ -265,7 +265,17 @@ export class ChannelModel {
     const missed = since <= seq ? this.arrivals.slice(since) : undefined;
     if (missed === undefined || missed.length > MAX_RESUME) {
       const lateUnread = this.unread(user);
-      return { type: "resumed", complete: false, seq, total, lateUnread, shifted: 0, messages: [] };
+      return {
+        type: "resumed",
+        complete: false,
+        seq,
+        total,
+        lateUnread,
+        shifted: 0,
+        messages: [],
+        removed: [],
+        updated: [],
+      };
     }
     const { pushed, shifted } = route(socket.view, [...missed].sort(compareKeys));
     socket.view = grow(socket.view, pushed);
@@ -278,6 +288,8 @@ export class ChannelModel {
       lateUnread: this.unread(user),
       shifted,
       messages: pushed.map((m) => this.wire(m, { position: this.position(m.id) })),
+      removed: [],
+      updated: [],
     };
   }
 }

@@ -97,7 +97,7 @@ export type Frame =
   | {
       type: "hello";
       protocol: number;
-      /** Protocol 1.1. */
+      /** Protocol 1.1 (2 since 1.2). */
       minor?: number;
       channel: string;
       user: string;
@@ -133,6 +133,10 @@ export interface ResumedFrame {
   lateUnread: number;
   shifted: number;
   messages: WireMessage[];
+  /** Protocol 1.2: ids deleted since, inside the view. */
+  removed: string[];
+  /** Protocol 1.2: messages inside the view changed since, final state. */
+  updated: WireMessage[];
 }
 
 export type FrameType = Frame["type"];

@@ -21,7 +21,17 @@ const KEY = { ts: 1_795_480_000_000, id: "m-1f3a" };
 describe("parseClientFrame", () => {
   it("knows exactly the client frame types of PROTOCOL.md", () => {
     expect([...CLIENT_FRAME_TYPES].sort()).toEqual(
-      ["late.ack", "late.list", "late.next", "page", "ping", "resume", "send", "view"].sort(),
+      [
+        "change",
+        "late.ack",
+        "late.list",
+        "late.next",
+        "page",
+        "ping",
+        "resume",
+        "send",
+        "view",
+      ].sort(),
     );
   });
 
@@ -133,7 +143,7 @@ describe("parseClientFrame", () => {
 
   it("names an unknown or missing type", () => {
     expect(rejection({ type: "pgae" })).toMatchInlineSnapshot(
-      `"unknown frame type "pgae"; expected one of page, view, send, late.next, late.list, late.ack, ping, resume"`,
+      `"unknown frame type "pgae"; expected one of page, view, send, late.next, late.list, late.ack, ping, resume, change"`,
     );
     expect(rejection({ rid: "r" })).toMatchInlineSnapshot(
       `"unknown frame type null; expected one of page, view, send, late.next, late.list, late.ack, ping, resume"`,

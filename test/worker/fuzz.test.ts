@@ -631,7 +631,7 @@ describe("WebSocket fuzz", () => {
           expect(await client.next("hello")).toEqual({
             type: "hello",
             protocol: 1,
-            minor: 1,
+            minor: 2,
             channel,
             user,
             total: model.total,

@@ -9,7 +9,7 @@ import { evictDurableObject, runInDurableObject } from "cloudflare:test";
 import { afterEach, describe, expect, it } from "vitest";
 import { Sockets } from "../../src/channel/sockets.ts";
 import { ChannelStore } from "../../src/channel/store.ts";
-import { Writer } from "../../src/channel/writer.ts";
+import { inserting, Writer } from "../../src/channel/writer.ts";
 import { msg } from "../support/data.ts";
 import { ChannelModel } from "../support/model.ts";
 import { mulberry32 as prng } from "../support/random.ts";
@@ -69,15 +69,15 @@ describe("group commit", () => {
       const durable = () => new Promise<void>((resolve) => commits.push(resolve));
       const writer = new Writer(store, sockets, durable, () => {});
       // Idle: the first write is stored at once, and its commit is under way.
-      const first = await writer.write([msg("g-1", 1)]);
+      const first = await writer.write(inserting([msg("g-1", 1)]));
       expect(first).toMatchObject({ total: 1, inserted: [{ id: "g-1", seq: 1 }] });
       expect(commits).toHaveLength(1);
       // Three more arrive meanwhile (one repeats an id of another): they wait.
       let settled = 0;
       const waiting = [
-        writer.write([msg("g-2", 2)]),
-        writer.write([msg("g-3", 3), msg("g-2", 2)]),
-        writer.write([msg("g-4", 4)]),
+        writer.write(inserting([msg("g-2", 2)])),
+        writer.write(inserting([msg("g-3", 3), msg("g-2", 2)])),
+        writer.write(inserting([msg("g-4", 4)])),
       ].map((p) => p.finally(() => settled++));
       await Promise.resolve();
       expect(settled).toBe(0);
@@ -100,7 +100,7 @@ describe("group commit", () => {
       commits[1]?.();
       await Promise.resolve();
       await Promise.resolve();
-      expect(await writer.write([msg("g-5", 5)])).toMatchObject({ total: 5 });
+      expect(await writer.write(inserting([msg("g-5", 5)]))).toMatchObject({ total: 5 });
     });
   });
 

@@ -114,6 +114,8 @@ function expected(s: Scene, view: Declared): Frame {
   return {
     type: "resumed",
     rid: "resume",
+    removed: [],
+    updated: [],
     complete: true,
     seq: m.total,
     total: m.total,

@@ -17,7 +17,7 @@ describe("hello", () => {
     expect(await client.next("hello")).toEqual({
       type: "hello",
       protocol: 1,
-      minor: 1,
+      minor: 2,
       channel: "hello-empty",
       user: "alice",
       total: 0,
@@ -37,7 +37,7 @@ describe("hello", () => {
     expect(await client.next("hello")).toEqual({
       type: "hello",
       protocol: 1,
-      minor: 1,
+      minor: 2,
       channel: "hello-seeded",
       user: "alice",
       total: 3,

@@ -1,0 +1,186 @@
+/**
+ * What protocol 1.2's changes keep besides the message rows: tombstones of
+ * deleted messages, the log of change arrivals (with the changes still
+ * waiting for their message), and the reaction registers. Every query walks
+ * a primary key or an index: rows read are the rows asked for.
+ */
+import type { ReactionStamp } from "../core/changes.ts";
+import type { Change } from "../protocol/schemas.ts";
+import { MAX_PARAMS } from "./messages.ts";
+import { blob, fromBlob, type Sql } from "./sql.ts";
+
+/** A deleted message as kept: no author, no text, no reactions. */
+export interface Tombstone {
+  readonly id: string;
+  /** The message's own arrival seq. */
+  readonly seq: number;
+  readonly ts: number;
+  readonly lateNo: number | null;
+  /** The seq of the delete that took it (its own seq when it arrived already deleted). */
+  readonly deletedSeq: number;
+}
+
+/** A change waiting for its message, with who sent it. */
+export interface HeldChange {
+  readonly seq: number;
+  readonly user: string;
+  readonly moderator: boolean;
+  readonly change: Change;
+}
+
+/** A change arrival in the log, as resume replays it. */
+export interface LoggedChange {
+  readonly seq: number;
+  readonly id: string;
+  readonly kind: Change["kind"];
+}
+
+interface TombstoneRow extends Record<string, SqlStorageValue> {
+  id: ArrayBuffer;
+  seq: number;
+  ts: number;
+  late_no: number | null;
+  deleted_seq: number;
+}
+
+const toTombstone = (r: TombstoneRow): Tombstone => ({
+  id: fromBlob(r.id),
+  seq: r.seq,
+  ts: r.ts,
+  lateNo: r.late_no,
+  deletedSeq: r.deleted_seq,
+});
+
+export class ChangeRows {
+  readonly #sql: Sql;
+
+  constructor(sql: Sql) {
+    this.#sql = sql;
+  }
+
+  // ── Tombstones ───────────────────────────────────────────────────────────
+
+  /** The tombstones among `ids`: one indexed lookup each, 100 to a query. */
+  tombstonesOf(ids: readonly string[]): Map<string, Tombstone> {
+    const found = new Map<string, Tombstone>();
+    for (let i = 0; i < ids.length; i += MAX_PARAMS) {
+      const chunk = ids.slice(i, i + MAX_PARAMS);
+      const rows = this.#sql.all<TombstoneRow>(
+        `SELECT id, seq, ts, late_no, deleted_seq FROM tombstones WHERE id IN (${chunk.map(() => "?").join(", ")})`,
+        ...chunk.map(blob),
+      );
+      for (const row of rows) found.set(fromBlob(row.id), toTombstone(row));
+    }
+    return found;
+  }
+
+  bury(t: Tombstone): void {
+    this.#sql.run(
+      "INSERT INTO tombstones (id, seq, ts, late_no, deleted_seq) VALUES (?, ?, ?, ?, ?)",
+      blob(t.id),
+      t.seq,
+      t.ts,
+      t.lateNo,
+      t.deletedSeq,
+    );
+  }
+
+  // ── The change log ───────────────────────────────────────────────────────
+
+  /** Records a change arrival; `held` keeps it until its message arrives. */
+  log(seq: number, id: string, kind: Change["kind"], user: string, held?: HeldChange): void {
+    this.#sql.run(
+      "INSERT INTO changes (seq, id, kind, user, body) VALUES (?, ?, ?, ?, ?)",
+      seq,
+      blob(id),
+      kind,
+      user,
+      held ? JSON.stringify({ moderator: held.moderator, change: held.change }) : null,
+    );
+  }
+
+  /** Changes held for these ids, in arrival order: the partial index holds only held ones. */
+  heldFor(ids: readonly string[]): Map<string, HeldChange[]> {
+    const found = new Map<string, HeldChange[]>();
+    for (let i = 0; i < ids.length; i += MAX_PARAMS) {
+      const chunk = ids.slice(i, i + MAX_PARAMS);
+      const rows = this.#sql.all<{ seq: number; id: ArrayBuffer; user: string; body: string }>(
+        `SELECT seq, id, user, body FROM changes WHERE body IS NOT NULL AND id IN (${chunk.map(() => "?").join(", ")}) ORDER BY seq`,
+        ...chunk.map(blob),
+      );
+      for (const row of rows) {
+        const id = fromBlob(row.id);
+        const body = JSON.parse(row.body) as { moderator: boolean; change: Change };
+        const list = found.get(id) ?? [];
+        list.push({ seq: row.seq, user: row.user, ...body });
+        found.set(id, list);
+      }
+    }
+    return found;
+  }
+
+  /** The held changes of `id` were applied or dropped: their bodies (texts) go. */
+  settle(id: string): void {
+    this.#sql.run("UPDATE changes SET body = NULL WHERE body IS NOT NULL AND id = ?", blob(id));
+  }
+
+  /** Change arrivals after `since`, in seq order, at most `limit`: a primary-key range. */
+  since(since: number, limit: number): LoggedChange[] {
+    return this.#sql
+      .all<{ seq: number; id: ArrayBuffer; kind: Change["kind"] }>(
+        "SELECT seq, id, kind FROM changes WHERE seq > ? ORDER BY seq LIMIT ?",
+        since,
+        limit,
+      )
+      .map((r) => ({ seq: r.seq, id: fromBlob(r.id), kind: r.kind }));
+  }
+
+  // ── Reactions ────────────────────────────────────────────────────────────
+
+  reaction(id: string, user: string, emoji: string): ReactionStamp | null {
+    const row = this.#sql.one<{ is_on: number; ts: number }>(
+      "SELECT is_on, ts FROM reactions WHERE id = ? AND user = ? AND emoji = ?",
+      blob(id),
+      user,
+      emoji,
+    );
+    return row ? { on: row.is_on === 1, ts: row.ts } : null;
+  }
+
+  setReaction(id: string, user: string, emoji: string, stamp: ReactionStamp): void {
+    this.#sql.run(
+      `INSERT INTO reactions (id, user, emoji, is_on, ts) VALUES (?, ?, ?, ?, ?)
+       ON CONFLICT (id, user, emoji) DO UPDATE SET is_on = excluded.is_on, ts = excluded.ts`,
+      blob(id),
+      user,
+      emoji,
+      stamp.on ? 1 : 0,
+      stamp.ts,
+    );
+  }
+
+  /** A deleted message's reactions are erased. */
+  eraseReactions(id: string): void {
+    this.#sql.run("DELETE FROM reactions WHERE id = ?", blob(id));
+  }
+
+  /** The emojis `user` has on, for each of `ids`: rows read are that user's reactions on them. */
+  mine(user: string, ids: readonly string[]): Map<string, Set<string>> {
+    const found = new Map<string, Set<string>>();
+    for (let i = 0; i < ids.length; i += MAX_PARAMS - 1) {
+      const chunk = ids.slice(i, i + MAX_PARAMS - 1);
+      const rows = this.#sql.all<{ id: ArrayBuffer; emoji: string }>(
+        `SELECT id, emoji FROM reactions WHERE user = ? AND is_on = 1 AND id IN (${chunk.map(() => "?").join(", ")})`,
+        user,
+        ...chunk.map(blob),
+      );
+      for (const row of rows) {
+        const id = fromBlob(row.id);
+        const set = found.get(id) ?? new Set<string>();
+        set.add(row.emoji);
+        found.set(id, set);
+      }
+    }
+    return found;
+  }
+}
