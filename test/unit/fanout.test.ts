@@ -81,3 +81,53 @@ describe("planPushes", () => {
     );
   });
 });
+
+/** A deleted or changed message is the view's when it lies inside it (or after it, live); never an empty view's. */
+function holds(view: View, key: ModelKey): boolean {
+  if (view.empty) return false;
+  return pushed(view, key);
+}
+
+describe("planPushes with removes and updates", () => {
+  it("routes each view's removed and updated keys and nets removes out of shifted", () => {
+    let checks = 0;
+    const keys = fc.uniqueArray(keyArb, { maxLength: 10, selector: tag });
+    fc.assert(
+      fc.property(
+        fc.array(viewArb, { maxLength: 6 }),
+        keys,
+        keys,
+        keys,
+        (views, inserted, removed, updated) => {
+          const sortedRemoved = [...removed].sort(compareKeys);
+          const sortedUpdated = [...updated].sort(compareKeys);
+          const plan = planPushes(
+            views,
+            inserted.map((key) => ({ key, lateNo: null })),
+            { removed: sortedRemoved, updated: sortedUpdated },
+          );
+          const needed = new Set<number>();
+          views.forEach((view, k) => {
+            const push = plan.pushes[k];
+            if (!push) throw new Error("a push a view");
+            const gone = sortedRemoved.slice(push.removed.from, push.removed.to);
+            expect(gone).toEqual(sortedRemoved.filter((key) => holds(view, key)));
+            const changed = sortedUpdated.slice(push.updated.from, push.updated.to);
+            expect(changed).toEqual(sortedUpdated.filter((key) => holds(view, key)));
+            for (let i = push.updated.from; i < push.updated.to; i++) needed.add(i);
+            const before = (list: readonly ModelKey[]) =>
+              view.empty || !view.first
+                ? 0
+                : list.filter((key) => compareKeys(key, view.first as ModelKey) < 0).length;
+            expect(push.shifted).toBe(before(inserted) - before(removed));
+            checks += 3;
+          });
+          expect(plan.updatedNeeded).toEqual([...needed].sort((a, b) => a - b));
+          checks++;
+        },
+      ),
+      { numRuns: 400 },
+    );
+    console.log(`planPushes with changes: ${checks} checks`);
+  });
+});
