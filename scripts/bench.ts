@@ -4,7 +4,8 @@
  * measures from a real client over WebSocket (and HTTP where the op is HTTP):
  * p50 / p99 latency and the SQLite rows each op reads (from Server-Timing),
  * beside the naive OFFSET / count(*) page on the same data, and after a server
- * restart the first page of every size (a wake: rows read and time). Prints a
+ * restart the first page of every size (a wake: rows read and time); then
+ * edits and deletes (protocol 1.2) and pages after 10,000 deletes. Prints a
  * markdown table and writes bench/results.json.
  */
 import { mkdirSync, writeFileSync } from "node:fs";
@@ -13,6 +14,7 @@ import { ScrollbackClient } from "../src/client/index.ts";
 import { mixSeed, prng } from "../src/core/random.ts";
 import type { Stats } from "../src/protocol/schemas.ts";
 import { api } from "./lib/api.ts";
+import { measureChanges } from "./lib/bench-changes.ts";
 import { closedLoopSends, fanoutUnderLoad, openSocket } from "./lib/bench-writes.ts";
 import { cli, intFlag } from "./lib/cli.ts";
 import { startDirect } from "./lib/direct-server.ts";
@@ -321,6 +323,7 @@ async function main(): Promise<void> {
       const rate = Math.round(size / (seeded.ms / 1000));
       record("ingest_batch", size, [seeded.ms], null, `seed: ${rate} msg/s in batches of 10,000`);
       await measureReads(server, size);
+      await measureChanges(server, size, SAMPLES, random, record);
     }
     await measureClosedLoopSends();
     for (const k of fanouts) await measureFanout(server, k);
