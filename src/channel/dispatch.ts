@@ -37,20 +37,29 @@ export async function receive(
   if (!session) return;
   const now = Date.now();
   const reading = readFrame(raw, { admitted: room.sockets.admit(ws, now), now, exp: session.exp });
+  const rid = reading.ok ? reading.frame.rid : reading.rid;
   // A socket's frames are answered in order, refusals too, even while one waits for its group.
-  await room.sockets.inOrder(ws, async () => {
-    if (!reading.ok) {
-      send(ws, errorFrame(reading.error, reading.rid));
-      return;
-    }
-    const { frame } = reading;
-    try {
-      await dispatch(room, ws, room.sockets.session(ws) ?? session, frame);
-    } catch (err) {
-      if (!(err instanceof ProtocolError)) log(`frame ${frame.type} failed`, err);
-      send(ws, errorFrame(toErrorInfo(err), frame.rid));
-    }
-  });
+  await room.sockets.inOrder(
+    ws,
+    async () => {
+      if (!reading.ok) {
+        send(ws, errorFrame(reading.error, reading.rid));
+        return;
+      }
+      const { frame } = reading;
+      try {
+        await dispatch(room, ws, room.sockets.session(ws) ?? session, frame);
+      } catch (err) {
+        if (!(err instanceof ProtocolError)) log(`frame ${frame.type} failed`, err);
+        send(ws, errorFrame(toErrorInfo(err), frame.rid));
+      }
+    },
+    // Only a fault outside the frame's own handling lands here; the socket's later frames still run.
+    (err) => {
+      log("a socket's frame task failed", err);
+      send(ws, errorFrame(toErrorInfo(err), rid));
+    },
+  );
 }
 
 export async function dispatch(

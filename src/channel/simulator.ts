@@ -121,23 +121,29 @@ export class Simulator {
         arrivals.push(...batch);
       }
       const drafts = arrivals.map(({ id, ts, author, text }) => ({ id, ts, author, text }));
-      const c = state.counters;
       await this.#commit(drafts, (result) => {
-        // Same transaction as the messages: a retried alarm finds the tick done.
-        this.#save({
-          ...state,
-          nextTick: due + 1,
-          counters: {
-            ticks: c.ticks + (due - first + 1),
-            generated: c.generated + arrivals.length,
-            inserted: c.inserted + result.inserted.length,
-            late: c.late + result.inserted.filter((m) => m.lateNo !== null).length,
-            chunks: c.chunks + chunks,
-            lastTickAt: now,
-          },
-        });
+        // Same transaction as the messages: a retried alarm finds the tick done. The state is
+        // read again here: the write may have waited in its group while a stop or a restart
+        // was stored, and what they wrote must stand (the tick only adds its counts).
+        const current = this.#load();
+        const c = current.counters;
+        const counters = {
+          ticks: c.ticks + (due - first + 1),
+          generated: c.generated + arrivals.length,
+          inserted: c.inserted + result.inserted.length,
+          late: c.late + result.inserted.filter((m) => m.lateNo !== null).length,
+          chunks: c.chunks + chunks,
+          lastTickAt: now,
+        };
+        const sameRun = current.running && current.run === run;
+        this.#save(
+          sameRun ? { ...current, nextTick: due + 1, counters } : { ...current, counters },
+        );
       });
     }
-    await this.#alarms.setAlarm(start + (Math.max(due, state.nextTick - 1) + 2) * settings.tickMs);
+    // Re-armed only for the run this tick belongs to: a stop deleted the alarm, a restart set its own.
+    const after = this.#load();
+    if (!after.running || after.run !== run) return;
+    await this.#alarms.setAlarm(start + (Math.max(due, after.nextTick - 1) + 2) * settings.tickMs);
   }
 }

@@ -84,9 +84,10 @@ export class Sockets {
     return bucket.take(now);
   }
 
-  /** Runs `task` after every earlier task of the same socket (`task` must not reject). */
-  inOrder(ws: WebSocket, task: () => Promise<void>): Promise<void> {
-    const next = (this.#tails.get(ws) ?? Promise.resolve()).then(task);
+  /** Runs `task` after every earlier task of the same socket; a task that rejects is answered by `failed`. */
+  inOrder(ws: WebSocket, task: () => Promise<void>, failed: (err: unknown) => void): Promise<void> {
+    // A task that throws must not stall the socket: a rejected link would skip every later one.
+    const next = (this.#tails.get(ws) ?? Promise.resolve()).then(task).catch(failed);
     this.#tails.set(ws, next);
     return next;
   }

@@ -25,7 +25,7 @@ import type { ChangeResultSet, ChannelStore, Draft, Effect, InsertResult } from 
 
 /** Most writes in one group: bounds the turn, and so every reply's wait. */
 export const MAX_GROUP_WRITES = 256;
-/** Most messages in one group (an HTTP batch alone may be 10,000). */
+/** Most messages and changes in one group (an HTTP batch alone may be 10,000): a write that would pass it starts the next. */
 export const MAX_GROUP_MESSAGES = 10_000;
 
 /** What a stored write tells: its effect on the list and the channel's total after it. */
@@ -91,8 +91,11 @@ export class Writer {
   readonly #durable: () => Promise<void>;
   #queue: Pending[] = [];
   #queued = 0;
-  /** A group's commit is under way: writes arriving now wait to form the next group. */
-  #committing = false;
+  /**
+   * Commits under way (a full group may be stored while another commits):
+   * writes arriving while any is wait to form the next group.
+   */
+  #commits = 0;
 
   constructor(
     store: ChannelStore,
@@ -109,6 +112,10 @@ export class Writer {
   /** Stores a write, all or nothing, with the writes pending now; resolves once it is stored. */
   write<R extends Stored>(write: Write<R>): Promise<R> {
     return new Promise<R>((resolve, reject) => {
+      // A write that would take the queue past a bound starts the next group: the queue goes first.
+      const over =
+        this.#queue.length + 1 > MAX_GROUP_WRITES || this.#queued + write.size > MAX_GROUP_MESSAGES;
+      if (this.#queue.length > 0 && over) this.#flush();
       let stored: R | undefined;
       this.#queue.push({
         size: write.size,
@@ -129,14 +136,14 @@ export class Writer {
       this.#queued += write.size;
       const full = this.#queue.length >= MAX_GROUP_WRITES || this.#queued >= MAX_GROUP_MESSAGES;
       // Idle: store at once, in this event. Committing: wait for the commit, unless full.
-      if (!this.#committing || full) this.#flush();
+      if (this.#commits === 0 || full) this.#flush();
     });
   }
 
-  /** After a group's commit: the writes that queued meanwhile form the next group. */
+  /** After a group's commit: once every commit under way is durable, the writes that queued meanwhile form the next group. */
   #committed = (): void => {
-    this.#committing = false;
-    if (this.#queue.length > 0) this.#flush();
+    this.#commits--;
+    if (this.#commits === 0 && this.#queue.length > 0) this.#flush();
   };
 
   /** Stores each write of a group in its own savepoint: a failing write rolls back only itself. */
@@ -159,7 +166,7 @@ export class Writer {
     const outcomes = this.#storeGroup(group);
     // The group's writes commit when this turn ends; until they are durable, new writes queue.
     // Asked after the writes, so that it waits for them.
-    this.#committing = true;
+    this.#commits++;
     this.#durable().then(this.#committed, this.#committed);
     // Every reply of the group tells the same total: the channel after the group.
     const total = this.#store.total;
