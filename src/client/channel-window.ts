@@ -34,6 +34,8 @@ export class ChannelWindow {
   #wish: { from: number; to: number; live: boolean } | undefined;
   #busy: Promise<void> | undefined;
   #reader = 0;
+  /** A page has been placed: before it the total is unknown, not 0. */
+  #placed = false;
   /** Counts declarations: a reply to one that a later one superseded is not applied. */
   #declared = 0;
 
@@ -52,6 +54,8 @@ export class ChannelWindow {
       }),
       client.on("resync", (event) => {
         if (!event.complete) {
+          // Already declared by the client: pushes apply at once, whatever declaration was in flight.
+          this.#placed = true;
           w.replace(event.page, { live: event.live, lateUnread: event.lateUnread });
         } else if (w.seq === event.since) {
           w.applyResumed(event);
@@ -142,7 +146,8 @@ export class ChannelWindow {
   async #fill(from: number, to: number, live: boolean): Promise<void> {
     const w = this.window;
     const m = this.#margin;
-    to = Math.min(to, w.total);
+    // Before the first page the total is unknown: ask for the whole screen.
+    if (this.#placed) to = Math.min(to, w.total);
     if (live && w.live && w.end === w.total) return;
     const covered = w.messages.length > 0 && from >= w.start && to <= w.end && !w.frozen;
     if (covered && live === w.live) return;
@@ -164,7 +169,6 @@ export class ChannelWindow {
       if (!w.merge(page)) this.#place(page, false);
     } else {
       const before = Math.min(MAX_SIDE, m);
-      // Before the first page the total is unknown (0): ask for the screen's worth.
       const after = Math.min(MAX_SIDE, Math.max(0, to - from) + m);
       this.#place(await this.#client.page({ anchor: { position: from }, before, after }), false);
     }
@@ -175,6 +179,7 @@ export class ChannelWindow {
 
   /** Replaces the window with a page: frozen until its view is declared. */
   #place(page: PageBody, live: boolean): void {
+    this.#placed = true;
     this.window.replace(page, { live });
     this.window.freeze();
     this.#changed();

@@ -139,8 +139,13 @@ export class MessageWindow {
     };
   }
 
-  /** A jump: the window becomes `page` (live: following the bottom; the page must then end there). */
+  /**
+   * A jump: the window becomes `page` (live: following the bottom; the page
+   * must then end there). It takes pushes after the page's `seq` at once:
+   * freeze it again when its view is yet to be declared.
+   */
   replace(page: PageLike, options: { live?: boolean; lateUnread?: number } = {}): this {
+    this.#frozen = false;
     this.#start = page.start;
     this.#messages = page.messages.map(strip);
     this.#total = page.total;

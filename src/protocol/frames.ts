@@ -147,10 +147,10 @@ export const ResumedFrame = z.object({
   lateUnread: z.number(),
   shifted: z.number(),
   messages: z.array(Message),
-  /** Protocol 1.2: ids deleted since `since` that lay inside the declared view. */
-  removed: z.array(z.string()),
+  /** Protocol 1.2: ids deleted since `since` that lay inside the declared view (a 1.1 server sends none). */
+  removed: z.array(z.string()).default([]),
   /** Protocol 1.2: messages inside the view changed since `since`, in their final state. */
-  updated: z.array(Message),
+  updated: z.array(Message).default([]),
 });
 /** Protocol 1.2: the reply to `change`, once stored. */
 export const ChangedFrame = z.object({

@@ -50,7 +50,7 @@ class FakeSocket {
 const hello = (seq: number, newest: { ts: number; id: string } | null = null) => ({
   type: "hello",
   protocol: 1,
-  minor: 1,
+  minor: 2,
   channel: "c",
   user: "u",
   total: seq,
@@ -191,6 +191,9 @@ describe("ScrollbackClient resume", () => {
         lateUnread: 1,
         shifted: 2,
         messages: [msg("m2b", 25, 4)],
+        // Protocol 1.2's fields, empty when the server sends none.
+        removed: [],
+        updated: [],
       },
     ]);
     expect(client.seq).toBe(9);
