@@ -146,10 +146,10 @@ describe("parseClientFrame", () => {
       `"unknown frame type "pgae"; expected one of page, view, send, late.next, late.list, late.ack, ping, resume, change"`,
     );
     expect(rejection({ rid: "r" })).toMatchInlineSnapshot(
-      `"unknown frame type null; expected one of page, view, send, late.next, late.list, late.ack, ping, resume"`,
+      `"unknown frame type null; expected one of page, view, send, late.next, late.list, late.ack, ping, resume, change"`,
     );
     expect(rejection({ type: 3 })).toMatchInlineSnapshot(
-      `"unknown frame type 3; expected one of page, view, send, late.next, late.list, late.ack, ping, resume"`,
+      `"unknown frame type 3; expected one of page, view, send, late.next, late.list, late.ack, ping, resume, change"`,
     );
     expect(rejection({ type: "hello" })).toContain('"hello"'); // a server frame
   });
