@@ -1,7 +1,8 @@
 /**
  * The scripts as a user runs them: `--help` prints the usage and exits 0; a
  * bad flag or value prints the problem and the usage and exits 2, with no
- * stack trace; fix-lockfile writes exactly what npm writes.
+ * stack trace; token mints what the worker's verifier accepts, for every
+ * scope; fix-lockfile writes exactly what npm writes.
  */
 import { spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
@@ -9,6 +10,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { ROOT } from "../../scripts/lib/server.ts";
+import { authenticate, authorize } from "../../src/auth.ts";
 
 const NODE = join(ROOT, "node_modules", ".bin", "node");
 const SCRIPTS = ["start", "seed", "bench", "token", "fix-lockfile"];
@@ -47,6 +49,9 @@ describe("scripts", { timeout: 60_000 }, () => {
     for (const [script, args] of [
       ["token", ["--user", "alice", "--secret", "s", "--ttl", "soon"]],
       ["token", ["--user", "alice", "--secret", "s", "--scope", "root"]],
+      ["token", ["--user", "alice", "--secret", "s", "--scope", "mod"]],
+      // An empty AUTH_SECRET (the runs' environment) and no .dev.vars here: no key to sign with.
+      ["token", ["--user", "alice"]],
       ["seed", ["--count", "-5"]],
       ["start", ["--port", "http"]],
     ] as const) {
@@ -55,6 +60,31 @@ describe("scripts", { timeout: 60_000 }, () => {
       expect(stderr).toContain("Usage:");
       expect(stderr).not.toMatch(STACK);
     }
+  });
+
+  it("token mints every scope, moderate included, as a token the worker accepts at that scope only", async () => {
+    // The protocol's order, written out here (not imported): moderate sits between write and admin.
+    const order = ["read", "write", "moderate", "admin"] as const;
+    expect(run("token", ["--help"]).stdout).toContain(order.join(" < "));
+    let checks = 0;
+    for (const [rank, scope] of order.entries()) {
+      const args = ["--user", "mod-1", "--channel", "general", "--secret", "s3", "--ttl", "600"];
+      const { status, stdout, stderr } = run("token", [...args, "--scope", scope]);
+      expect({ scope, status, stderr }).toEqual({ scope, status: 0, stderr: "" });
+      const principal = await authenticate("s3", stdout.trim());
+      expect(principal).toMatchObject({ user: "mod-1", channel: "general", scope });
+      const now = Date.now() / 1000;
+      expect(principal.exp).toBeGreaterThan(now + 500);
+      expect(principal.exp).toBeLessThanOrEqual(now + 600);
+      await expect(authenticate("other", stdout.trim())).rejects.toThrow();
+      for (const [needed, asked] of order.entries()) {
+        const allowed = () => authorize(principal, "general", asked);
+        if (needed <= rank) expect(allowed).not.toThrow();
+        else expect(allowed).toThrow(/scope/);
+        checks++;
+      }
+    }
+    console.log(`token: ${order.length} scopes minted and verified, ${checks} scope checks`);
   });
 
   it("fix-lockfile restores the platform entries npm drops, byte for byte as npm writes them", () => {
