@@ -13,6 +13,7 @@ import {
   ServerFrame,
   SocketQuery,
 } from "../protocol/schemas.ts";
+import { FRAME_NOTES } from "./frame-notes.ts";
 import { type Io, type JsonSchema, jsonSchema } from "./json-schema.ts";
 
 /** The draft AsyncAPI's default schema format (its Schema Object) is built on. */
@@ -39,6 +40,7 @@ function messagesOf(
         {
           name: id,
           title: `${type} (${side === "client" ? "client → server" : "server → client"})`,
+          description: FRAME_NOTES[id as keyof typeof FRAME_NOTES],
           contentType: "application/json",
           payload: jsonSchema(frame, io, TARGET),
         },
@@ -62,7 +64,9 @@ export function asyncApiDocument(): JsonSchema {
       description:
         "One socket per channel and user. Every frame is one JSON object with a `type`; " +
         "a client frame may carry `rid` (≤ 64 chars), echoed in its reply. Invalid frames " +
-        "get an `error` frame and the socket stays open.",
+        "get an `error` frame and the socket stays open. After each stored group of writes " +
+        "a socket gets at most one `insert`, `remove`, `update` and `status`, in that order " +
+        "(`remove` and `update`: protocol 1.2). Clients must ignore frame types they do not know.",
     },
     defaultContentType: "application/json",
     channels: {

@@ -5,12 +5,18 @@
  * worker test checks this list against the worker's own routes).
  */
 import { z } from "zod";
+import { SCOPES, type Scope } from "../protocol/access.ts";
 import { ERROR_STATUS, type ErrorCode } from "../protocol/errors.ts";
 import {
+  ChangesBody,
+  ChangesReply,
   ChannelName,
   ErrorBody,
   InsertBody,
   InsertReply,
+  MAX_CHANGES,
+  MAX_EMOJI,
+  MAX_TEXT,
   Message,
   NewMessage,
   PageBody,
@@ -28,13 +34,24 @@ import { components, type JsonSchema, jsonSchema } from "./json-schema.ts";
 
 const REF = "#/components/schemas/";
 /** What the server answers, as named components. */
-const ANSWERS = { Stats, Message, PageBody, InsertReply, Timeline, SimulatorState, ErrorBody };
+const ANSWERS = {
+  Stats,
+  Message,
+  PageBody,
+  InsertReply,
+  ChangesReply,
+  Timeline,
+  SimulatorState,
+  ErrorBody,
+};
 /** What a client sends. */
-const BODIES = { InsertBody, NewMessage, SimulatorUpdate };
+const BODIES = { InsertBody, NewMessage, ChangesBody, SimulatorUpdate };
+
+/** A limit as the protocol writes it: 4,000. */
+const n = (value: number) => value.toLocaleString("en-US");
 
 type Answer = keyof typeof ANSWERS;
 type Body = keyof typeof BODIES;
-type Scope = "read" | "write" | "admin";
 
 interface Route {
   readonly method: "get" | "post" | "put" | "delete";
@@ -43,6 +60,8 @@ interface Route {
   readonly id: string;
   readonly summary: string;
   readonly scope: Scope;
+  /** What the summary leaves out: the rules a client must know to call it. */
+  readonly details?: string;
   readonly query?: z.ZodObject;
   readonly body?: Body;
   /** The 200 answer, or a WebSocket upgrade (101). */
@@ -72,6 +91,28 @@ export const ROUTES: readonly Route[] = [
     scope: "write",
     body: "InsertBody",
     ok: "InsertReply",
+    errors: ["too_large"],
+  },
+  {
+    method: "post",
+    path: "/changes",
+    id: "changeMessages",
+    summary: "Edit, delete and react to messages (protocol 1.2; all or nothing)",
+    // The length limits are zod refinements, which JSON Schema cannot carry: said here.
+    details:
+      `Body \`{ user?, changes }\`, 1–${n(MAX_CHANGES)} changes: ` +
+      `\`{ kind: "edit", id, text, ts }\` (text 1–${n(MAX_TEXT)} UTF-16 code units), ` +
+      `\`{ kind: "delete", id }\`, \`{ kind: "react", id, emoji, on, ts }\` ` +
+      `(emoji 1–${n(MAX_EMOJI)} code units). The user is the token's \`sub\` (the body's ` +
+      "`user` is then ignored); on an open worker `user` is required. Only a message's " +
+      "author edits or deletes it; the `moderate` scope also deletes anyone's message; " +
+      "anyone with `write` reacts: otherwise 403 and nothing is applied. Each result's " +
+      "`outcome` is `applied`, `pending` (the message is not stored yet: the change is " +
+      "held), `stale` (it loses, or repeats) or `deleted`; `seq` is given for applied " +
+      "and pending changes.",
+    scope: "write",
+    body: "ChangesBody",
+    ok: "ChangesReply",
     errors: ["too_large"],
   },
   {
@@ -198,7 +239,10 @@ function operation(route: Route): JsonSchema {
   return {
     operationId: route.id,
     summary: route.summary,
-    description: `Needs the \`${route.scope}\` scope when the worker has AUTH_SECRET.`,
+    description: [
+      `Needs the \`${route.scope}\` scope when the worker has AUTH_SECRET.`,
+      ...(route.details ? [route.details] : []),
+    ].join(" "),
     tags: [route.path.split("/")[1] ?? "channel"],
     security,
     parameters: Object.entries(route.query?.shape ?? {})
@@ -254,7 +298,7 @@ export function openApiDocument(): JsonSchema {
           type: "http",
           scheme: "bearer",
           bearerFormat: "JWT",
-          description: "HS256 JWT with sub, ch, scope (read < write < admin) and exp",
+          description: `HS256 JWT with sub, ch, scope (${SCOPES.join(" < ")}) and exp`,
         },
         queryToken: { type: "apiKey", in: "query", name: "token", description: "the same JWT" },
       },

@@ -2,8 +2,8 @@
  * The served OpenAPI and AsyncAPI documents against the real worker: every
  * route the worker has is documented, and real answers (pages, stats,
  * timeline, inserts, the simulator, each error status) and real frames of a
- * session validate against the documents' schemas. The validator is
- * @cfworker/json-schema, which runs inside workerd (no code generation).
+ * session validate against the documents' schemas. Protocol 1.2's changes:
+ * api-docs-1.2.test.ts.
  */
 
 import { env } from "cloudflare:workers";
@@ -12,65 +12,22 @@ import { afterEach, beforeAll, describe, expect, it } from "vitest";
 import app from "../../src/worker.ts";
 import { closeAll } from "../support/socket.ts";
 import type { Frame } from "../support/wire.ts";
+import { CH, type Json, ServedDocs } from "./api-docs-check.ts";
 import { hs256 } from "./jwt.ts";
-import { api, openSocket, post } from "./net.ts";
+import { openSocket } from "./net.ts";
 
-type Json = Record<string, unknown>;
-type Operation = {
-  responses: Record<string, { content?: { "application/json": { schema: Json } } }>;
-};
-interface OpenApi {
-  paths: Record<string, Record<string, Operation>>;
-  components: Json;
-}
-interface AsyncApi {
-  components: { messages: Record<string, { payload: Json }> };
-}
-
-let openApi: OpenApi;
-let asyncApi: AsyncApi;
+let docs: ServedDocs;
 
 beforeAll(async () => {
-  openApi = (await (await api("/v1/openapi.json")).json()) as OpenApi;
-  asyncApi = (await (await api("/v1/asyncapi.json")).json()) as AsyncApi;
+  docs = await ServedDocs.load();
 });
 afterEach(closeAll);
 
-/** The document's schema for this answer; `$ref`s resolve inside the document. */
-function responseSchema(method: string, path: string, status: number): Json {
-  const op = openApi.paths[path]?.[method.toLowerCase()];
-  const schema = op?.responses[String(status)]?.content?.["application/json"].schema;
-  if (!schema) throw new Error(`no ${status} answer documented for ${method} ${path}`);
-  return { ...schema, components: openApi.components };
-}
-
-function expectValid(schema: Json, value: unknown, draft: "2020-12" | "7", what: string): void {
-  const result = new Validator(schema, draft, false).validate(value);
-  expect(result.errors, `${what}: ${JSON.stringify(value).slice(0, 300)}`).toEqual([]);
-}
-
-/** Calls the worker and checks its answer against the document's schema for its status. */
-async function check(
-  method: string,
-  template: string,
-  channel: string,
-  search = "",
-  init: RequestInit = {},
-): Promise<number> {
-  const path = template.replace("{ch}", channel);
-  const res = await (init.body === undefined || method !== "POST"
-    ? api(`${path}${search}`, { method, ...init })
-    : post(`${path}${search}`, init.body));
-  const body = await res.json();
-  expectValid(responseSchema(method, template, res.status), body, "2020-12", `${method} ${path}`);
-  return res.status;
-}
-
-const CH = "/v1/channels/{ch}";
+const check = (...args: Parameters<ServedDocs["check"]>) => docs.check(...args);
 
 describe("OpenAPI document", () => {
   it("documents every route of the worker", () => {
-    const documented = Object.entries(openApi.paths).flatMap(([path, item]) =>
+    const documented = Object.entries(docs.openApi.paths).flatMap(([path, item]) =>
       Object.keys(item)
         .filter((key) => key !== "parameters")
         .map((method) => `${method.toUpperCase()} ${path}`),
@@ -92,9 +49,7 @@ describe("OpenAPI document", () => {
       author: "a",
       text: `t${i}`,
     }));
-    expect(await check("POST", `${CH}/messages`, ch, "", { body: { messages } } as never)).toBe(
-      200,
-    );
+    expect(await check("POST", `${CH}/messages`, ch, "", { json: { messages } })).toBe(200);
     expect(await check("GET", CH, ch)).toBe(200);
     for (const search of [
       "",
@@ -117,9 +72,7 @@ describe("OpenAPI document", () => {
     expect(await check("GET", `${CH}/messages`, ch, "?anchor=nowhere")).toBe(400);
     expect(await check("GET", `${CH}/timeline`, ch, "?points=1")).toBe(400);
     expect(await check("GET", CH, "bad name")).toBe(400);
-    expect(await check("POST", `${CH}/messages`, ch, "", { body: { messages: [] } } as never)).toBe(
-      400,
-    );
+    expect(await check("POST", `${CH}/messages`, ch, "", { json: { messages: [] } })).toBe(400);
     expect(await check("GET", `${CH}/messages`, ch, "?anchor=id:missing")).toBe(404);
     const big = { body: JSON.stringify({ rate: 1, pad: "x".repeat(70_000) }) };
     expect(await check("PUT", `${CH}/simulator`, ch, "", big)).toBe(413);
@@ -140,18 +93,12 @@ describe("OpenAPI document", () => {
     for (const [method, template, headers, status] of cases) {
       const res = await guarded(template.replace("{ch}", "docs-auth"), headers);
       expect(res.status).toBe(status);
-      expectValid(responseSchema(method, template, status), await res.json(), "2020-12", template);
+      docs.expectAnswer(method, template, status, await res.json());
     }
   });
 });
 
 describe("AsyncAPI document", () => {
-  const payload = (id: string): Json => {
-    const message = asyncApi.components.messages[id];
-    if (!message) throw new Error(`no message ${id} in the document`);
-    return message.payload;
-  };
-
   it("describes the frames of a real session, both ways", async () => {
     const ch = "docs-frames";
     const sent: Json[] = [];
@@ -180,16 +127,14 @@ describe("AsyncAPI document", () => {
       expect(types, `a ${type} frame was captured`).toContain(type);
     }
     expect(types).toContain("error");
-    for (const frame of seen) expectValid(payload(`server.${frame.type}`), frame, "7", frame.type);
-    for (const frame of sent) {
-      expectValid(payload(`client.${String(frame.type)}`), frame, "7", String(frame.type));
-    }
+    docs.expectFrames("server", seen);
+    docs.expectFrames("client", sent);
   });
 
   it("rejects a frame or an answer the protocol does not allow (the checks above can fail)", () => {
-    const frame = new Validator(payload("client.page"), "7", false);
+    const frame = new Validator(docs.payload("client.page"), "7", false);
     expect(frame.validate({ type: "page", before: "25" }).valid).toBe(false);
-    const page = new Validator(responseSchema("GET", `${CH}/messages`, 200), "2020-12", false);
+    const page = new Validator(docs.responseSchema("GET", `${CH}/messages`, 200), "2020-12", false);
     const answer = {
       messages: [{ id: "x" }],
       start: 0,
