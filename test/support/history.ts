@@ -126,15 +126,111 @@ export class HistoryModel implements OrderedList {
   }
 
   stats(channel: string): Stats {
-    const key = (p: number) => ({ ts: this.tsAt(p), id: this.arrivals.id(this.at(p)) });
-    const some = this.total > 0;
-    return {
-      channel,
-      total: this.total,
-      lateTotal: this.lateTotal,
-      oldest: some ? key(0) : null,
-      newest: some ? key(this.total - 1) : null,
-      seq: this.seq,
-    };
+    return statsOf(this, channel);
   }
+}
+
+/**
+ * A {@link HistoryModel} after deletes (protocol 1.2): the deleted arrivals
+ * leave the list, every later position drops by one, the rest keep their seq
+ * and late flag, and each delete took the channel's next seq. Built from the
+ * set of deleted arrivals in O(count), so a test can rebuild it after each delete.
+ */
+export class DeletedHistory implements OrderedList {
+  readonly base: HistoryModel;
+  readonly arrivals: Arrivals;
+  readonly total: number;
+  readonly seq: number;
+  readonly lateTotal: number;
+  /** gone[n] = 1 when arrival n was deleted. */
+  readonly gone: Uint8Array;
+  /** Arrival indices of the messages left, in key order. */
+  readonly #sorted: Int32Array;
+  /** kept[p]: messages left among the base's positions below p. */
+  readonly #kept: Int32Array;
+
+  constructor(base: HistoryModel, deleted: Iterable<number>) {
+    this.base = base;
+    this.arrivals = base.arrivals;
+    const count = base.total;
+    this.gone = new Uint8Array(count);
+    for (const n of deleted) this.gone[n] = 1;
+    this.#kept = new Int32Array(count + 1);
+    const sorted = new Int32Array(count);
+    let kept = 0;
+    let lateGone = 0;
+    for (let p = 0; p < count; p++) {
+      const n = base.at(p);
+      this.#kept[p] = kept;
+      if (this.gone[n] === 1) lateGone += base.late[n] as number;
+      else sorted[kept++] = n;
+    }
+    this.#kept[count] = kept;
+    this.#sorted = sorted.subarray(0, kept);
+    this.total = kept;
+    this.seq = base.seq + (count - kept);
+    this.lateTotal = base.lateTotal - lateGone;
+  }
+
+  /** The arrival index at a position. */
+  at(position: number): number {
+    return this.#sorted[position] as number;
+  }
+
+  tsAt(position: number): number {
+    return this.arrivals.ts(this.at(position));
+  }
+
+  /** The position of a message left, or undefined for a deleted or unknown id. */
+  positionOf(id: string): number | undefined {
+    const n = this.arrivals.find(id);
+    if (n === undefined || this.gone[n] === 1) return undefined;
+    return this.#kept[this.base.position[n] as number] as number;
+  }
+
+  /** Where a base position lands now: the position of the first message left at or after it. */
+  positionAfter(basePosition: number): number {
+    return this.#kept[basePosition] as number;
+  }
+
+  messageAt(position: number): WireMessage {
+    return this.base.message(this.at(position));
+  }
+
+  resolve(anchor: Anchor): number | "not_found" {
+    return resolveAnchor(this, anchor);
+  }
+
+  page(anchor: Anchor, before: number, after: number): PageBody | "not_found" {
+    return pageOf(this, anchor, before, after);
+  }
+
+  timeline(points: number): Timeline {
+    return timelineOf(this, points);
+  }
+
+  stats(channel: string): Stats {
+    return statsOf(this, channel);
+  }
+}
+
+/** The channel's stats as `GET /v1/channels/{ch}` answers them, from either history model. */
+function statsOf(
+  list: OrderedList & {
+    readonly lateTotal: number;
+    readonly arrivals: Arrivals;
+    at(p: number): number;
+  },
+  channel: string,
+): Stats {
+  const key = (p: number) => ({ ts: list.tsAt(p), id: list.arrivals.id(list.at(p)) });
+  const some = list.total > 0;
+  return {
+    channel,
+    total: list.total,
+    lateTotal: list.lateTotal,
+    oldest: some ? key(0) : null,
+    newest: some ? key(list.total - 1) : null,
+    seq: list.seq,
+  };
 }

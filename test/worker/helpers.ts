@@ -4,8 +4,12 @@
  * seeding through the object's RPC, anchors at every edge, and a checked page.
  */
 
+import { runInDurableObject } from "cloudflare:test";
 import { expect } from "vitest";
 import type { Channel } from "../../src/channel/channel.ts";
+import { fromBlob } from "../../src/channel/sql.ts";
+import { decodePage } from "../../src/core/page-codec.ts";
+import type { Bucket } from "../../src/core/position-index.ts";
 import type { Arrivals, HistoryModel } from "../support/history.ts";
 import { mulberry32, randInt } from "../support/random.ts";
 import type { Anchor, Draft } from "../support/wire.ts";
@@ -166,8 +170,11 @@ export const SIDES: readonly (readonly [number, number])[] = [
 const safeTs = (ts: number) =>
   Math.min(Math.max(ts, Number.MIN_SAFE_INTEGER), Number.MAX_SAFE_INTEGER);
 
+/** What anchors and pages are drawn from: the history model, or one after deletes. */
+export type PagedHistory = Pick<HistoryModel, "total" | "arrivals" | "at" | "tsAt" | "page">;
+
 /** A random anchor of every kind PROTOCOL.md names, edges included. */
-export function randomAnchor(rand: () => number, model: HistoryModel): Anchor {
+export function randomAnchor(rand: () => number, model: PagedHistory): Anchor {
   const last = model.total - 1;
   const somewhere = () => randInt(rand, 0, last);
   switch (randInt(rand, 0, 11)) {
@@ -207,7 +214,7 @@ export function randomAnchor(rand: () => number, model: HistoryModel): Anchor {
  */
 export async function expectPage(
   stub: DurableObjectStub<Channel>,
-  model: HistoryModel,
+  model: PagedHistory,
   anchor: Anchor,
   before: number,
   after: number,
@@ -284,4 +291,23 @@ export function edgeAnchors(model: HistoryModel, data: Generated): Anchor[] {
     }
   }
   return anchors;
+}
+
+// ── The stored bucket directory ────────────────────────────────────────────
+
+/** The directory's pages as stored, in name order, decoded here (the store is not asked). */
+export function storedPages(stub: DurableObjectStub<Channel>): Promise<Bucket[][]> {
+  return runInDurableObject(stub, (_instance, state) =>
+    state.storage.sql
+      .exec<{ lo_ts: number; lo_id: ArrayBuffer; buckets: ArrayBuffer }>(
+        "SELECT lo_ts, lo_id, buckets FROM bucket_pages ORDER BY lo_ts, lo_id",
+      )
+      .toArray()
+      .map((r) => decodePage({ ts: r.lo_ts, id: fromBlob(r.lo_id) }, new Uint8Array(r.buckets))),
+  );
+}
+
+/** Every bucket of the stored directory, ascending. */
+export async function storedBuckets(stub: DurableObjectStub<Channel>): Promise<Bucket[]> {
+  return (await storedPages(stub)).flat();
 }
