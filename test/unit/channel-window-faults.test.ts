@@ -118,11 +118,11 @@ describe("ChannelWindow.show before the first page", () => {
     void win.show(500, 540);
     await new Promise((r) => setTimeout(r, 0));
     const first = fake.pages[0];
-    expect(first).toBeDefined();
-    const anchor = (first?.anchor as { position: number }).position;
+    if (!first) throw new Error("show() asked for no page");
+    const anchor = (first.anchor as { position: number }).position;
     // The page asked for covers 500 … 539 (plus margins).
-    expect(anchor - (first?.before ?? 0)).toBeLessThanOrEqual(500);
-    expect(anchor + (first?.after ?? 0)).toBeGreaterThanOrEqual(539);
+    expect(anchor - (first.before ?? 0)).toBeLessThanOrEqual(500);
+    expect(anchor + (first.after ?? 0)).toBeGreaterThanOrEqual(539);
     expect(win.window.start).toBeLessThanOrEqual(500);
     expect(win.window.end).toBeGreaterThanOrEqual(540);
   });

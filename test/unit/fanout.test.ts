@@ -115,11 +115,11 @@ describe("planPushes with removes and updates", () => {
             const changed = sortedUpdated.slice(push.updated.from, push.updated.to);
             expect(changed).toEqual(sortedUpdated.filter((key) => holds(view, key)));
             for (let i = push.updated.from; i < push.updated.to; i++) needed.add(i);
-            const before = (list: readonly ModelKey[]) =>
+            const countAbove = (list: readonly ModelKey[]) =>
               view.empty || !view.first
                 ? 0
                 : list.filter((key) => compareKeys(key, view.first as ModelKey) < 0).length;
-            expect(push.shifted).toBe(before(inserted) - before(removed));
+            expect(push.shifted).toBe(countAbove(inserted) - countAbove(removed));
             checks += 3;
           });
           expect(plan.updatedNeeded).toEqual([...needed].sort((a, b) => a - b));
