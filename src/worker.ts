@@ -122,9 +122,10 @@ app.get("/v1/channels/:ch", guard("read"), (c) => {
 });
 
 app.get("/v1/channels/:ch/messages", guard("read"), (c) => {
-  const { channel } = c.var;
-  const request = parseOrThrow(PageQuery, query(c));
-  return reply(stub(c, channel).page(request));
+  const { channel, principal } = c.var;
+  const { user, ...request } = parseOrThrow(PageQuery, query(c));
+  // Whose read marker `first_unread` means: the token's subject, or ?user= on an open worker.
+  return reply(stub(c, channel).page(request, principal.user ?? user));
 });
 
 app.post("/v1/channels/:ch/messages", guard("write"), limit(MAX_BODY_BYTES), async (c) => {

@@ -96,8 +96,12 @@ export class Channel extends DurableObject<Env> {
     }));
   }
 
-  async page(request: PageRequest): Promise<Outcome<PageBody>> {
-    return this.#call(({ store }) => store.page(request.anchor, request.before, request.after));
+  /** A page; `user` is whose read marker `first_unread` means (a token's subject, or `?user=`). */
+  async page(request: PageRequest, user?: string): Promise<Outcome<PageBody>> {
+    const reader = user === undefined ? undefined : { user, socket: false };
+    return this.#call(({ store }) =>
+      store.page(request.anchor, request.before, request.after, reader),
+    );
   }
 
   /** OFFSET / count(*) pages, for the benchmark's comparison (enabled by BENCH_NAIVE). */

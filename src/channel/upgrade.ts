@@ -38,7 +38,7 @@ export function upgrade(room: Room, channel: string, request: Request): Response
     channel,
     user,
     total: store.total,
-    lateUnread: store.late.unread(user),
+    ...store.readers.greet(user),
     newest: store.newest,
     seq: store.seq,
   });

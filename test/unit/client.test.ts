@@ -131,7 +131,8 @@ describe("ScrollbackClient fixes", () => {
     const { client, socket } = await connected();
     const viewed = client.view({ first: null, last: null, live: true });
     await answer(socket, { type: "view", lateUnread: 2, seq: 5 });
-    expect(await viewed).toEqual({ lateUnread: 2, seq: 5 });
+    // Protocol 1.2's counts default to 0 when a server sends none.
+    expect(await viewed).toEqual({ lateUnread: 2, reactionsUnread: 0, unread: 0, seq: 5 });
     const sent = client.send([{ text: "hi" }]);
     await answer(socket, { type: "sent", results: [], total: 6, seq: 6 });
     expect(await sent).toEqual({ results: [], total: 6, seq: 6 });
@@ -139,7 +140,7 @@ describe("ScrollbackClient fixes", () => {
     expect(client.seq).toBe(5);
     const acked = client.lateAck();
     await answer(socket, { type: "view", lateUnread: 0, seq: 6 });
-    expect(await acked).toEqual({ lateUnread: 0, seq: 6 });
+    expect(await acked).toEqual({ lateUnread: 0, reactionsUnread: 0, unread: 0, seq: 6 });
     client.close();
   }, 30_000);
 });
@@ -191,7 +192,9 @@ describe("ScrollbackClient resume", () => {
         lateUnread: 1,
         shifted: 2,
         messages: [msg("m2b", 25, 4)],
-        // Protocol 1.2's fields, empty when the server sends none.
+        // Protocol 1.2's fields, empty or 0 when the server sends none.
+        reactionsUnread: 0,
+        unread: 0,
         removed: [],
         updated: [],
       },

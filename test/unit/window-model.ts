@@ -13,6 +13,9 @@ import type {
   StatusFrame,
 } from "../../src/protocol/schemas.ts";
 
+/** The reader counts a push carries; this model tracks none of them. */
+export const NO_COUNTS = { lateUnread: 0, reactionsUnread: 0, unread: 0 };
+
 export interface DeclaredView {
   first: Key | null;
   last: Key | null;
@@ -91,7 +94,7 @@ export class ChannelModel {
         seq: this.seq,
       });
     }
-    frames.push({ type: "status", total, lateUnread: 0, shifted, seq: this.seq });
+    frames.push({ type: "status", total, ...NO_COUNTS, shifted, seq: this.seq });
     return frames;
   }
 
@@ -102,7 +105,7 @@ export class ChannelModel {
       type: "resumed" as const,
       seq: this.seq,
       total: this.list.length,
-      lateUnread: 0,
+      ...NO_COUNTS,
     };
     if (missed.length > limit || since > this.seq) {
       return { ...base, complete: false, shifted: 0, messages: [], removed: [], updated: [] };

@@ -9,7 +9,7 @@ import fc from "fast-check";
 import { afterAll, describe, expect, it } from "vitest";
 import { FIRST_ITEM_INDEX, MessageWindow } from "../../src/client/window.ts";
 import { wireMsg } from "../support/data.ts";
-import { ChannelModel, type DeclaredView } from "./window-model.ts";
+import { ChannelModel, type DeclaredView, NO_COUNTS } from "./window-model.ts";
 
 let checks = 0;
 afterAll(() => console.log(`window model: ${checks} state checks against the sorted-array model`));
@@ -249,15 +249,15 @@ describe("MessageWindow", () => {
     const w = new MessageWindow().replace(page(["a", "b"], 5, 10, 1));
     // The batch: one message above the window, one inside it.
     w.applyInsert({ type: "insert", messages: [msg("ab", 55, 7)], total: 12, seq: 2 });
-    w.applyStatus({ type: "status", total: 12, lateUnread: 1, shifted: 1, seq: 2 });
+    w.applyStatus({ type: "status", total: 12, ...NO_COUNTS, lateUnread: 1, shifted: 1, seq: 2 });
     expect([w.start, w.messages.map((m) => m.id), w.lateUnread]).toEqual([6, ["a", "ab", "b"], 1]);
   });
 
   it("ignores pushes a page already includes", () => {
     const w = new MessageWindow().replace(page(["a", "b"], 5, 10, 4));
-    expect(w.applyStatus({ type: "status", total: 10, lateUnread: 2, shifted: 3, seq: 4 })).toBe(
-      false,
-    );
+    expect(
+      w.applyStatus({ type: "status", total: 10, ...NO_COUNTS, lateUnread: 2, shifted: 3, seq: 4 }),
+    ).toBe(false);
     expect([w.start, w.lateUnread]).toEqual([5, 2]);
   });
 
@@ -266,7 +266,7 @@ describe("MessageWindow", () => {
       complete: false,
       seq: 9,
       total: 9,
-      lateUnread: 0,
+      ...NO_COUNTS,
       shifted: 0,
       messages: [],
       removed: [],

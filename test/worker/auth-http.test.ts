@@ -12,6 +12,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import app from "../../src/worker.ts";
 import { type Client, closeAll } from "../support/socket.ts";
 import type { Code, Frame } from "../support/wire.ts";
+import { unmarkedCounts } from "../support/wire.ts";
 import { handmadeJwt as handmade, text64 } from "./jwt.ts";
 import { clientOf, expectError } from "./net.ts";
 
@@ -332,7 +333,7 @@ describe("socket access", () => {
     const watcher = await openWith(ch, admin, "", "ada");
     await watcher.next("hello");
     const declared = await watcher.call({ type: "view", first: null, last: null, live: true }, "v");
-    expect(declared.reply).toEqual({ type: "view", rid: "v", lateUnread: 0, seq: 1 });
+    expect(declared.reply).toEqual({ type: "view", rid: "v", ...unmarkedCounts(1), seq: 1 });
 
     const reader = await openWith(ch, bearer(await good(ch, "read", "rita")), "", "rita");
     expect(await reader.next("hello")).toMatchObject({ user: "rita", total: 1 });

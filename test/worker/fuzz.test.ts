@@ -27,6 +27,7 @@ import {
   type Frame,
   type PageBody,
   STATUS_OF,
+  unmarkedCounts,
 } from "../support/wire.ts";
 import { allMessages, expectError, openSocket, postMessages, stats, worker } from "./net.ts";
 import {
@@ -555,7 +556,7 @@ function answerTo(
       socket.view = { first, last, live };
       model.seeRange(user, first, last);
       badgeChanged(model, socket, sockets, elsewhere, before);
-      return [{ type: "view", ...rid, lateUnread: model.unread(user), seq: model.seq }];
+      return [{ type: "view", ...rid, ...model.counts(user), seq: model.seq }];
     }
     case "send": {
       const drafts: Draft[] = call.messages.map((m) => {
@@ -586,7 +587,7 @@ function answerTo(
       const before = model.unread(user);
       model.ack(user);
       badgeChanged(model, socket, sockets, elsewhere, before);
-      return [{ type: "view", ...rid, lateUnread: 0, seq: model.seq }];
+      return [{ type: "view", ...rid, ...model.counts(user), seq: model.seq }];
     }
     case "ping":
       return [{ type: "pong", ...rid }];
@@ -610,7 +611,12 @@ describe("WebSocket fuzz", () => {
     await watcher.next("hello");
     model.connect("watcher");
     const declared = await watcher.call({ type: "view", first: null, last: null, live: true }, "w");
-    expect(declared.reply).toEqual({ type: "view", rid: "w", lateUnread: 0, seq: model.seq });
+    expect(declared.reply).toEqual({
+      type: "view",
+      rid: "w",
+      ...unmarkedCounts(model.total),
+      seq: model.seq,
+    });
     const watching: SocketModel = {
       user: "watcher",
       view: { first: null, last: null, live: true },
@@ -635,7 +641,8 @@ describe("WebSocket fuzz", () => {
             channel,
             user,
             total: model.total,
-            lateUnread: 0,
+            ...model.counts(user),
+            read: null,
             newest: model.newest,
             seq: model.seq,
           });

@@ -14,6 +14,7 @@ import type { SimulatorSettings, SimulatorState } from "../../src/protocol/schem
 import { ChannelModel } from "../support/model.ts";
 import { closeAll } from "../support/socket.ts";
 import type { Draft } from "../support/wire.ts";
+import { unmarkedCounts } from "../support/wire.ts";
 import { allMessages, api, harness, channelStub as stubOf } from "./net.ts";
 
 /** Long ticks: a window never ends by itself while a test runs, so only the test makes ticks due. */
@@ -387,7 +388,7 @@ describe("simulator ticks", () => {
     for (const peer of [alice, bob]) {
       expect(pushes.get(peer.socket)).toEqual([
         { type: "insert", messages: expect.any(Array), total, seq: total },
-        { type: "status", total, lateUnread: 0, shifted: 0, latest: [], seq: total },
+        { type: "status", total, ...unmarkedCounts(total), shifted: 0, latest: [], seq: total },
       ]);
     }
   });
@@ -409,7 +410,7 @@ describe("simulator ticks", () => {
       {
         type: "status",
         total: arrivals.length + 1,
-        lateUnread: arrivals.length,
+        ...unmarkedCounts(arrivals.length + 1, arrivals.length),
         shifted: arrivals.length,
         latest: expect.any(Array),
         seq: arrivals.length + 1,
