@@ -1,12 +1,18 @@
 /**
  * The client library (src/client/index.ts) over a fake WebSocket, no network:
- * it stays closed after close(), settles a request whose send throws at once
+ * it offers a token as a subprotocol (or `?token=` when asked), never both,
+ * stays closed after close(), settles a request whose send throws at once
  * with no timer left, answers every request with its reply's body, and
  * resumes by itself after a drop (complete replay, or a page again when too
  * much was missed), holding back pushes the replay includes.
  */
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { type ResyncEvent, ScrollbackClient, ScrollbackError } from "../../src/client/index.ts";
+import {
+  type ClientOptions,
+  type ResyncEvent,
+  ScrollbackClient,
+  ScrollbackError,
+} from "../../src/client/index.ts";
 import { wireMsg } from "../support/data.ts";
 
 type Listener = (event: { data?: unknown }) => void;
@@ -19,8 +25,10 @@ class FakeSocket {
   throwOnSend = false;
   closed = false;
   readonly url: string;
-  constructor(url: string) {
+  readonly protocols: string | string[] | undefined;
+  constructor(url: string, protocols?: string | string[]) {
     this.url = url;
+    this.protocols = protocols;
     FakeSocket.all.push(this);
   }
   addEventListener(type: string, listener: Listener): void {
@@ -72,14 +80,15 @@ const TOO_MUCH_MISSED = {
 /** Lets the client's promise chains run (real macrotask; only timeouts are faked). */
 const flush = () => new Promise((resolve) => setImmediate(resolve));
 
-function makeClient(): ScrollbackClient {
+function makeClient(options: Partial<ClientOptions> = {}): ScrollbackClient {
   return new ScrollbackClient({
     url: "http://x",
     channel: "c",
     user: "u",
     timeoutMs: 60_000,
     backoff: { initialMs: 10, maxMs: 10 },
-    WebSocket: FakeSocket as unknown as new (url: string) => WebSocket,
+    WebSocket: FakeSocket as unknown as NonNullable<ClientOptions["WebSocket"]>,
+    ...options,
   });
 }
 
@@ -106,6 +115,42 @@ beforeEach(() => {
 });
 afterEach(() => {
   vi.useRealTimers();
+});
+
+describe("ScrollbackClient's socket address", () => {
+  const JWT = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ1In0.c2ln";
+  /** The URL and subprotocols the client opens its socket with. */
+  function opened(options: Partial<ClientOptions>): { url: string; protocols: unknown } {
+    const client = makeClient(options);
+    client.connect().catch(() => {});
+    const socket = FakeSocket.all.at(-1) as FakeSocket;
+    client.close();
+    return { url: socket.url, protocols: socket.protocols };
+  }
+
+  it("offers a token as the subprotocols scrollback and bearer.<jwt>, never in the URL", () => {
+    expect(opened({ token: JWT })).toEqual({
+      url: "ws://x/v1/channels/c/ws?user=u",
+      protocols: ["scrollback", `bearer.${JWT}`],
+    });
+    expect(opened({ url: "https://h.example/base", channel: "a.b", token: JWT })).toEqual({
+      url: "wss://h.example/v1/channels/a.b/ws?user=u",
+      protocols: ["scrollback", `bearer.${JWT}`],
+    });
+  });
+
+  it("puts the token in ?token= with tokenIn query, offering no subprotocol", () => {
+    expect(opened({ token: JWT, tokenIn: "query" })).toEqual({
+      url: `ws://x/v1/channels/c/ws?user=u&token=${JWT}`,
+      protocols: [],
+    });
+  });
+
+  it("offers nothing without a token", () => {
+    for (const tokenIn of ["subprotocol", "query"] as const) {
+      expect(opened({ tokenIn })).toEqual({ url: "ws://x/v1/channels/c/ws?user=u", protocols: [] });
+    }
+  });
 });
 
 describe("ScrollbackClient fixes", () => {
