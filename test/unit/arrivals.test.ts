@@ -7,6 +7,8 @@ import {
   generateTick,
   lateDistance,
   MAX_CHUNK,
+  slotAt,
+  slotsBefore,
 } from "../../src/core/arrivals.ts";
 import { prng } from "../../src/core/random.ts";
 import { NewMessage } from "../../src/protocol/schemas.ts";
@@ -321,6 +323,27 @@ describe("bottomCount", () => {
           }
           const exact = exactUpTo(num, den, tickMs, first + n) - exactUpTo(num, den, tickMs, first);
           expect(BigInt(sum)).toBe(exact);
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+
+  it("names every slot of a run by (tick, k) and back, at any rate", () => {
+    fc.assert(
+      fc.property(
+        fc.oneof(fc.double({ min: 0.01, max: 5000, noNaN: true }), fc.constantFrom(0.3, 1, 7)),
+        fc.integer({ min: 100, max: 60_000 }),
+        fc.integer({ min: 0, max: 1e6 }),
+        (rate, tickMs, tick) => {
+          for (let t = tick; t < tick + 3; t++) {
+            const first = slotsBefore(rate, tickMs, t);
+            const count = bottomCount(rate, tickMs, t);
+            if (count === 0) continue; // a tick with no slot
+            for (const k of new Set([0, count >> 1, count - 1])) {
+              expect(slotAt(rate, tickMs, first + k)).toEqual({ tick: t, k });
+            }
+          }
         },
       ),
       { numRuns: 300 },
