@@ -6,7 +6,13 @@
  * the tick counter is advanced in the same transaction that stores them.
  */
 import { type Arrival, generateTick } from "../core/arrivals.ts";
-import type { SimulatorSettings, SimulatorState, SimulatorUpdate } from "../protocol/schemas.ts";
+import { ProtocolError } from "../protocol/errors.ts";
+import {
+  type SimulatorSettings,
+  type SimulatorState,
+  type SimulatorUpdate,
+  settingsProblem,
+} from "../protocol/schemas.ts";
 import type { ChannelStore, Draft, InsertResult } from "./store.ts";
 
 export const DEFAULT_SETTINGS: SimulatorSettings = {
@@ -16,6 +22,9 @@ export const DEFAULT_SETTINGS: SimulatorSettings = {
   chunkSize: 200,
   seed: 1,
   tickMs: 1_000,
+  editRatio: 0.05,
+  deleteRatio: 0.01,
+  reactRatio: 0.3,
 };
 
 /** Ticks made up at once after a stall; older ones are skipped, not replayed. */
@@ -41,7 +50,19 @@ const INITIAL: Persisted = {
   run: 0,
   start: 0,
   nextTick: 0,
-  counters: { ticks: 0, generated: 0, inserted: 0, late: 0, chunks: 0, lastTickAt: null },
+  counters: {
+    ticks: 0,
+    generated: 0,
+    inserted: 0,
+    late: 0,
+    chunks: 0,
+    changes: 0,
+    edits: 0,
+    deletes: 0,
+    reactions: 0,
+    pending: 0,
+    lastTickAt: null,
+  },
 };
 
 type Commit = (
@@ -66,7 +87,14 @@ export class Simulator {
 
   #load(): Persisted {
     const raw = this.#store.meta.get(META_KEY);
-    return raw ? (JSON.parse(raw) as Persisted) : INITIAL;
+    if (!raw) return INITIAL;
+    const saved = JSON.parse(raw) as Persisted;
+    // A state saved before 1.2 lacks the change settings and counters: the defaults fill them in.
+    return {
+      ...saved,
+      settings: { ...DEFAULT_SETTINGS, ...saved.settings },
+      counters: { ...INITIAL.counters, ...saved.counters },
+    };
   }
 
   #save(state: Persisted): void {
@@ -88,6 +116,8 @@ export class Simulator {
     ][]) {
       if (value !== undefined) settings[name] = value;
     }
+    const problem = settingsProblem(settings);
+    if (problem !== undefined) throw new ProtocolError("bad_request", problem);
     // The alarm first: a run recorded as running must be one that ticks.
     await this.#alarms.setAlarm(now + settings.tickMs);
     this.#save({ ...prev, running: true, settings, run: prev.run + 1, start: now, nextTick: 0 });
@@ -128,6 +158,7 @@ export class Simulator {
         const current = this.#load();
         const c = current.counters;
         const counters = {
+          ...c,
           ticks: c.ticks + (due - first + 1),
           generated: c.generated + arrivals.length,
           inserted: c.inserted + result.inserted.length,

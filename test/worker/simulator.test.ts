@@ -12,6 +12,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { type Arrival, generateTick } from "../../src/core/arrivals.ts";
 import type { SimulatorSettings, SimulatorState } from "../../src/protocol/schemas.ts";
 import { ChannelModel } from "../support/model.ts";
+import { DEFAULT_SIMULATOR, ZERO_COUNTERS } from "../support/simulator.ts";
 import { closeAll } from "../support/socket.ts";
 import type { Draft } from "../support/wire.ts";
 import { allMessages, api, harness, channelStub as stubOf } from "./net.ts";
@@ -146,6 +147,9 @@ afterEach(closeAll);
 
 // ── Settings used by the tests ─────────────────────────────────────────────
 
+/** No changes: messages only, for the tests of arrivals. */
+const NO_CHANGES = { editRatio: 0, deleteRatio: 0, reactRatio: 0 };
+
 /** Late singles, and a chunk in about 60 % of ticks (tickMs / chunkEvery). */
 const LIVELY: SimulatorSettings = {
   rate: 2,
@@ -154,6 +158,7 @@ const LIVELY: SimulatorSettings = {
   chunkSize: 30,
   seed: 11,
   tickMs: TICK_MS,
+  ...NO_CHANGES,
 };
 
 const QUIET: SimulatorSettings = { ...LIVELY, rate: 0.5, chunkEvery: 0, seed: 3 };
@@ -162,17 +167,8 @@ describe("simulator API", () => {
   it("answers stopped defaults and zero counters before any start", async () => {
     const state = await simulator("sim-fresh");
     expect(state.running).toBe(false);
-    expect(state.counters).toEqual({
-      ticks: 0,
-      generated: 0,
-      inserted: 0,
-      late: 0,
-      chunks: 0,
-      lastTickAt: null,
-    });
-    expect(Object.keys(state.settings).sort()).toEqual(
-      ["chunkEvery", "chunkSize", "lateRatio", "rate", "seed", "tickMs"].sort(),
-    );
+    expect(state.counters).toEqual(ZERO_COUNTERS);
+    expect(state.settings).toEqual(DEFAULT_SIMULATOR);
   });
 
   it("starts with the given settings and schedules tick 0's window end", async () => {
@@ -180,7 +176,7 @@ describe("simulator API", () => {
     expect(state).toEqual({
       running: true,
       settings: LIVELY,
-      counters: { ticks: 0, generated: 0, inserted: 0, late: 0, chunks: 0, lastTickAt: null },
+      counters: ZERO_COUNTERS,
     });
     expect(await simulator("sim-start")).toEqual(state);
     const run = await readPersisted("sim-start");
@@ -214,6 +210,11 @@ describe("simulator API", () => {
     ["a seed of 2^32", { seed: 2 ** 32 }],
     ["a tickMs under 100", { tickMs: 99 }],
     ["a tickMs over 60,000", { tickMs: 60_001 }],
+    ["an editRatio over 1", { editRatio: 1.01 }],
+    ["a negative deleteRatio", { deleteRatio: -0.01 }],
+    ["a reactRatio given as a string", { reactRatio: "0.3" }],
+    ["changes over 90 % of the arrivals", { editRatio: 0.2, deleteRatio: 0.1, reactRatio: 0.7 }],
+    ["a reactRatio of 1 beside the default ratios", { reactRatio: 1 }],
     ["a null field", { rate: null }],
     ["an unknown field", { speed: 3 }],
     ["an unknown field beside valid ones", { ...LIVELY, extra: true }],
@@ -233,6 +234,52 @@ describe("simulator API", () => {
       expect(await alarmAt(channel)).toBeNull();
     });
   }
+
+  it("checks the ratios' sum against the merged settings", async () => {
+    const channel = "sim-ratio-sum";
+    await start(channel, { ...LIVELY, reactRatio: 0.8 });
+    // Alone it is fine; beside the running reactRatio it asks for 95 % changes.
+    const res = await putSimulator(channel, { editRatio: 0.15 });
+    expect({ status: res.status, body: await res.json() }).toEqual({
+      status: 400,
+      body: { error: { code: "bad_request", message: expect.stringContaining("at most 0.9") } },
+    });
+    expect(await simulator(channel)).toMatchObject({ settings: { ...LIVELY, reactRatio: 0.8 } });
+    expect(await readPersisted(channel)).toMatchObject({ run: 1 });
+    // Exactly 90 % is allowed (0.3 + 0.3 + 0.3 is not 0.9 in binary, and passes too).
+    const ok = await start(channel, {
+      ...LIVELY,
+      editRatio: 0.3,
+      deleteRatio: 0.3,
+      reactRatio: 0.3,
+    });
+    expect(ok.settings).toMatchObject({ editRatio: 0.3, deleteRatio: 0.3, reactRatio: 0.3 });
+  });
+
+  it("fills in the change ratios and counters of a state saved before 1.2", async () => {
+    const channel = "sim-pre-1.2";
+    await start(channel, LIVELY);
+    await rewrite(channel, (p) => {
+      const {
+        editRatio: _e,
+        deleteRatio: _d,
+        reactRatio: _r,
+        ...settings
+      } = p.settings as SimulatorSettings;
+      const { ticks, generated, inserted, late, chunks, lastTickAt } =
+        p.counters as SimulatorState["counters"];
+      return { ...p, settings, counters: { ticks, generated, inserted, late, chunks, lastTickAt } };
+    });
+    const state = await simulator(channel);
+    const { editRatio, deleteRatio, reactRatio } = DEFAULT_SIMULATOR;
+    expect(state.settings).toEqual({ ...LIVELY, editRatio, deleteRatio, reactRatio });
+    expect(state.counters).toEqual(ZERO_COUNTERS);
+    // A PUT merges into them, as into any settings.
+    expect((await start(channel, { ...LIVELY, seed: 12 })).settings).toEqual({
+      ...LIVELY,
+      seed: 12,
+    });
+  });
 
   it("keeps the running settings when a change is rejected", async () => {
     await start("sim-bad-running", LIVELY);
@@ -263,6 +310,7 @@ describe("simulator ticks", () => {
     expect(await total(channel)).toBe(arrivals.length);
     const state = await simulator(channel);
     expect(state.counters).toEqual({
+      ...ZERO_COUNTERS,
       ticks: 3,
       generated: arrivals.length,
       inserted,
