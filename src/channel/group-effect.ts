@@ -44,6 +44,15 @@ export class GroupEffect {
     return { inserted, removed: [...this.#removed.values()], updated };
   }
 
+  /** The fold so far as one write's effect: a write made of several (a simulator tick) folds its parts here. */
+  get effect(): Effect {
+    return {
+      inserted: [...this.#inserted.values()],
+      removed: [...this.#removed.values()],
+      updated: new Set(this.#updated),
+    };
+  }
+
   get empty(): boolean {
     return this.#inserted.size === 0 && this.#removed.size === 0 && this.#updated.size === 0;
   }

@@ -248,15 +248,10 @@ export class ChannelStore {
 
   /**
    * Stores a batch, all or nothing: an id already stored (or repeated in the
-   * batch) is a duplicate and a no-op, a deleted one too. `alsoWrite` runs
-   * inside the same transaction (the simulator records its tick there).
+   * batch) is a duplicate and a no-op, a deleted one too.
    */
-  insert(drafts: readonly Draft[], alsoWrite?: (result: InsertResult) => void): InsertResult {
-    return this.#write(() => {
-      const result = insertAll(this.#tables, drafts);
-      alsoWrite?.(result);
-      return result;
-    });
+  insert(drafts: readonly Draft[]): InsertResult {
+    return this.#write(() => insertAll(this.#tables, drafts));
   }
 
   /**
@@ -277,6 +272,15 @@ export class ChannelStore {
     settle();
     const { goneLate: _, ...rest } = outcome;
     return { ...rest, total: this.total };
+  }
+
+  /**
+   * Runs several writes (inserts, changes, a record in `meta`) as one, all or
+   * nothing: the simulator stores a tick's messages, its changes and its
+   * record together. Each write's own transaction nests in this one.
+   */
+  atomically<T>(fn: () => T): T {
+    return this.#write(fn);
   }
 
   /** Runs a write in one transaction; a rollback reloads what memory holds from storage. */
