@@ -59,9 +59,7 @@ export class Channel extends DurableObject<Env> {
       burst: positive(this.env.WS_BURST, 400),
     });
     const writer = new Writer(store, sockets, () => this.ctx.storage.sync(), this.#log);
-    const simulator = new Simulator(store, this.ctx.storage, (drafts, alsoWrite) =>
-      writer.write(inserting(drafts, { alsoWrite })),
-    );
+    const simulator = new Simulator(store, this.ctx.storage, (write) => writer.write(write));
     this.#open = { store, sockets, simulator, write: (write) => writer.write(write) };
     return this.#open;
   }

@@ -50,6 +50,16 @@ export class GroupEffect {
     return { inserted, removed: [...this.#removed.values()], updated, badges: this.#badges };
   }
 
+  /** The fold so far as one write's effect: a write made of several (a simulator tick) folds its parts here. */
+  get effect(): Effect {
+    return {
+      inserted: [...this.#inserted.values()],
+      removed: [...this.#removed.values()],
+      updated: new Set(this.#updated),
+      badges: new Map(this.#badges),
+    };
+  }
+
   get empty(): boolean {
     return (
       this.#inserted.size === 0 &&

@@ -317,16 +317,11 @@ export class ChannelStore {
 
   /**
    * Stores a batch, all or nothing: an id already stored (or repeated in the
-   * batch) is a duplicate and a no-op, a deleted one too. `alsoWrite` runs
-   * inside the same transaction (the simulator records its tick there).
+   * batch) is a duplicate and a no-op, a deleted one too.
    */
-  insert(drafts: readonly Draft[], alsoWrite?: (result: InsertResult) => void): InsertResult {
+  insert(drafts: readonly Draft[]): InsertResult {
     this.readers.badges.takeTouched();
-    const result = this.#write(() => {
-      const inserted = insertAll(this.#tables, drafts);
-      alsoWrite?.(inserted);
-      return inserted;
-    });
+    const result = this.#write(() => insertAll(this.#tables, drafts));
     this.#stored(result);
     return result;
   }
@@ -357,6 +352,15 @@ export class ChannelStore {
   #stored(effect: Effect): void {
     const keys = (list: readonly { ts: number; id: string }[]) => list.map(keyOf).sort(compareKeys);
     this.readers.markers.afterWrite(keys(effect.inserted), keys(effect.removed));
+  }
+
+  /**
+   * Runs several writes (inserts, changes, a record in `meta`) as one, all or
+   * nothing: the simulator stores a tick's messages, its changes and its
+   * record together. Each write's own transaction nests in this one.
+   */
+  atomically<T>(fn: () => T): T {
+    return this.#write(fn);
   }
 
   /** Runs a write in one transaction; a rollback reloads what memory holds from storage. */

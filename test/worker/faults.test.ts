@@ -559,9 +559,11 @@ describe("a batch that fails half-way", () => {
     await runInDurableObject(stub, (_instance, state) => {
       const store = new ChannelStore(state.storage);
       check(store, "before");
-      // The index takes the batch, splits a bucket, then the write after it throws.
+      // The index takes the batch, splits a bucket, then the write after it (in the same
+      // transaction, as a simulator tick's record is) throws.
       expect(() =>
-        store.insert(bulk, () => {
+        store.atomically(() => {
+          store.insert(bulk);
           throw new Error("fails after the index was updated");
         }),
       ).toThrow("fails after the index was updated");

@@ -32,6 +32,7 @@ import {
 import { allMessages, expectError, openSocket, postMessages, stats, worker } from "./net.ts";
 import {
   type Call,
+  changeShareOk,
   DEFAULT_SIMULATOR,
   type FrameVerdict,
   type Json,
@@ -877,6 +878,10 @@ const simulatorValidArb = fc
       chunkSize: fc.integer({ min: 1, max: 10_000 }),
       seed: fc.oneof(fc.integer({ min: 0, max: 2 ** 32 - 1 }), fc.constant(2 ** 32 - 1)),
       tickMs: fc.integer({ min: 100, max: 60_000 }),
+      // Sums over 0.9 with the others are refused: some of each.
+      editRatio: fc.oneof(fc.double({ min: 0, max: 1, noNaN: true }), fc.constantFrom(0, 0.05)),
+      deleteRatio: fc.oneof(fc.double({ min: 0, max: 0.2, noNaN: true }), fc.constant(0)),
+      reactRatio: fc.oneof(fc.double({ min: 0, max: 1, noNaN: true }), fc.constantFrom(0, 0.3)),
     },
     { requiredKeys: [] },
   )
@@ -1088,6 +1093,9 @@ function planOf(input: HttpInput, models: Map<string, ChannelModel>, sim: Simula
     case "simulator.put": {
       const update = judgeSimulatorBody(input.body ?? "");
       if (!update) return { kind: "error", code: "bad_request" };
+      if (!changeShareOk({ ...sim.settings, ...update })) {
+        return { kind: "error", code: "bad_request" };
+      }
       return {
         kind: "write",
         apply: () => {
