@@ -92,6 +92,18 @@ export interface LateItem extends LatestItem {
   seq: number;
 }
 
+/** Protocol 1.2: one emoji's reactions on a message. */
+export interface Reaction {
+  emoji: string;
+  count: number;
+  mine?: true;
+}
+
+/** Protocol 1.2: a `reactions.list` item: one of the user's messages with unread reactions. */
+export interface ReactionsItem extends LateItem {
+  reactions: Reaction[];
+}
+
 /**
  * A user's counts, as `hello`, `status`, the `view` reply and `resumed`
  * carry them: unread late messages; and in protocol 1.2 the user's messages
@@ -141,6 +153,8 @@ export type Frame =
       read?: Key | null;
     } & Counts)
   | ResumedFrame
+  | { type: "read"; rid?: string; read: Key | null; unread: number; seq: number }
+  | { type: "reactions.list"; rid?: string; unread: number; items: ReactionsItem[] }
   | { type: "error"; rid?: string; code: string; message: string }
   | { type: "pong"; rid?: string };
 
