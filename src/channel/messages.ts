@@ -8,83 +8,34 @@
 import type { ReactionCounts } from "../core/changes.ts";
 import type { Key } from "../core/key.ts";
 import type { BucketRows } from "../core/position-index.ts";
-import type { Message } from "../protocol/schemas.ts";
-import { blob, fromBlob, type Row, type Sql } from "./sql.ts";
+import {
+  COLUMNS,
+  type MessageRow,
+  reactionsColumn,
+  type StoredMessage,
+  toStored,
+} from "./message-shape.ts";
+import { blob, fromBlob, type Sql } from "./sql.ts";
 
-/** A message as stored. `lateNo` is its ordinal among late arrivals, or null. */
-export interface StoredMessage {
-  readonly seq: number;
-  readonly id: string;
-  readonly ts: number;
-  readonly author: string;
-  readonly text: string;
-  readonly lateNo: number | null;
-  /** The winning edit's ts; null when never edited. */
-  readonly edited: number | null;
-  /** Reaction counts, ascending by emoji (empty: none). */
-  readonly reactions: ReactionCounts;
-}
-
-export interface MessageRow extends Row {
-  seq: number;
-  id: ArrayBuffer;
-  ts: number;
-  author: string;
-  text: string;
-  late_no: number | null;
-  edited: number | null;
-  reactions: string | null;
-}
-
-/** The columns of a {@link MessageRow}, in order. */
-export const COLUMNS = "seq, id, ts, author, text, late_no, edited, reactions";
+export {
+  COLUMNS,
+  keyOf,
+  type MessageRow,
+  type StoredMessage,
+  toStored,
+  toWire,
+} from "./message-shape.ts";
 
 /** Durable Object SQLite binds at most 100 parameters a statement. */
 export const MAX_PARAMS = 100;
+
 /** Eight columns a row: 12 rows use 96 of them. */
 const ROWS_PER_INSERT = Math.floor(MAX_PARAMS / 8);
-
-export const keyOf = (m: { ts: number; id: string }): Key => ({ ts: m.ts, id: m.id });
 
 const keyOfRow = (row: { ts: number; id: ArrayBuffer }): Key => ({
   ts: row.ts,
   id: fromBlob(row.id),
 });
-
-export function toStored(row: MessageRow): StoredMessage {
-  return {
-    seq: row.seq,
-    id: fromBlob(row.id),
-    ts: row.ts,
-    author: row.author,
-    text: row.text,
-    lateNo: row.late_no,
-    edited: row.edited,
-    reactions: row.reactions === null ? [] : (JSON.parse(row.reactions) as ReactionCounts),
-  };
-}
-
-/**
- * The wire shape of a stored message. `mine`: the emojis the asking user has
- * on (over a socket), flagged in `reactions`.
- */
-export function toWire(m: StoredMessage, mine?: ReadonlySet<string>): Message {
-  const wire: Message = {
-    id: m.id,
-    ts: m.ts,
-    author: m.author,
-    text: m.text,
-    seq: m.seq,
-    late: m.lateNo !== null,
-  };
-  if (m.edited !== null) wire.edited = m.edited;
-  if (m.reactions.length > 0) {
-    wire.reactions = m.reactions.map(([emoji, count]) =>
-      mine?.has(emoji) ? { emoji, count, mine: true as const } : { emoji, count },
-    );
-  }
-  return wire;
-}
 
 /** A key range as a WHERE clause on the (ts, id) index; an open end is left out, not bound. */
 function keyRange(
@@ -186,6 +137,16 @@ export class MessageRows implements BucketRows {
   byId(id: string): StoredMessage | undefined {
     const row = this.#sql.one<MessageRow>(`SELECT ${COLUMNS} FROM messages WHERE id = ?`, blob(id));
     return row ? toStored(row) : undefined;
+  }
+
+  /** The stored messages among `ids` (one indexed row each). */
+  byIds(ids: Iterable<string>): Map<string, StoredMessage> {
+    const found = new Map<string, StoredMessage>();
+    for (const id of ids) {
+      const m = this.byId(id);
+      if (m) found.set(id, m);
+    }
+    return found;
   }
 
   /** Arrivals after `since` in seq order, at most `limit`: a primary-key range, O(limit) rows. */
@@ -324,6 +285,3 @@ export class MessageRows implements BucketRows {
     this.#sql.run("DELETE FROM messages WHERE id = ?", blob(id));
   }
 }
-
-const reactionsColumn = (counts: ReactionCounts): string | null =>
-  counts.length > 0 ? JSON.stringify(counts) : null;
