@@ -140,11 +140,13 @@ export class ChannelWindow {
   /**
    * Asks for positions `from` … `to − 1` (what is on screen) to be held, and
    * for the window to follow the bottom or not; pages only what is missing.
-   * Calls made while one runs are merged: the last one wins.
+   * The reader is at `reader` (default `from`: give the first row on screen
+   * when asking for rows beyond it). Calls made while one runs are merged:
+   * the last one wins.
    */
-  show(from: number, to: number, live = false): Promise<void> {
+  show(from: number, to: number, live = false, reader = from): Promise<void> {
     this.#wish = { from, to, live };
-    this.window.setReader(from);
+    this.window.setReader(reader);
     this.#busy ??= this.#run().finally(() => {
       this.#busy = undefined;
     });
@@ -185,7 +187,8 @@ export class ChannelWindow {
     } else {
       const before = Math.min(MAX_SIDE, m);
       const after = Math.min(MAX_SIDE, Math.max(0, to - from) + m);
-      this.#place(await this.#client.page({ anchor: { position: from }, before, after }), false);
+      const page = await this.#client.page({ anchor: { position: from }, before, after });
+      this.#place(page, false, w.reader);
     }
     w.setLive(live && w.end === w.total);
     w.trim(this.#maxSize);

@@ -140,7 +140,8 @@ describe("ChannelWindow with changes", () => {
     model.insert(Array.from({ length: 100 }, (_, i) => 1_000 + i * 10));
     const server = fakeServer(model);
     const list = new ChannelWindow(server.client, { maxSize: 100, margin: 10 });
-    await list.show(40, 50);
+    // Rows 30… asked for, the reader on row 40.
+    await list.show(30, 50, false, 40);
     const seen = list.window.at(list.reader)?.id;
     expect([list.reader, seen]).toEqual([40, model.list[40]?.id]);
     const above = model.list.slice(30, 33).map((m) => ({ kind: "delete" as const, id: m.id }));
