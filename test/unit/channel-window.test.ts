@@ -10,9 +10,9 @@
 import { describe, expect, it } from "vitest";
 import { ChannelWindow } from "../../src/client/channel-window.ts";
 import type { ScrollbackClient } from "../../src/client/socket-client.ts";
-import type { ClientEvents } from "../../src/client/types.ts";
 import type { Anchor } from "../../src/protocol/schemas.ts";
 import { mulberry32, randInt } from "../support/random.ts";
+import { fakeEvents } from "./fake-events.ts";
 import { sameAsModel } from "./window-harness.ts";
 import { type Action, ChannelModel, type DeclaredView, ME } from "./window-model.ts";
 
@@ -21,14 +21,11 @@ const settle = () => new Promise((resolve) => setImmediate(resolve));
 
 /** The server side of one socket: the model, the declared view, the pushes. */
 function fakeServer(model: ChannelModel) {
-  const listeners = new Map<string, ((value: unknown) => void)[]>();
+  const { on, emit } = fakeEvents();
   let view: DeclaredView = { first: null, last: null, live: true };
   let resumes = 0;
   const client = {
-    on(event: string, listener: (value: unknown) => void) {
-      listeners.set(event, [...(listeners.get(event) ?? []), listener]);
-      return () => {};
-    },
+    on,
     async page(request: { anchor: Anchor; before?: number; after?: number }) {
       const { anchor } = request;
       const at =
@@ -48,9 +45,6 @@ function fakeServer(model: ChannelModel) {
       view = { first: request.first, last: request.last, live: request.live };
       return model.resumed(view, request.since, 1_000);
     },
-  };
-  const emit = <E extends keyof ClientEvents>(event: E, value: ClientEvents[E]) => {
-    for (const listener of listeners.get(event) ?? []) listener(value);
   };
   return {
     client: client as unknown as ScrollbackClient,

@@ -146,29 +146,35 @@ describe("ScrollbackClient fixes", () => {
   }, 30_000);
 });
 
-describe("ScrollbackClient resume", () => {
-  /** Declares a parked view, applies one push (seq 6), then loses the socket and reconnects. */
-  async function dropAndReconnect(seqAfter: number) {
-    const { client, socket } = await connected();
-    const events: ResyncEvent[] = [];
-    const inserts: unknown[] = [];
-    client.on("resync", (e) => events.push(e));
-    client.on("insert", (e) => inserts.push(e));
-    const view = { first: { ts: 10, id: "m1" }, last: { ts: 30, id: "m3" }, live: false };
-    const viewed = client.view(view);
-    await answer(socket, { type: "view", lateUnread: 0, seq: 5 });
-    await viewed;
-    socket.push({ type: "status", total: 6, lateUnread: 0, shifted: 1, seq: 6 });
-    expect(client.seq).toBe(6);
-    socket.close();
-    await vi.advanceTimersByTimeAsync(20);
-    const next = FakeSocket.all.at(-1) as FakeSocket;
-    expect(next).not.toBe(socket);
-    next.push(hello(seqAfter));
-    await flush();
-    return { client, next, events, inserts, view };
-  }
+/**
+ * Declares a parked view, applies one push (by default a status, seq 6),
+ * then loses the socket and reconnects to a server at `seqAfter`.
+ */
+async function dropAndReconnect(
+  seqAfter: number,
+  last: Record<string, unknown> = { type: "status", total: 6, lateUnread: 0, shifted: 1, seq: 6 },
+) {
+  const { client, socket } = await connected();
+  const events: ResyncEvent[] = [];
+  const inserts: unknown[] = [];
+  client.on("resync", (e) => events.push(e));
+  client.on("insert", (e) => inserts.push(e));
+  const view = { first: { ts: 10, id: "m1" }, last: { ts: 30, id: "m3" }, live: false };
+  const viewed = client.view(view);
+  await answer(socket, { type: "view", lateUnread: 0, seq: 5 });
+  await viewed;
+  socket.push(last);
+  expect(client.seq).toBe(6);
+  socket.close();
+  await vi.advanceTimersByTimeAsync(20);
+  const next = FakeSocket.all.at(-1) as FakeSocket;
+  expect(next).not.toBe(socket);
+  next.push(hello(seqAfter));
+  await flush();
+  return { client, next, events, inserts, view };
+}
 
+describe("ScrollbackClient resume", () => {
   it("sends resume from the last seq with the last view, holds back pushes, emits one resync", async () => {
     const { client, next, events, inserts, view } = await dropAndReconnect(9);
     expect(next.last()).toMatchObject({ type: "resume", since: 6, ...view });
@@ -331,24 +337,11 @@ describe("ScrollbackClient changes (protocol 1.2)", () => {
   }, 30_000);
 
   it("resumes a reconnect from the last group delivered whole and hands over removed and updated", async () => {
-    const { client, socket } = await connected();
-    const events: ResyncEvent[] = [];
-    client.on("resync", (e) => events.push(e));
-    const viewed = client.view({ first: { ts: 10, id: "m1" }, last: null, live: true });
-    await answer(socket, { type: "view", lateUnread: 0, seq: 5 });
-    await viewed;
-    socket.push(updateFrame(6, "cut"));
-    socket.close();
-    await vi.advanceTimersByTimeAsync(20);
-    const next = FakeSocket.all.at(-1) as FakeSocket;
-    next.push(hello(9));
-    await flush();
+    const { client, next, events } = await dropAndReconnect(9, updateFrame(6, "cut"));
     // Group 6 (no status seen) is replayed: the connection may have cut it.
-    expect(next.last()).toMatchObject({ type: "resume", since: 5, live: true });
+    expect(next.last()).toMatchObject({ type: "resume", since: 5, live: false });
     const updated = [{ ...msg("m3", 30, 1), text: "cut", edited: 77 }];
-    await answer(next, {
-      type: "resumed",
-      complete: true,
+    const replay = {
       seq: 9,
       total: 8,
       lateUnread: 0,
@@ -356,20 +349,9 @@ describe("ScrollbackClient changes (protocol 1.2)", () => {
       messages: [],
       removed: ["m2"],
       updated,
-    });
-    expect(events).toEqual([
-      {
-        complete: true,
-        since: 5,
-        seq: 9,
-        total: 8,
-        lateUnread: 0,
-        shifted: -1,
-        messages: [],
-        removed: ["m2"],
-        updated,
-      },
-    ]);
+    };
+    await answer(next, { type: "resumed", complete: true, ...replay });
+    expect(events).toEqual([{ complete: true, since: 5, ...replay }]);
     client.close();
   }, 30_000);
 });
