@@ -3,9 +3,9 @@
  * WebSocket, replies correlated by `rid`, typed `insert` / `remove` /
  * `update` / `status` events. It tracks the `seq` it delivered and, after a
  * dropped connection, resumes by itself (protocol 1.1 `resume`): one
- * `resync` event tells the app what it missed, exactly. Frames are validated with the server's own zod
- * schemas. Every request resolves with its reply's body (the frame without
- * `type` and `rid`) and fails with a {@link ScrollbackError}.
+ * `resync` event tells the app what it missed, exactly. Frames are
+ * validated with the server's zod schemas. A request resolves with its
+ * reply's body (no `type`, `rid`) or fails with a {@link ScrollbackError}.
  *
  *   const client = new ScrollbackClient({ url: "http://127.0.0.1:8787", channel: "demo", user: "alice" });
  *   client.on("insert", (f) => list.add(f.messages));
@@ -61,10 +61,6 @@ export class ScrollbackClient {
     return this.#events.on(event, listener);
   }
 
-  #emit<E extends keyof ClientEvents>(event: E, value: ClientEvents[E]): void {
-    this.#events.emit(event, value);
-  }
-
   /** The last `seq` delivered: every push, page, `view` and `resumed` (not `sent` or `changed`: their pushes follow them). */
   get seq(): number {
     return this.#watermark.seq;
@@ -99,7 +95,7 @@ export class ScrollbackClient {
       // Not open yet: nothing to close.
     }
     this.#failPending("client closed");
-    if (socket) this.#emit("disconnect", { reconnecting: false });
+    if (socket) this.#events.emit("disconnect", { reconnecting: false });
   }
 
   #open(): Promise<HelloFrame> {
@@ -123,7 +119,7 @@ export class ScrollbackClient {
         }
         this.#failPending("connection lost");
         const reconnecting = !this.#closed;
-        this.#emit("disconnect", { reconnecting });
+        this.#events.emit("disconnect", { reconnecting });
         if (reconnecting) this.#scheduleReconnect();
       };
       socket.addEventListener("message", (event) => {
@@ -131,7 +127,7 @@ export class ScrollbackClient {
         const read = readServerFrame(event.data);
         if (!read) return;
         if ("error" in read) {
-          this.#emit("error", read.error);
+          this.#events.emit("error", read.error);
           return;
         }
         const { frame } = read;
@@ -146,7 +142,7 @@ export class ScrollbackClient {
             this.#watermark.greeted(frame.seq);
             this.#view ??= { first: frame.newest, last: frame.newest, live: true };
           }
-          this.#emit("hello", frame);
+          this.#events.emit("hello", frame);
           resolve(frame);
           if (reconnect) this.#resync();
           return;
@@ -168,7 +164,7 @@ export class ScrollbackClient {
   #dispatch(frame: ServerFrame): void {
     if (isPush(frame)) {
       // A resume in flight replays the pushes of later groups (they concern the view it replaces).
-      if (this.#watermark.pushed(frame)) this.#emit(frame.type, frame as never);
+      if (this.#watermark.pushed(frame)) this.#events.emit(frame.type, frame as never);
       return;
     }
     // `sent` and `changed` are left out on purpose: their group's pushes come after them.
@@ -178,7 +174,7 @@ export class ScrollbackClient {
     const rid = "rid" in frame ? frame.rid : undefined;
     if (frame.type === "resumed" && rid !== undefined) this.#watermark.settled(rid);
     if (!this.#replies.settle(rid, frame) && frame.type === "error") {
-      this.#emit("error", new ScrollbackError(frame.code, frame.message));
+      this.#events.emit("error", new ScrollbackError(frame.code, frame.message));
     }
   }
 
@@ -293,10 +289,10 @@ export class ScrollbackClient {
   #resync(): void {
     const view = this.#view ?? { first: null, last: null, live: true };
     resync(this, view, this.#watermark.resumeFrom)
-      .then((event) => this.#emit("resync", event))
+      .then((event) => this.#events.emit("resync", event))
       .catch((err: unknown) => {
         if (err instanceof ScrollbackError && err.code === "disconnected") return;
-        this.#emit("error", toError(err));
+        this.#events.emit("error", toError(err));
       });
   }
 }
