@@ -38,13 +38,16 @@ import {
 } from "./window-rows.ts";
 
 export class HeldRun {
+  /** Position of the first held row (the window adds `shifted` to it). */
   start = 0;
   #rows: Message[] = [];
   /** The first held key; once every held row is deleted, the last one (the gap's place). */
   #top: Key | undefined;
   /** Rows inside the declared view above the run, by id: they move `start`. */
   readonly #hidden = new Map<string, Key>();
+  /** The reader's row as an index into the run. */
   readerIndex = 0;
+  /** react-virtuoso's `firstItemIndex`: `firstItemIndex + readerIndex` stays constant. */
   firstItemIndex = FIRST_ITEM_INDEX;
 
   get rows(): readonly Message[] {
