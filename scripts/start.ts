@@ -142,8 +142,10 @@ try {
   } else {
     const sim = await api<SimulatorState>({ url }, simulatorPath, { method: "PUT", body: {} });
     const s = sim.settings;
+    const percent = (ratio: number) => `${Math.round(ratio * 1000) / 10}%`;
     console.log(
-      `Simulator running: ${s.rate} msg/s, ${s.lateRatio * 100}% late, a chunk of ~${s.chunkSize} every ~${s.chunkEvery} s.`,
+      `Simulator running: ${s.rate} msg/s, ${percent(s.lateRatio)} late, a chunk of ~${s.chunkSize} every ~${s.chunkEvery} s;\n` +
+        `  of all arrivals ${percent(s.editRatio)} edits, ${percent(s.deleteRatio)} deletes, ${percent(s.reactRatio)} reactions.`,
     );
   }
   console.log(`

@@ -23,6 +23,7 @@ import {
   SocketQuery,
   TimelineQuery,
 } from "./protocol/schemas.ts";
+import { offeredSubprotocols, SUBPROTOCOL, SUBPROTOCOL_HEADER } from "./protocol/subprotocol.ts";
 
 export { Channel } from "./channel/channel.ts";
 
@@ -64,10 +65,12 @@ async function access(c: Ctx, channel: string, needed: Scope): Promise<Principal
     }
     return OPEN;
   }
-  const principal = await authenticate(
-    secret,
-    tokenOf(c.req.header("Authorization"), c.req.query("token")),
-  );
+  const token = tokenOf({
+    authorization: c.req.header("Authorization"),
+    subprotocols: offeredSubprotocols(c.req.header(SUBPROTOCOL_HEADER)),
+    query: c.req.query("token"),
+  });
+  const principal = await authenticate(secret, token);
   authorize(principal, channel, needed);
   return principal;
 }
@@ -122,9 +125,10 @@ app.get("/v1/channels/:ch", guard("read"), (c) => {
 });
 
 app.get("/v1/channels/:ch/messages", guard("read"), (c) => {
-  const { channel } = c.var;
-  const request = parseOrThrow(PageQuery, query(c));
-  return reply(stub(c, channel).page(request));
+  const { channel, principal } = c.var;
+  const { user, ...request } = parseOrThrow(PageQuery, query(c));
+  // Whose read marker `first_unread` means: the token's subject, or ?user= on an open worker.
+  return reply(stub(c, channel).page(request, principal.user ?? user));
 });
 
 app.post("/v1/channels/:ch/messages", guard("write"), limit(MAX_BODY_BYTES), async (c) => {
@@ -208,7 +212,17 @@ app.get("/v1/channels/:ch/ws", guard("read"), (c) => {
   // An open worker's sockets may do what any token's may but moderate (no socket frame needs admin).
   headers.set(SCOPE_HEADER, principal.user === undefined ? "write" : principal.scope);
   if (principal.exp !== undefined) headers.set(EXP_HEADER, String(principal.exp));
-  return stub(c, channel).fetch(new Request(c.req.raw.url, { headers }));
+  // The token stays at the edge: the object learns only whether `scrollback`
+  // was offered, and answers it (an open worker too: a browser fails a
+  // socket whose offered subprotocols get no answer).
+  headers.delete("Authorization");
+  headers.delete(SUBPROTOCOL_HEADER);
+  if (offeredSubprotocols(c.req.header(SUBPROTOCOL_HEADER)).includes(SUBPROTOCOL)) {
+    headers.set(SUBPROTOCOL_HEADER, SUBPROTOCOL);
+  }
+  const url = new URL(c.req.raw.url);
+  url.searchParams.delete("token");
+  return stub(c, channel).fetch(new Request(url, { headers }));
 });
 
 function missingUser(): never {

@@ -28,6 +28,11 @@ export interface HeldChange {
   readonly change: Change;
 }
 
+/** A reaction register as stored (see reaction-badges.ts for `unreadSeq`). */
+export interface StoredReaction extends ReactionStamp {
+  readonly unreadSeq: number | null;
+}
+
 /** A change arrival in the log, as resume replays it. */
 export interface LoggedChange {
   readonly seq: number;
@@ -137,14 +142,15 @@ export class ChangeRows {
 
   // ── Reactions ────────────────────────────────────────────────────────────
 
-  reaction(id: string, user: string, emoji: string): ReactionStamp | null {
-    const row = this.#sql.one<{ is_on: number; ts: number }>(
-      "SELECT is_on, ts FROM reactions WHERE id = ? AND user = ? AND emoji = ?",
+  /** A register as stored; `unreadSeq` is set while it is unread for the message's author. */
+  reaction(id: string, user: string, emoji: string): StoredReaction | null {
+    const row = this.#sql.one<{ is_on: number; ts: number; unread_seq: number | null }>(
+      "SELECT is_on, ts, unread_seq FROM reactions WHERE id = ? AND user = ? AND emoji = ?",
       blob(id),
       user,
       emoji,
     );
-    return row ? { on: row.is_on === 1, ts: row.ts } : null;
+    return row ? { on: row.is_on === 1, ts: row.ts, unreadSeq: row.unread_seq } : null;
   }
 
   setReaction(id: string, user: string, emoji: string, stamp: ReactionStamp): void {

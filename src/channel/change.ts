@@ -82,8 +82,10 @@ export function applyChanges(
       removed.push(tombstone);
       results.push({ id, outcome: "applied", seq });
     } else {
+      // The seq this change takes if it applies (unread reactions are ordered by it).
+      const seq = tips.lastSeq + 1;
       const next =
-        change.kind === "edit" ? edited(tables, m, change) : reacted(tables, m, change, actor);
+        change.kind === "edit" ? edited(tables, m, change) : reacted(tables, m, change, actor, seq);
       if (next === undefined) {
         results.push({ id, outcome: "stale" });
         continue;
@@ -94,7 +96,8 @@ export function applyChanges(
     }
   }
   if (removed.length > 0) saveIndex(tables);
-  return { results, inserted: [], removed, updated, goneLate };
+  const badges = tables.badges.takeTouched();
+  return { results, inserted: [], removed, updated, badges, goneLate };
 }
 
 /** Every change on a stored message must be allowed: one that is not rejects the frame. */
@@ -123,13 +126,15 @@ function edited(tables: Tables, m: StoredMessage, change: Extract<Change, { kind
   return { message: { ...m, text: change.text, edited: change.ts }, visible: true };
 }
 
+/** A reaction arriving with `seq`; one that turns on or off moves its author's unread reactions. */
 function reacted(
   tables: Tables,
   m: StoredMessage,
   change: Extract<Change, { kind: "react" }>,
   actor: Actor,
+  seq: number,
 ): Next {
-  const { changes } = tables;
+  const { changes, badges } = tables;
   const stored = changes.reaction(m.id, actor.user, change.emoji);
   const stamp = { ts: change.ts, on: change.on };
   if (!reactionWins(stamp, stored)) return undefined;
@@ -137,6 +142,10 @@ function reacted(
   const wasOn = stored?.on ?? false;
   // A register that turns off from off (or on from on) changes no count: stored, not shown.
   if (wasOn === change.on) return { message: m, visible: false };
+  if (change.on) badges.reactionOn(m, actor.user, change.emoji, seq);
+  else if (stored?.unreadSeq != null) {
+    badges.reactionOff(m, actor.user, change.emoji, stored.unreadSeq);
+  }
   const reactions = adjustCounts(m.reactions, change.emoji, change.on ? 1 : -1);
   tables.rows.setReactions(m.id, reactions);
   return { message: { ...m, reactions }, visible: true };

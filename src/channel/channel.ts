@@ -59,9 +59,7 @@ export class Channel extends DurableObject<Env> {
       burst: positive(this.env.WS_BURST, 400),
     });
     const writer = new Writer(store, sockets, () => this.ctx.storage.sync(), this.#log);
-    const simulator = new Simulator(store, this.ctx.storage, (drafts, alsoWrite) =>
-      writer.write(inserting(drafts, { alsoWrite })),
-    );
+    const simulator = new Simulator(store, this.ctx.storage, (write) => writer.write(write));
     this.#open = { store, sockets, simulator, write: (write) => writer.write(write) };
     return this.#open;
   }
@@ -96,8 +94,12 @@ export class Channel extends DurableObject<Env> {
     }));
   }
 
-  async page(request: PageRequest): Promise<Outcome<PageBody>> {
-    return this.#call(({ store }) => store.page(request.anchor, request.before, request.after));
+  /** A page; `user` is whose read marker `first_unread` means (a token's subject, or `?user=`). */
+  async page(request: PageRequest, user?: string): Promise<Outcome<PageBody>> {
+    const reader = user === undefined ? undefined : { user, socket: false };
+    return this.#call(({ store }) =>
+      store.page(request.anchor, request.before, request.after, reader),
+    );
   }
 
   /** OFFSET / count(*) pages, for the benchmark's comparison (enabled by BENCH_NAIVE). */

@@ -23,7 +23,8 @@ export function deliver(
   log: (what: string, err: unknown) => void,
 ): void {
   const { inserted } = effect;
-  if (inserted.length + effect.removed.length + effect.updated.length === 0) return;
+  const moved = inserted.length + effect.removed.length > 0;
+  if (!moved && effect.updated.length + effect.badges.size === 0) return;
   const peers = sockets.peers();
   if (peers.length === 0) return;
   const removed = [...effect.removed].sort(compareKeys);
@@ -81,6 +82,11 @@ export function deliver(
     const push = plan.pushes[k];
     if (!push) return;
     const { user } = session;
+    // The user's own messages shown with their reactions: those reactions are seen.
+    const reacted: string[] = [];
+    const shown = (list: readonly StoredMessage[]) => {
+      for (const m of list) if (m.author === user && m.reactions.length > 0) reacted.push(m.id);
+    };
     if (push.to > push.from) {
       const { from, to } = push;
       // `mine` makes a frame the user's own, but new messages rarely have reactions yet.
@@ -93,6 +99,7 @@ export function deliver(
       }));
       sendRaw(ws, frame);
       store.late.markSeen(user, push.seen);
+      shown(sorted.slice(from, to));
     }
     const gone = push.removed;
     if (gone.to > gone.from) {
@@ -112,15 +119,21 @@ export function deliver(
         seq,
       }));
       sendRaw(ws, frame);
+      shown(updated.slice(changed.from, changed.to));
     }
+    if (reacted.length > 0) store.readers.seeReactions(user, reacted);
     if (push.next !== session.view) sockets.setView(ws, session, push.next);
   });
-  // Only a group that inserted or deleted moves totals, positions or late counts.
-  if (inserted.length + removed.length === 0) return;
-  // Second pass: unread counts include what the user's other sockets were just pushed.
+  // Second pass: counts include what the user's other sockets were just pushed. A group
+  // that inserted or deleted moves every socket's total; one that only edited or reacted
+  // tells only the users whose reaction count it changed.
+  const told = (user: string) => {
+    const before = effect.badges.get(user);
+    return before !== undefined && before !== store.readers.badges.unread(user);
+  };
   each(({ ws, session }, k) => {
     const push = plan.pushes[k];
-    if (!push) return;
+    if (!push || !(moved || told(session.user))) return;
     const latest = push.latest.map((i) => {
       const m = sorted[i] as StoredMessage;
       return { id: m.id, ts: m.ts, position: positions[i] as number };
@@ -128,7 +141,7 @@ export function deliver(
     send(ws, {
       type: "status",
       total,
-      lateUnread: store.late.unread(session.user),
+      ...store.readers.counts(session.user),
       shifted: push.shifted,
       ...(latest.length > 0 ? { latest } : {}),
       seq,

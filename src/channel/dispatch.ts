@@ -7,7 +7,7 @@ import { compareKeys, type Key } from "../core/key.ts";
 import { allows } from "../protocol/access.ts";
 import { errorFrame, ProtocolError, toErrorInfo } from "../protocol/errors.ts";
 import { readFrame } from "../protocol/frame-reader.ts";
-import type { ClientFrame, NewMessage, ServerFrame } from "../protocol/schemas.ts";
+import type { ClientFrame, NewMessage, ServerFrame, StatusFrame } from "../protocol/schemas.ts";
 import { resume } from "./resume.ts";
 import type { Session } from "./session.ts";
 import { type Sockets, send, sendRaw } from "./sockets.ts";
@@ -76,21 +76,21 @@ export async function dispatch(
       send(ws, {
         type: "page",
         ...rid,
-        ...store.page(frame.anchor, frame.before, frame.after, user),
+        ...store.page(frame.anchor, frame.before, frame.after, { user, socket: true }),
       });
       return;
     case "view": {
       const view = checkView(frame);
-      badgeFollows(room, ws, user, () => {
+      countsFollow(room, ws, user, () => {
         sockets.setView(ws, session, view);
-        store.late.markSeenInRange(user, view.first, view.last);
-        send(ws, { type: "view", ...rid, lateUnread: store.late.unread(user), seq: store.seq });
+        store.readers.seeRange(user, view.first, view.last);
+        send(ws, viewReply(store, user, rid));
       });
       return;
     }
     case "resume": {
       const view = checkView(frame);
-      badgeFollows(room, ws, user, () => {
+      countsFollow(room, ws, user, () => {
         sockets.setView(ws, session, view);
         send(ws, { ...resume(store, user, frame.since, view), ...rid });
       });
@@ -123,9 +123,9 @@ export async function dispatch(
       return;
     }
     case "late.next": {
-      const next = store.late.next(user);
-      if (!next) throw new ProtocolError("not_found", "no unread late messages");
-      const page = store.page({ id: next.id }, frame.before, frame.after, user);
+      const next = store.late.next(user)?.id;
+      if (next === undefined) throw new ProtocolError("not_found", "no unread late messages");
+      const page = store.page({ id: next }, frame.before, frame.after, { user, socket: true });
       send(ws, { type: "page", ...rid, ...page });
       return;
     }
@@ -133,11 +133,33 @@ export async function dispatch(
       send(ws, { type: "late.list", ...rid, ...store.lateList(user, frame.limit) });
       return;
     case "late.ack":
-      badgeFollows(room, ws, user, () => {
+      countsFollow(room, ws, user, () => {
         store.late.ack(user);
-        send(ws, { type: "view", ...rid, lateUnread: store.late.unread(user), seq: store.seq });
+        send(ws, viewReply(store, user, rid));
       });
       return;
+    case "reactions.next": {
+      const next = store.readers.badges.next(user);
+      if (next === undefined) throw new ProtocolError("not_found", "no unread reactions");
+      const page = store.page({ id: next }, frame.before, frame.after, { user, socket: true });
+      send(ws, { type: "page", ...rid, ...page });
+      return;
+    }
+    case "reactions.list":
+      send(ws, { type: "reactions.list", ...rid, ...store.reactionsList(user, frame.limit) });
+      return;
+    case "reactions.ack":
+      countsFollow(room, ws, user, () => {
+        store.readers.ackReactions(user);
+        send(ws, viewReply(store, user, rid));
+      });
+      return;
+    case "read": {
+      const { read, unread, moved } = store.read(user, frame.id);
+      send(ws, { type: "read", ...rid, read, unread, seq: store.seq });
+      if (moved) tellOtherSockets(room, ws, user, { read });
+      return;
+    }
     case "ping":
       send(ws, { type: "pong", ...rid });
       return;
@@ -165,21 +187,40 @@ function checkView({ first, last, live }: { first: Key | null; last: Key | null;
   return { first, last, live };
 }
 
+/** The reply to `view`, `late.ack` and `reactions.ack`: the user's counts. */
+function viewReply(store: ChannelStore, user: string, rid: { rid?: string }): ServerFrame {
+  return { type: "view", ...rid, ...store.readers.counts(user), seq: store.seq };
+}
+
 /**
- * Protocol 1.1: runs a frame that may change its user's `lateUnread`; when it
- * did, each of that user's other sockets hears the new count at once (one
- * badge across tabs).
+ * Protocol 1.1 and 1.2: runs a frame that may change its user's
+ * `lateUnread` or `reactionsUnread`; when either changed, each of that
+ * user's other sockets hears the new counts at once (one badge across tabs).
  */
-function badgeFollows(room: Room, origin: WebSocket, user: string, run: () => void): void {
-  const { store } = room;
-  const before = store.late.unread(user);
+function countsFollow(room: Room, origin: WebSocket, user: string, run: () => void): void {
+  const { readers } = room.store;
+  const before = readers.counts(user);
   run();
-  const lateUnread = store.late.unread(user);
-  if (lateUnread === before) return;
+  const after = readers.counts(user);
+  if (after.lateUnread === before.lateUnread && after.reactionsUnread === before.reactionsUnread) {
+    return;
+  }
+  tellOtherSockets(room, origin, user);
+}
+
+/** Each of the user's sockets but `origin` gets a `status` with the user's counts (and marker). */
+function tellOtherSockets(
+  room: Room,
+  origin: WebSocket,
+  user: string,
+  extra: Pick<StatusFrame, "read"> = {},
+): void {
+  const { store } = room;
   const frame = JSON.stringify({
     type: "status",
     total: store.total,
-    lateUnread,
+    ...store.readers.counts(user),
+    ...extra,
     shifted: 0,
     seq: store.seq,
   } satisfies ServerFrame);

@@ -15,15 +15,21 @@ export interface NetEffect {
   readonly removed: Tombstone[];
   /** Stored before the group, still there, text or reactions changed: final state. */
   readonly updated: StoredMessage[];
+  /** Users whose `reactionsUnread` the group changed, with their count before it. */
+  readonly badges: ReadonlyMap<string, number>;
 }
 
 export class GroupEffect {
   readonly #inserted = new Map<string, StoredMessage>();
   readonly #removed = new Map<string, Tombstone>();
   readonly #updated = new Set<string>();
+  readonly #badges = new Map<string, number>();
 
   /** Folds in the next stored write of the group. */
   add(effect: Effect): void {
+    for (const [user, before] of effect.badges) {
+      if (!this.#badges.has(user)) this.#badges.set(user, before);
+    }
     for (const m of effect.inserted) this.#inserted.set(m.id, m);
     for (const t of effect.removed) {
       this.#updated.delete(t.id);
@@ -41,10 +47,25 @@ export class GroupEffect {
       const m = current.get(id);
       return m && !this.#inserted.has(id) ? [m] : [];
     });
-    return { inserted, removed: [...this.#removed.values()], updated };
+    return { inserted, removed: [...this.#removed.values()], updated, badges: this.#badges };
+  }
+
+  /** The fold so far as one write's effect: a write made of several (a simulator tick) folds its parts here. */
+  get effect(): Effect {
+    return {
+      inserted: [...this.#inserted.values()],
+      removed: [...this.#removed.values()],
+      updated: new Set(this.#updated),
+      badges: new Map(this.#badges),
+    };
   }
 
   get empty(): boolean {
-    return this.#inserted.size === 0 && this.#removed.size === 0 && this.#updated.size === 0;
+    return (
+      this.#inserted.size === 0 &&
+      this.#removed.size === 0 &&
+      this.#updated.size === 0 &&
+      this.#badges.size === 0
+    );
   }
 }

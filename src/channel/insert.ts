@@ -88,7 +88,28 @@ export function insertAll(tables: Tables, drafts: readonly Draft[]): InsertResul
   rows.insert(inserted);
   tables.index.added(inserted.map(keyOf));
   saveIndex(tables);
-  return { results, inserted, removed: [], updated: new Set(), total: tables.index.total };
+  // Held reactions count as unread for the author once the message is stored.
+  for (const m of inserted) markHeldUnread(tables, m, held.get(m.id) ?? []);
+  const badges = tables.badges.takeTouched();
+  return { results, inserted, removed: [], updated: new Set(), badges, total: tables.index.total };
+}
+
+/**
+ * The winning reactions held for a stored message are unread for its author
+ * like any other (each by the seq it arrived with): the badges follow, now
+ * that the message's row and registers exist.
+ */
+function markHeldUnread(tables: Tables, m: StoredMessage, held: readonly HeldChange[]): void {
+  if (m.reactions.length === 0) return;
+  const { changes, badges } = tables;
+  for (const h of held) {
+    if (h.change.kind !== "react" || !h.change.on) continue;
+    const register = changes.reaction(m.id, h.user, h.change.emoji);
+    // Only the change that won its register (an exact repeat of it is never held twice).
+    if (register?.on && register.ts === h.change.ts) {
+      badges.reactionOn(m, h.user, h.change.emoji, h.seq);
+    }
+  }
 }
 
 interface Settled {

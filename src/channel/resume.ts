@@ -25,7 +25,7 @@ export function resume(
   view: View,
 ): Omit<ResumedFrame, "rid"> {
   const { seq } = store;
-  store.late.markSeenInRange(user, view.first, view.last);
+  store.readers.seeRange(user, view.first, view.last);
   // Seqs have no gaps, so seq − since arrivals of every kind were missed. A
   // `since` from the future is a client that holds another channel's history.
   if (since > seq || seq - since > MAX_RESUME) {
@@ -34,7 +34,7 @@ export function resume(
       complete: false,
       seq,
       total: store.total,
-      lateUnread: store.late.unread(user),
+      ...store.readers.counts(user),
       shifted: 0,
       messages: [],
       removed: [],
@@ -59,16 +59,25 @@ export function resume(
   const touched = heldRun(view, changed.map(keyOf));
   const replayed = inserted.slice(routed.from, routed.to);
   const updated = changed.slice(touched.from, touched.to);
+  // Replayed as a push would be: late messages seen, and the user's own messages' reactions.
   store.late.markSeen(
     user,
     replayed.flatMap((m) => (m.lateNo === null ? [] : [m.lateNo])),
   );
+  const reacted = [...replayed, ...updated].filter(
+    (m) => m.author === user && m.reactions.length > 0,
+  );
+  if (reacted.length > 0)
+    store.readers.seeReactions(
+      user,
+      reacted.map((m) => m.id),
+    );
   return {
     type: "resumed",
     complete: true,
     seq,
     total: store.total,
-    lateUnread: store.late.unread(user),
+    ...store.readers.counts(user),
     shifted: routed.shifted - gone.before,
     messages: positioned(store, replayed, user),
     removed: removed.slice(gone.from, gone.to).map((t) => t.id),

@@ -9,9 +9,10 @@ import type { Sql } from "./sql.ts";
 /**
  * Bumped when the schema changes. 2: the bucket table became pages of
  * buckets. 3: changes (protocol 1.2): edits, reactions, tombstones, the
- * change log, deleted late ordinals.
+ * change log, deleted late ordinals. 4: the reader's place (protocol 1.2):
+ * unread reactions and read markers.
  */
-export const SCHEMA_VERSION = 3;
+export const SCHEMA_VERSION = 4;
 
 const SCHEMA = [
   `CREATE TABLE messages (
@@ -57,6 +58,25 @@ const CHANGES_SCHEMA = [
   "CREATE INDEX seen_late_no ON seen (late_no)",
 ];
 
+/** Schema 3 → 4: unread reactions (reaction-badges.ts) and read markers (read-markers.ts). */
+const READER_PLACE_SCHEMA = [
+  // The seq a register's reaction arrived with while it is unread for the message's author.
+  "ALTER TABLE reactions ADD COLUMN unread_seq INTEGER",
+  // One row per (author, message) with unread reactions: how many, and the first still unread.
+  `CREATE TABLE reaction_badges (
+     author TEXT NOT NULL, id BLOB NOT NULL, ts INTEGER NOT NULL,
+     first_seq INTEGER NOT NULL, n INTEGER NOT NULL,
+     PRIMARY KEY (author, id)
+   ) WITHOUT ROWID`,
+  "CREATE INDEX reaction_badges_first ON reaction_badges (author, first_seq)",
+  "CREATE INDEX reaction_badges_key ON reaction_badges (author, ts, id)",
+  // Per user: the seq at their first connection, and how many badge rows they have.
+  `CREATE TABLE reaction_readers (
+     user TEXT PRIMARY KEY, since INTEGER NOT NULL, unread INTEGER NOT NULL
+   ) WITHOUT ROWID`,
+  "CREATE TABLE read_markers (user TEXT PRIMARY KEY, ts INTEGER NOT NULL, id BLOB NOT NULL) WITHOUT ROWID",
+];
+
 /** Small named settings (the schema version, the simulator's state). */
 export class Meta {
   readonly #sql: Sql;
@@ -88,6 +108,7 @@ export function migrate(sql: Sql, meta: Meta, transaction: (fn: () => void) => v
     if (version === 0) for (const statement of SCHEMA) sql.run(statement);
     if (version === 1) migrateBucketRows(sql);
     if (version < 3) for (const statement of CHANGES_SCHEMA) sql.run(statement);
+    if (version < 4) for (const statement of READER_PLACE_SCHEMA) sql.run(statement);
     meta.set("schema", String(SCHEMA_VERSION));
   });
 }

@@ -10,7 +10,14 @@ import type { Actor } from "../core/changes.ts";
 import { compareKeys, firstKeyAt, type Key } from "../core/key.ts";
 import { PositionIndex, type PositionIndexOptions } from "../core/position-index.ts";
 import { ProtocolError } from "../protocol/errors.ts";
-import type { Anchor, Change, LateItem, Message, PageBody } from "../protocol/schemas.ts";
+import type {
+  Anchor,
+  Change,
+  LateItem,
+  Message,
+  PageBody,
+  ReactionsItem,
+} from "../protocol/schemas.ts";
 import { BucketPages } from "./bucket-pages.ts";
 import { applyChanges, type ChangeOutcome } from "./change.ts";
 import { ChangeRows, type LoggedChange, type Tombstone } from "./change-rows.ts";
@@ -18,15 +25,24 @@ import { type Draft, type InsertResult, insertAll } from "./insert.ts";
 import { LateState } from "./late-state.ts";
 import { keyOf, MessageRows, type StoredMessage, toWire } from "./messages.ts";
 import { naivePage } from "./naive-page.ts";
+import { ReactionBadges } from "./reaction-badges.ts";
+import { ReadMarkers } from "./read-markers.ts";
+import { Readers } from "./readers.ts";
 import { Meta, migrate } from "./schema.ts";
 import { Sql } from "./sql.ts";
-import type { Tables, Tips } from "./tables.ts";
+import type { Effect, Tables, Tips } from "./tables.ts";
 
 export type { Tombstone } from "./change-rows.ts";
 export type { Draft, InsertResult, SendResult } from "./insert.ts";
 export type { StoredMessage } from "./messages.ts";
 export { keyOf, toWire } from "./messages.ts";
 export type { Effect } from "./tables.ts";
+
+/** Who reads a page: `user`'s read marker anchors `first_unread`; over a socket, flags are theirs. */
+export interface PageReader {
+  readonly user: string;
+  readonly socket: boolean;
+}
 
 /** What a frame of changes did, with the channel's total after it. */
 export interface ChangeResultSet extends Omit<ChangeOutcome, "goneLate"> {
@@ -44,6 +60,8 @@ export class ChannelStore {
   readonly meta: Meta;
   /** Each user's late state: unread counts, seen marks. */
   readonly late: LateState;
+  /** Each user's place: late state, unread reactions, read marker (protocol 1.2). */
+  readonly readers: Readers;
   readonly #pages: BucketPages;
   readonly #options: ChannelStoreOptions;
   #index!: PositionIndex;
@@ -66,6 +84,12 @@ export class ChannelStore {
       (fn) => storage.transactionSync(fn),
       () => this.#tips,
     );
+    this.readers = new Readers(
+      this.late,
+      new ReactionBadges(this.#sql),
+      new ReadMarkers(this.#sql, (key) => this.#index.rank(key)),
+      { total: () => this.total, seq: () => this.seq, write: (fn) => this.#write(fn) },
+    );
     migrate(this.#sql, this.meta, (fn) => storage.transactionSync(fn));
     this.#load();
   }
@@ -80,6 +104,8 @@ export class ChannelStore {
     this.#index = new PositionIndex(this.#rows, this.#pages.load(), this.#options);
     Object.assign(this.#tips, this.#rows.tips(), { goneTotal: this.late.goneTotal() });
     this.late.forget();
+    this.readers.badges.forget();
+    this.readers.markers.forget();
   }
 
   get #tables(): Tables {
@@ -87,6 +113,7 @@ export class ChannelStore {
       rows: this.#rows,
       changes: this.#changes,
       late: this.late,
+      badges: this.readers.badges,
       pages: this.#pages,
       index: this.#index,
       tips: this.#tips,
@@ -159,17 +186,27 @@ export class ChannelStore {
   }
 
   /**
-   * A page around an anchor (PROTOCOL.md, `page`). With `user`, late
-   * messages that user has not seen carry `unread: true`.
+   * A page around an anchor (PROTOCOL.md, `page`). `reader` is whose read
+   * marker `first_unread` means; over a socket its late messages not seen
+   * carry `unread: true` and its reactions `mine`.
    */
-  page(anchor: Anchor, before: number, after: number, user?: string): PageBody {
+  page(anchor: Anchor, before: number, after: number, reader?: PageReader): PageBody {
     const total = this.total;
     const seq = this.seq;
+    if (anchor === "first_unread" && reader === undefined) {
+      throw new ProtocolError("bad_request", "anchor: first_unread needs a user");
+    }
     if (total === 0) {
       if (typeof anchor === "object" && "id" in anchor) throw notFound(anchor.id);
       return { messages: [], start: 0, total: 0, hasOlder: false, hasNewer: false, seq };
     }
-    const { key, position } = this.#resolve(anchor, total);
+    const user = reader?.socket ? reader.user : undefined;
+    const firstUnread =
+      anchor === "first_unread" && reader ? this.#firstUnread(reader.user, total) : undefined;
+    const { key, position } =
+      firstUnread === undefined
+        ? this.#resolve(anchor === "first_unread" ? "newest" : anchor, total)
+        : { key: this.#index.keyAt(firstUnread) as Key, position: firstUnread };
     const { older, rest } = this.#rows.around(key, before, after);
     const stored = [...older, ...rest];
     const start = position - older.length;
@@ -183,11 +220,21 @@ export class ChannelStore {
       hasOlder: start > 0,
       hasNewer: start + messages.length < total,
       seq,
+      ...(firstUnread === undefined ? {} : { firstUnread }),
     };
   }
 
+  /**
+   * The position of the first message after the user's read marker (0 with
+   * no marker); undefined when nothing is unread. O(log n): a rank.
+   */
+  #firstUnread(user: string, total: number): number | undefined {
+    const { readCount } = this.readers.markers.get(user);
+    return readCount < total ? readCount : undefined;
+  }
+
   /** The anchor's key and position; every anchor but an unknown id resolves. */
-  #resolve(anchor: Anchor, total: number): { key: Key; position: number } {
+  #resolve(anchor: Exclude<Anchor, "first_unread">, total: number): { key: Key; position: number } {
     if (anchor === "newest") return { key: this.#tips.newest as Key, position: total - 1 };
     if (anchor === "oldest") return { key: this.#index.keyAt(0) as Key, position: 0 };
     if ("position" in anchor) {
@@ -227,13 +274,35 @@ export class ChannelStore {
   /** Unread late messages, oldest arrival first, with their positions. */
   lateList(user: string, limit: number): { unread: number; items: LateItem[] } {
     const rows = this.late.list(user, limit);
+    return { unread: this.late.unread(user), items: this.#listed(rows) };
+  }
+
+  /** The user's messages with unread reactions, oldest unread first, with their reactions. */
+  reactionsList(user: string, limit: number): { unread: number; items: ReactionsItem[] } {
+    const ids = this.readers.badges.list(user, limit);
+    const found = this.messagesById(ids);
+    const rows = ids.flatMap((id) => found.get(id) ?? []);
+    const wire = new Map(this.wire(rows, user).map((m) => [m.id, m.reactions ?? []]));
+    return {
+      unread: this.readers.badges.unread(user),
+      items: this.#listed(rows).map((item) => ({ ...item, reactions: wire.get(item.id) ?? [] })),
+    };
+  }
+
+  /** List items in the order given, with positions (looked up in key order). */
+  #listed(rows: readonly StoredMessage[]): LateItem[] {
     const byKey = [...rows].sort(compareKeys);
     const ranks = this.positionsOf(byKey.map(keyOf));
     const positions = new Map(byKey.map((m, k) => [m, ranks[k] ?? 0]));
-    return {
-      unread: this.late.unread(user),
-      items: rows.map((m) => ({ id: m.id, ts: m.ts, position: positions.get(m) ?? 0, seq: m.seq })),
-    };
+    return rows.map((m) => ({ id: m.id, ts: m.ts, position: positions.get(m) ?? 0, seq: m.seq }));
+  }
+
+  /** `read`: moves the user's marker forward to the message `id` (not_found when not stored). */
+  read(user: string, id: string): { read: Key | null; unread: number; moved: boolean } {
+    const m = this.#rows.byId(id);
+    if (!m) throw notFound(id);
+    const { marker, moved } = this.readers.read(user, keyOf(m));
+    return { read: marker.key, unread: this.total - marker.readCount, moved };
   }
 
   #flagUnread(user: string, stored: readonly StoredMessage[], out: Message[]): void {
@@ -248,15 +317,13 @@ export class ChannelStore {
 
   /**
    * Stores a batch, all or nothing: an id already stored (or repeated in the
-   * batch) is a duplicate and a no-op, a deleted one too. `alsoWrite` runs
-   * inside the same transaction (the simulator records its tick there).
+   * batch) is a duplicate and a no-op, a deleted one too.
    */
-  insert(drafts: readonly Draft[], alsoWrite?: (result: InsertResult) => void): InsertResult {
-    return this.#write(() => {
-      const result = insertAll(this.#tables, drafts);
-      alsoWrite?.(result);
-      return result;
-    });
+  insert(drafts: readonly Draft[]): InsertResult {
+    this.readers.badges.takeTouched();
+    const result = this.#write(() => insertAll(this.#tables, drafts));
+    this.#stored(result);
+    return result;
   }
 
   /**
@@ -264,6 +331,7 @@ export class ChannelStore {
    * a forbidden change throws `forbidden` and nothing is stored.
    */
   change(actor: Actor, changes: readonly Change[]): ChangeResultSet {
+    this.readers.badges.takeTouched();
     let settle = (): void => {};
     const outcome = this.#write(() => {
       const applied = applyChanges(this.#tables, actor, changes);
@@ -275,8 +343,24 @@ export class ChannelStore {
     });
     // The late cache follows the deletes only now that they are stored.
     settle();
+    this.#stored(outcome);
     const { goneLate: _, ...rest } = outcome;
     return { ...rest, total: this.total };
+  }
+
+  /** After a stored write: what memory derives from the list follows it. */
+  #stored(effect: Effect): void {
+    const keys = (list: readonly { ts: number; id: string }[]) => list.map(keyOf).sort(compareKeys);
+    this.readers.markers.afterWrite(keys(effect.inserted), keys(effect.removed));
+  }
+
+  /**
+   * Runs several writes (inserts, changes, a record in `meta`) as one, all or
+   * nothing: the simulator stores a tick's messages, its changes and its
+   * record together. Each write's own transaction nests in this one.
+   */
+  atomically<T>(fn: () => T): T {
+    return this.#write(fn);
   }
 
   /** Runs a write in one transaction; a rollback reloads what memory holds from storage. */

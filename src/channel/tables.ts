@@ -11,6 +11,7 @@ import type { BucketPages } from "./bucket-pages.ts";
 import type { ChangeRows, Tombstone } from "./change-rows.ts";
 import type { LateState } from "./late-state.ts";
 import type { MessageRows, StoredMessage } from "./messages.ts";
+import type { ReactionBadges } from "./reaction-badges.ts";
 
 /** The channel's running counters, as stored. */
 export interface Tips {
@@ -27,6 +28,7 @@ export interface Tables {
   readonly rows: MessageRows;
   readonly changes: ChangeRows;
   readonly late: LateState;
+  readonly badges: ReactionBadges;
   readonly pages: BucketPages;
   readonly index: PositionIndex;
   readonly tips: Tips;
@@ -34,13 +36,15 @@ export interface Tables {
 
 /**
  * What one write did to the list, for its pushes: messages now stored, those
- * it deleted (that were stored before it), and the ids of stored messages
- * whose text or reactions it changed.
+ * it deleted (that were stored before it), the ids of stored messages whose
+ * text or reactions it changed, and the users whose `reactionsUnread` it
+ * changed, with their count before it.
  */
 export interface Effect {
   readonly inserted: StoredMessage[];
   readonly removed: Tombstone[];
   readonly updated: ReadonlySet<string>;
+  readonly badges: ReadonlyMap<string, number>;
 }
 
 /** Persists the position index's changed buckets. */
@@ -58,6 +62,7 @@ export function deleteMessage(tables: Tables, m: StoredMessage, deletedSeq: numb
   const { rows, changes, index, tips } = tables;
   const key = { ts: m.ts, id: m.id };
   rows.remove(m.id);
+  tables.badges.messageGone(m);
   changes.eraseReactions(m.id);
   const tombstone = { id: m.id, seq: m.seq, ts: m.ts, lateNo: m.lateNo, deletedSeq };
   changes.bury(tombstone);

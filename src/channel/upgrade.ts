@@ -1,11 +1,13 @@
 /**
  * A WebSocket upgrade the worker has validated: the socket is accepted
- * (hibernatable) with its session, and greeted with `hello`.
+ * (hibernatable) with its session, and greeted with `hello`; the answer
+ * names the subprotocol `scrollback` when the client offered it.
  */
 import { initialView } from "../core/view.ts";
 import { Scope } from "../protocol/access.ts";
 import { errorResponse } from "../protocol/errors.ts";
 import { PROTOCOL_MINOR, PROTOCOL_VERSION } from "../protocol/schemas.ts";
+import { offeredSubprotocols, SUBPROTOCOL, SUBPROTOCOL_HEADER } from "../protocol/subprotocol.ts";
 import { EXP_HEADER, SCOPE_HEADER, USER_HEADER } from "./contract.ts";
 import type { Room } from "./dispatch.ts";
 import type { Session } from "./session.ts";
@@ -38,9 +40,12 @@ export function upgrade(room: Room, channel: string, request: Request): Response
     channel,
     user,
     total: store.total,
-    lateUnread: store.late.unread(user),
+    ...store.readers.greet(user),
     newest: store.newest,
     seq: store.seq,
   });
-  return new Response(null, { status: 101, webSocket: client });
+  // Workers send a 101's headers as they are: the chosen subprotocol is ours to name.
+  const speaks = offeredSubprotocols(request.headers.get(SUBPROTOCOL_HEADER)).includes(SUBPROTOCOL);
+  const headers = speaks ? { [SUBPROTOCOL_HEADER]: SUBPROTOCOL } : {};
+  return new Response(null, { status: 101, webSocket: client, headers });
 }

@@ -43,18 +43,14 @@ export interface Write<R extends Stored> {
   readonly stored?: (result: R) => void;
 }
 
-/** A batch of messages to store; `alsoWrite` runs in its transaction (the simulator's tick record). */
+/** A batch of messages to store. */
 export function inserting(
   drafts: readonly Draft[],
-  options: {
-    alsoWrite?: (result: InsertResult) => void;
-    stored?: (result: InsertResult) => void;
-  } = {},
+  { stored }: { stored?: (result: InsertResult) => void } = {},
 ): Write<InsertResult> {
-  const { alsoWrite, stored } = options;
   return {
     size: drafts.length,
-    run: (store) => store.insert(drafts, alsoWrite),
+    run: (store) => store.insert(drafts),
     ...(stored ? { stored } : {}),
   };
 }
@@ -69,6 +65,56 @@ export function changing(
     size: changes.length,
     run: (store) => store.change(actor, changes),
     ...(stored ? { stored } : {}),
+  };
+}
+
+/** One simulated tick's arrivals: its messages, then each simulated user's frame of changes. */
+export interface TickArrivals {
+  readonly drafts: readonly Draft[];
+  readonly changes: readonly { readonly actor: Actor; readonly changes: readonly Change[] }[];
+}
+
+/** What a run of ticks stored: every insert's and every frame's result, in order, and their folded effect. */
+export interface TicksStored extends Stored {
+  readonly inserts: readonly InsertResult[];
+  readonly frames: readonly ChangeResultSet[];
+}
+
+/**
+ * Simulator ticks, in order, as one write: each tick's messages, then its
+ * changes (a frame a user, as peers send them), then `record` (the tick
+ * counter and counters), all in one transaction: a retried alarm finds the
+ * ticks done, or none of them stored.
+ */
+export function simulating(
+  ticks: readonly TickArrivals[],
+  record: (result: Omit<TicksStored, "total">) => void,
+): Write<TicksStored> {
+  const size = ticks.reduce(
+    (n, t) => n + t.drafts.length + t.changes.reduce((m, f) => m + f.changes.length, 0),
+    0,
+  );
+  return {
+    size,
+    run: (store) =>
+      store.atomically(() => {
+        const fold = new GroupEffect();
+        const inserts: InsertResult[] = [];
+        const frames: ChangeResultSet[] = [];
+        for (const tick of ticks) {
+          const inserted = store.insert(tick.drafts);
+          fold.add(inserted);
+          inserts.push(inserted);
+          for (const frame of tick.changes) {
+            const changed = store.change(frame.actor, frame.changes);
+            fold.add(changed);
+            frames.push(changed);
+          }
+        }
+        const result = { ...fold.effect, inserts, frames };
+        record(result);
+        return { ...result, total: store.total };
+      }),
   };
 }
 

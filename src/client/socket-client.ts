@@ -36,7 +36,14 @@ import {
   type ViewState,
 } from "./types.ts";
 import { isPush, Watermark } from "./watermark.ts";
-import { body, closedError, readServerFrame, reconnectDelay, socketUrl, toError } from "./wire.ts";
+import {
+  body,
+  closedError,
+  readServerFrame,
+  reconnectDelay,
+  socketTarget,
+  toError,
+} from "./wire.ts";
 
 export class ScrollbackClient {
   readonly #options: ClientOptions;
@@ -101,7 +108,8 @@ export class ScrollbackClient {
   #open(): Promise<HelloFrame> {
     const Ctor = this.#options.WebSocket ?? globalThis.WebSocket;
     return new Promise((resolve, reject) => {
-      const socket = new Ctor(socketUrl(this.#options));
+      const { url, protocols } = socketTarget(this.#options);
+      const socket = new Ctor(url, protocols);
       this.#socket = socket;
       let greeted = false;
       // A server going away can leave a connection attempt hanging: give up on it in time.

@@ -54,8 +54,13 @@ export interface ClientOptions {
   readonly channel: string;
   /** The user, on an open worker (with a token the server takes the token's subject). */
   readonly user?: string;
-  /** A JWT, sent as `?token=` (browsers cannot set WebSocket headers). */
+  /**
+   * A JWT. The socket offers it as the subprotocol `bearer.<jwt>` (browsers
+   * cannot set WebSocket headers, and a URL ends up in logs).
+   */
   readonly token?: string;
+  /** Where the socket carries `token`: `subprotocol` (default), or `query` (`?token=`) for a server that predates it. */
+  readonly tokenIn?: "subprotocol" | "query";
   /** How long a request waits for its reply, in ms (default 15,000). */
   readonly timeoutMs?: number;
   /** Reconnect backoff: first delay and cap, in ms (defaults 250 and 10,000). */
@@ -63,6 +68,7 @@ export interface ClientOptions {
   /** A WebSocket constructor, where there is no global one. */
   readonly WebSocket?: new (
     url: string,
+    protocols?: string | string[],
   ) => WebSocket;
 }
 

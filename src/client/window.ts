@@ -10,8 +10,8 @@
  * stored group a socket gets `insert`, `remove`, `update` and `status`, each
  * at most once, in that order, all carrying the group's `seq`. A frame whose
  * `seq` is above the window's opens a group; frames of that `seq` continue
- * it until its `status` (a group of edits and reactions alone has none, and
- * a group may have no `insert`); every other frame (of a closed group, or
+ * it until its `status` (a group of edits and reactions alone mostly has
+ * none; one may have no `insert`); every other frame (of a closed group, or
  * read by a page already: seq ≤ the page's) is in what the window holds and
  * is ignored, but for a `status`'s badge. So each frame applies exactly
  * once, the `remove` and `update` that follow a group's `insert` included.
@@ -165,7 +165,7 @@ export class MessageWindow {
    * Grows the window by a page that overlaps or touches it, read over the
    * same socket at or after the window's `seq`: every group up to the page's
    * seq that concerned the view was pushed before the page, and any other
-   * (edits and reactions outside the view: no `status`) moved no position,
+   * (edits and reactions outside the view) moved no position,
    * so both count positions alike. Then it holds more than its view: frozen
    * until declared. False, and nothing changed, when it does not fit.
    */

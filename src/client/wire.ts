@@ -1,18 +1,26 @@
 /**
- * The client's pure wire helpers: the socket's URL, the reconnect delay,
+ * The client's pure wire helpers: where the socket connects, the reconnect delay,
  * reading a server frame, and a reply without its envelope.
  */
 import { ServerFrame } from "../protocol/schemas.ts";
+import { subprotocolsWith } from "../protocol/subprotocol.ts";
 import { ScrollbackError } from "./errors.ts";
 import type { ClientOptions } from "./types.ts";
 
-/** The channel's WebSocket URL (ws:, or wss: for https:), with `user` and `token`. */
-export function socketUrl(options: ClientOptions): string {
+/**
+ * Where the socket connects: the channel's URL (ws:, or wss: for https:)
+ * with `user`, and the subprotocols it offers. A token goes in the
+ * subprotocols (`scrollback`, `bearer.<jwt>`), or in the URL with
+ * `tokenIn: "query"`; without one nothing is offered.
+ */
+export function socketTarget(options: ClientOptions): { url: string; protocols: string[] } {
   const url = new URL(`/v1/channels/${encodeURIComponent(options.channel)}/ws`, options.url);
   url.protocol = url.protocol === "https:" || url.protocol === "wss:" ? "wss:" : "ws:";
   if (options.user) url.searchParams.set("user", options.user);
-  if (options.token) url.searchParams.set("token", options.token);
-  return url.toString();
+  const { token } = options;
+  if (token && options.tokenIn === "query") url.searchParams.set("token", token);
+  const protocols = token && options.tokenIn !== "query" ? subprotocolsWith(token) : [];
+  return { url: url.toString(), protocols };
 }
 
 /**

@@ -5,7 +5,9 @@
  * late. Pure and deterministic: a tick's arrivals depend only on the
  * settings, the window and the tick number, so a retried alarm regenerates the
  * same messages with the same ids, and the store's duplicate check makes the
- * retry a no-op.
+ * retry a no-op. Who wrote a single message and how many messages a tick made
+ * are O(1) to tell without replaying the tick (hashed authors, a chunk stream
+ * of its own): the simulated changes (tick-changes.ts) name their targets so.
  */
 import { mixSeed, prng } from "./random.ts";
 
@@ -47,7 +49,8 @@ const LATE_TAIL = 0.7;
 /** Latest a message may be, in messages. */
 const MAX_LATE_BY = 1_000_000;
 
-const AUTHORS = [
+/** The simulated users: authors of messages, makers of changes. */
+export const AUTHORS = [
   "alice",
   "bob",
   "carol",
@@ -65,16 +68,55 @@ const WORDS = (
   "sync peer offline back online conflict resolved again late message scroll history"
 ).split(" ");
 
+/** A few words of chat. */
+export function sentence(random: () => number): string {
+  const length = 1 + Math.floor(random() * 12);
+  return Array.from({ length }, () => WORDS[Math.floor(random() * WORDS.length)]).join(" ");
+}
+
+/** The id of arrival `i` of a tick, zero-padded so that at equal ts (over 1,000 a second) key order is arrival order. */
+export function arrivalId(idPrefix: string, tick: number, i: number): string {
+  return `${idPrefix}-${tick}-${String(i).padStart(6, "0")}`;
+}
+
+/**
+ * The author of bottom slot k of a tick: hashed apart from the tick's random
+ * stream, so that a later tick can tell who wrote a message (and may edit or
+ * delete it) without replaying its tick.
+ */
+export function slotAuthor(seed: number, tick: number, k: number): string {
+  return AUTHORS[mixSeed(seed, tick, k, 0xa07) % AUTHORS.length] as string;
+}
+
 /** A heavy-tailed integer ≥ 1: Pareto with index {@link LATE_TAIL}. */
 export function lateDistance(random: () => number, max = MAX_LATE_BY): number {
   const u = 1 - random(); // (0, 1]
   return Math.min(max, Math.floor(u ** (-1 / LATE_TAIL)));
 }
 
+/**
+ * How many bottom slots (bottom and late single arrivals) the run's ticks
+ * before `tick` hold: slot k of tick t is the run's slot number
+ * `slotsBefore(t) + k`.
+ */
+export function slotsBefore(rate: number, tickMs: number, tick: number): number {
+  return Math.floor((rate * tickMs * tick) / 1000);
+}
+
 /** How many bottom arrivals fall in a tick: exact on average, no drift. */
 export function bottomCount(rate: number, tickMs: number, tick: number): number {
-  const upTo = (t: number) => Math.floor((rate * tickMs * t) / 1000);
-  return upTo(tick + 1) - upTo(tick);
+  return slotsBefore(rate, tickMs, tick + 1) - slotsBefore(rate, tickMs, tick);
+}
+
+/**
+ * The run's slot number `slot` as (tick, k). `rate` must be positive. An
+ * estimate from the rate, then a step or two: the counts are floors.
+ */
+export function slotAt(rate: number, tickMs: number, slot: number): { tick: number; k: number } {
+  let tick = Math.max(0, Math.floor((slot * 1000) / (rate * tickMs)));
+  while (slotsBefore(rate, tickMs, tick + 1) <= slot) tick++;
+  while (tick > 0 && slotsBefore(rate, tickMs, tick) > slot) tick--;
+  return { tick, k: slot - slotsBefore(rate, tickMs, tick) };
 }
 
 /** When bottom slot k of a tick's `count` falls: evenly spread in its window. */
@@ -112,63 +154,74 @@ function lastBottomBefore(settings: ArrivalSettings, window: TickWindow): number
   return window.start + window.tick * window.tickMs - 1;
 }
 
+/**
+ * Whether a tick holds a late chunk, and how long it is, from a random stream
+ * of its own (continued by the chunk's messages): a later tick can tell how
+ * many messages an earlier one made without replaying it.
+ */
+function chunkOf(
+  settings: ArrivalSettings,
+  tickMs: number,
+  tick: number,
+): { size: number; random: () => number } {
+  const random = prng(mixSeed(settings.seed, tick, 0xc4a2));
+  // Chunks form a Poisson process: this tick holds one with probability tickMs / chunkEvery.
+  if (!(settings.chunkEvery > 0 && random() < tickMs / (settings.chunkEvery * 1000))) {
+    return { size: 0, random };
+  }
+  const size = Math.min(
+    MAX_CHUNK,
+    Math.max(1, Math.round(-Math.log(1 - random()) * settings.chunkSize)),
+  );
+  return { size, random };
+}
+
+/** How many messages a tick makes: its bottom slots and its chunk. O(1). */
+export function tickMessageCount(settings: ArrivalSettings, tickMs: number, tick: number): number {
+  return bottomCount(settings.rate, tickMs, tick) + chunkOf(settings, tickMs, tick).size;
+}
+
 /** The arrivals of one tick, in arrival order. */
 export function generateTick(settings: ArrivalSettings, window: TickWindow): Arrival[] {
   // Seeded by (seed, tick) only: the same seed replays the same arrivals at any epoch.
   const random = prng(mixSeed(settings.seed, window.tick));
-  const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)] as T;
-  const sentence = () =>
-    Array.from({ length: 1 + Math.floor(random() * 12) }, () => pick(WORDS)).join(" ");
   const gap = settings.rate > 0 ? 1000 / settings.rate : 1000;
   const from = window.start + window.tick * window.tickMs;
   const out: Arrival[] = [];
   let i = 0;
-  // Zero-padded, so that at equal ts (over 1,000 a second) key order is arrival order.
-  const id = () => `${window.idPrefix}-${window.tick}-${String(i++).padStart(6, "0")}`;
+  const id = () => arrivalId(window.idPrefix, window.tick, i++);
 
   const count = bottomCount(settings.rate, window.tickMs, window.tick);
   // The last bottom arrival so far: a late one goes below it.
   let lastBottom = lastBottomBefore(settings, window);
   for (let k = 0; k < count; k++) {
-    // Evenly spread in the window: bottom arrivals never decrease.
-    const now = slotTime(window, window.tick, k, count);
+    const author = slotAuthor(settings.seed, window.tick, k);
     if (isLateSlot(settings, window.tick, k)) {
       // Below the last bottom and `by − 1` more arrivals' worth of time.
       const ts = lastBottom - Math.ceil((lateDistance(random) - 1) * gap) - 1;
-      out.push({
-        id: id(),
-        ts: Math.max(0, ts),
-        author: pick(AUTHORS),
-        text: sentence(),
-        kind: "late",
-      });
+      out.push({ id: id(), ts: Math.max(0, ts), author, text: sentence(random), kind: "late" });
     } else {
-      out.push({ id: id(), ts: now, author: pick(AUTHORS), text: sentence(), kind: "bottom" });
+      // Evenly spread in the window: bottom arrivals never decrease.
+      const now = slotTime(window, window.tick, k, count);
+      out.push({ id: id(), ts: now, author, text: sentence(random), kind: "bottom" });
       lastBottom = now;
     }
   }
 
-  // Chunks form a Poisson process: this tick holds one with probability tickMs / chunkEvery.
-  if (settings.chunkEvery > 0 && random() < window.tickMs / (settings.chunkEvery * 1000)) {
-    const size = Math.min(
-      MAX_CHUNK,
-      Math.max(1, Math.round(-Math.log(1 - random()) * settings.chunkSize)),
-    );
+  const chunk = chunkOf(settings, window.tickMs, window.tick);
+  if (chunk.size > 0) {
+    const { size, random: next } = chunk;
+    const pick = () => AUTHORS[Math.floor(next() * AUTHORS.length)] as string;
     // Each step is at most max(gap, 1) ms, so the whole chunk ends before the window starts.
-    const age = Math.ceil(lateDistance(random) * gap) + Math.ceil(size * Math.max(gap, 1)) + 1;
-    const peer = pick(AUTHORS);
-    const other = pick(AUTHORS);
+    const age = Math.ceil(lateDistance(next) * gap) + Math.ceil(size * Math.max(gap, 1)) + 1;
+    const peer = pick();
+    const other = pick();
     let ts = Math.max(0, from - age);
     for (let k = 0; k < size; k++) {
       // A conversation: about one message per `gap`; ties (over 1,000 a second) keep id order.
-      ts += gap >= 1 ? 1 + Math.floor(random() * (gap - 1)) : random() < gap ? 1 : 0;
-      out.push({
-        id: id(),
-        ts,
-        author: random() < 0.5 ? peer : other,
-        text: sentence(),
-        kind: "chunk",
-      });
+      ts += gap >= 1 ? 1 + Math.floor(next() * (gap - 1)) : next() < gap ? 1 : 0;
+      const author = next() < 0.5 ? peer : other;
+      out.push({ id: id(), ts, author, text: sentence(next), kind: "chunk" });
     }
   }
   return out;

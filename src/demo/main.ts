@@ -43,13 +43,14 @@ const simToggle = $<HTMLButtonElement>("sim-toggle");
 $<HTMLInputElement>("channel").value = channel;
 $<HTMLInputElement>("user").value = user;
 
-// On a secured worker, open the page with ?token=<jwt> (npm run token).
-const token = params.get("token") ?? undefined;
+// On a secured worker, open the page with #token=<jwt> (npm run token): a
+// fragment is never sent to a server, so it stays out of logs (?token= works too).
+const token = new URLSearchParams(location.hash.slice(1)).get("token") ?? params.get("token");
 /** Every socket the client opened: the browser test drops the connection through it. */
 const sockets: WebSocket[] = [];
 class TrackedSocket extends WebSocket {
-  constructor(url: string) {
-    super(url);
+  constructor(url: string, protocols?: string | string[]) {
+    super(url, protocols);
     sockets.push(this);
   }
 }
@@ -58,9 +59,10 @@ const client = new ScrollbackClient({
   channel,
   user,
   WebSocket: TrackedSocket,
+  // The client offers the token as a subprotocol: it never goes in the socket's URL.
   ...(token ? { token } : {}),
 });
-const http = new ScrollbackHttp({ url: location.origin, channel, token });
+const http = new ScrollbackHttp({ url: location.origin, channel, token: token ?? undefined });
 const list = new ChannelWindow(client, { maxSize: MAX_WINDOW, margin: MARGIN });
 const w = list.window;
 

@@ -13,6 +13,7 @@ import {
   ServerFrame,
   SocketQuery,
 } from "../protocol/schemas.ts";
+import { BEARER_PREFIX, SUBPROTOCOL, SUBPROTOCOL_HEADER } from "../protocol/subprotocol.ts";
 import { FRAME_NOTES } from "./frame-notes.ts";
 import { type Io, type JsonSchema, jsonSchema } from "./json-schema.ts";
 
@@ -49,6 +50,21 @@ function messagesOf(
   );
 }
 
+/** The upgrade's headers: a browser's way to send the token (PROTOCOL.md, "A token without the URL"). */
+const HANDSHAKE = {
+  type: "object",
+  properties: {
+    [SUBPROTOCOL_HEADER]: {
+      type: "string",
+      description:
+        `\`${SUBPROTOCOL}, ${BEARER_PREFIX}<jwt>\` on a worker with AUTH_SECRET ` +
+        `(\`new WebSocket(url, ["${SUBPROTOCOL}", "${BEARER_PREFIX}" + jwt])\`); the 101 ` +
+        `answers \`${SUBPROTOCOL}\` whenever it is offered. \`Authorization: Bearer <jwt>\` ` +
+        "and `?token=` work too; where several carry a token it must be the same one.",
+    },
+  },
+};
+
 /** The whole document (a plain JSON value). */
 export function asyncApiDocument(): JsonSchema {
   // What a client writes may leave defaults out; what the server sends is complete.
@@ -82,7 +98,7 @@ export function asyncApiDocument(): JsonSchema {
             { $ref: `#/components/messages/${id}` },
           ]),
         ),
-        bindings: { ws: { method: "GET", query, bindingVersion: "0.1.0" } },
+        bindings: { ws: { method: "GET", query, headers: HANDSHAKE, bindingVersion: "0.1.0" } },
       },
     },
     operations: {

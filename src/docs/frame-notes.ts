@@ -21,12 +21,20 @@ export const FRAME_NOTES: Notes = {
   "client.ping": 'Answered by a `pong`; the exact text {"type":"ping"} costs no budget.',
   "client.resume":
     "1.1: after a reconnect, replays what arrived since `since` inside the declared view; answered by `resumed`.",
+  "client.reactions.next":
+    "1.2: a page around the user's message whose unread reaction arrived first, or `not_found`.",
+  "client.reactions.list":
+    "1.2: the user's messages with unread reactions, oldest unread first; answered by a `reactions.list`.",
+  "client.reactions.ack":
+    "1.2: marks every reaction on the user's messages read; answered by a `view`.",
+  "client.read": "1.2: moves the user's read marker forward to a message; answered by a `read`.",
   "client.change":
     "1.2: 1–1,000 edits, deletes and reactions, all or nothing (needs `write`; deleting another's message needs `moderate`); answered by `changed` once durable.",
   "server.hello":
-    "First frame on every socket: the channel, the user, `minor` (2 in 1.2) and `seq`.",
+    "First frame on every socket: the channel, the user, `minor` (2 in 1.2), `seq`, the user's counts and read marker.",
   "server.page": "The reply to `page` and `late.next`.",
-  "server.view": "The reply to `view` and `late.ack`: the user's `lateUnread`.",
+  "server.view":
+    "The reply to `view`, `late.ack` and `reactions.ack`: the user's `lateUnread`, `reactionsUnread` and `unread`.",
   "server.sent": "The reply to `send`; a result with `deleted: true` names a deleted id (1.2).",
   "server.late.list": "The reply to `late.list`.",
   "server.insert":
@@ -36,10 +44,13 @@ export const FRAME_NOTES: Notes = {
   "server.update":
     "1.2 push, after `remove`: messages inside the view whose text or reactions the group changed, final state, with positions.",
   "server.status":
-    "Push, last of a group that inserted or deleted: total, badge, `shifted` (net, may be negative); also cross-tab badge changes.",
+    "Push, last of a group that inserted or deleted, or changed the user's `reactionsUnread`: total, counts, `shifted` (net, may be negative); also cross-tab count changes.",
   "server.error": "A refused frame (the socket stays open); `rid` echoed when it could be read.",
   "server.pong": "The reply to `ping`.",
   "server.resumed":
     "The reply to `resume`: missed `messages`, and in 1.2 `removed` ids and `updated` messages, or `complete: false`.",
+  "server.read":
+    "1.2: the reply to `read`: the marker after it (it never moves back) and `unread`.",
+  "server.reactions.list": "1.2: the reply to `reactions.list`.",
   "server.changed": "1.2: the reply to `change`, once durable: one result per change, in order.",
 };

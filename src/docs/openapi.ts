@@ -5,7 +5,7 @@
  * worker test checks this list against the worker's own routes).
  */
 import { z } from "zod";
-import { SCOPES, type Scope } from "../protocol/access.ts";
+import type { Scope } from "../protocol/access.ts";
 import { ERROR_STATUS, type ErrorCode } from "../protocol/errors.ts";
 import {
   ChangesBody,
@@ -31,6 +31,7 @@ import {
   TimelineQuery,
 } from "../protocol/schemas.ts";
 import { components, type JsonSchema, jsonSchema } from "./json-schema.ts";
+import { SECURITY_SCHEMES, securityOf, UPGRADE_ANSWER } from "./security.ts";
 
 const REF = "#/components/schemas/";
 /** What the server answers, as named components. */
@@ -226,7 +227,7 @@ function operation(route: Route): JsonSchema {
   );
   const success =
     route.ok === "upgrade"
-      ? { "101": { description: "Switching Protocols: the socket speaks /v1/asyncapi.json" } }
+      ? UPGRADE_ANSWER
       : {
           "200": {
             description: route.ok,
@@ -234,8 +235,6 @@ function operation(route: Route): JsonSchema {
             content: { "application/json": { schema: { $ref: `${REF}${route.ok}` } } },
           },
         };
-  // A browser cannot set headers on a WebSocket: the socket also takes ?token=.
-  const security = [{ bearer: [] }, ...(route.ok === "upgrade" ? [{ queryToken: [] }] : [])];
   return {
     operationId: route.id,
     summary: route.summary,
@@ -244,7 +243,7 @@ function operation(route: Route): JsonSchema {
       ...(route.details ? [route.details] : []),
     ].join(" "),
     tags: [route.path.split("/")[1] ?? "channel"],
-    security,
+    security: securityOf(route.ok === "upgrade"),
     parameters: Object.entries(route.query?.shape ?? {})
       // `token` is the queryToken security scheme, not a parameter.
       .filter(([name]) => name !== "token")
@@ -293,15 +292,7 @@ export function openApiDocument(): JsonSchema {
     paths,
     components: {
       schemas: { ...components(ANSWERS, "output", REF), ...components(BODIES, "input", REF) },
-      securitySchemes: {
-        bearer: {
-          type: "http",
-          scheme: "bearer",
-          bearerFormat: "JWT",
-          description: `HS256 JWT with sub, ch, scope (${SCOPES.join(" < ")}) and exp`,
-        },
-        queryToken: { type: "apiKey", in: "query", name: "token", description: "the same JWT" },
-      },
+      securitySchemes: SECURITY_SCHEMES,
     },
   };
 }

@@ -3,16 +3,18 @@ import { z } from "zod";
 import {
   ChangeResult,
   Changes,
-  DEFAULT_LATE_LIST,
+  DEFAULT_LIST,
   Key,
   KeyOut,
-  MAX_LATE_LIST,
+  MAX_LIST,
   MAX_SEND_FRAME,
   Message,
+  MessageId,
   NewMessage,
   PageBody,
   PageRequest,
   PROTOCOL_VERSION,
+  Reaction,
   Rid,
   Side,
 } from "./model.ts";
@@ -32,18 +34,23 @@ export const SendFrame = z.object({
   rid: Rid,
   messages: z.array(NewMessage).min(1).max(MAX_SEND_FRAME),
 });
+/** How many items a `late.list` or `reactions.list` asks for. */
+const ListLimit = z.int().min(1).max(MAX_LIST).default(DEFAULT_LIST);
+
 export const LateNextFrame = z.object({
   type: z.literal("late.next"),
   rid: Rid,
   before: Side,
   after: Side,
 });
-export const LateListFrame = z.object({
-  type: z.literal("late.list"),
-  rid: Rid,
-  limit: z.int().min(1).max(MAX_LATE_LIST).default(DEFAULT_LATE_LIST),
-});
+export const LateListFrame = z.object({ type: z.literal("late.list"), rid: Rid, limit: ListLimit });
 export const LateAckFrame = z.object({ type: z.literal("late.ack"), rid: Rid });
+/** Protocol 1.2: a page around the user's message whose unread reaction arrived first. */
+export const ReactionsNextFrame = LateNextFrame.extend({ type: z.literal("reactions.next") });
+export const ReactionsListFrame = LateListFrame.extend({ type: z.literal("reactions.list") });
+export const ReactionsAckFrame = z.object({ type: z.literal("reactions.ack"), rid: Rid });
+/** Protocol 1.2: moves the user's read marker forward to this message. */
+export const ReadFrame = z.object({ type: z.literal("read"), rid: Rid, id: MessageId });
 export const PingFrame = z.object({ type: z.literal("ping"), rid: Rid });
 /** Protocol 1.1: come back after a dropped connection, from the last `seq` applied. */
 export const ResumeFrame = ViewFrame.extend({
@@ -68,6 +75,10 @@ export const ClientFrame = z.discriminatedUnion("type", [
   PingFrame,
   ResumeFrame,
   ChangeFrame,
+  ReactionsNextFrame,
+  ReactionsListFrame,
+  ReactionsAckFrame,
+  ReadFrame,
 ]);
 export type ClientFrame = z.infer<typeof ClientFrame>;
 /** A frame as a client writes it (defaults not yet applied). */
@@ -75,6 +86,16 @@ export type ClientFrameInput = z.input<typeof ClientFrame>;
 export const CLIENT_FRAME_TYPES = ClientFrame.options.map((o) => o.shape.type.value);
 
 // ── Server → client frames ─────────────────────────────────────────────────
+
+/**
+ * Protocol 1.2's counts beside `lateUnread`: the user's messages with unread
+ * reactions, and the messages after the user's read marker. A 1.1 server
+ * sends neither; a client reading one sees 0.
+ */
+const ReaderCounts = {
+  reactionsUnread: z.number().default(0),
+  unread: z.number().default(0),
+};
 
 export const HelloFrame = z.object({
   type: z.literal("hello"),
@@ -84,14 +105,27 @@ export const HelloFrame = z.object({
   user: z.string(),
   total: z.number(),
   lateUnread: z.number(),
+  ...ReaderCounts,
+  /** Protocol 1.2: the user's read marker (null: none). */
+  read: KeyOut.nullable().default(null),
   newest: KeyOut.nullable(),
   seq: z.number(),
 });
 export const PageReplyFrame = PageBody.extend({ type: z.literal("page"), rid: Rid });
+/** The reply to `view`, `late.ack` and `reactions.ack`. */
 export const ViewReplyFrame = z.object({
   type: z.literal("view"),
   rid: Rid,
   lateUnread: z.number(),
+  ...ReaderCounts,
+  seq: z.number(),
+});
+/** Protocol 1.2: the reply to `read`: the marker after it (it never moves back). */
+export const ReadReplyFrame = z.object({
+  type: z.literal("read"),
+  rid: Rid,
+  read: KeyOut.nullable(),
+  unread: z.number(),
   seq: z.number(),
 });
 export const SentFrame = z.object({
@@ -121,6 +155,15 @@ export const LateListReplyFrame = z.object({
   unread: z.number(),
   items: z.array(LateItem),
 });
+/** Protocol 1.2: one of the user's messages with unread reactions. */
+export const ReactionsItem = LateItem.extend({ reactions: z.array(Reaction) });
+export const ReactionsListReplyFrame = z.object({
+  type: z.literal("reactions.list"),
+  rid: Rid,
+  /** The user's `reactionsUnread`. */
+  unread: z.number(),
+  items: z.array(ReactionsItem),
+});
 export const InsertFrame = z.object({
   type: z.literal("insert"),
   messages: z.array(Message),
@@ -132,6 +175,9 @@ export const StatusFrame = z.object({
   type: z.literal("status"),
   total: z.number(),
   lateUnread: z.number(),
+  ...ReaderCounts,
+  /** Protocol 1.2: the user's read marker, when a `read` on another socket moved it. */
+  read: KeyOut.nullable().optional(),
   shifted: z.number(),
   latest: z.array(LatestItem).optional(),
   seq: z.number(),
@@ -145,6 +191,7 @@ export const ResumedFrame = z.object({
   seq: z.number(),
   total: z.number(),
   lateUnread: z.number(),
+  ...ReaderCounts,
   shifted: z.number(),
   messages: z.array(Message),
   /** Protocol 1.2: ids deleted since `since` that lay inside the declared view (a 1.1 server sends none). */
@@ -204,6 +251,8 @@ export const ServerFrame = z.discriminatedUnion("type", [
   ChangedFrame,
   RemoveFrame,
   UpdateFrame,
+  ReadReplyFrame,
+  ReactionsListReplyFrame,
 ]);
 export type ServerFrame = z.infer<typeof ServerFrame>;
 export type HelloFrame = z.infer<typeof HelloFrame>;
@@ -221,3 +270,6 @@ export type ChangeFrame = z.infer<typeof ChangeFrame>;
 export type ChangedFrame = z.infer<typeof ChangedFrame>;
 export type RemoveFrame = z.infer<typeof RemoveFrame>;
 export type UpdateFrame = z.infer<typeof UpdateFrame>;
+export type ReadReplyFrame = z.infer<typeof ReadReplyFrame>;
+export type ReactionsListReplyFrame = z.infer<typeof ReactionsListReplyFrame>;
+export type ReactionsItem = z.infer<typeof ReactionsItem>;

@@ -72,9 +72,9 @@ const SIGNED = /^-?(0|[1-9][0-9]{0,15})$/;
 const queryInt = (pattern: RegExp) =>
   z.string().regex(pattern, "must be an integer").transform(Number).pipe(z.int());
 
-/** `anchor=newest|oldest|id:<id>|pos:<n>|ts:<ms>` of the HTTP page query. */
+/** `anchor=newest|oldest|first_unread|id:<id>|pos:<n>|ts:<ms>` of the HTTP page query. */
 export const AnchorQuery = z.string().transform((raw, ctx): Anchor | typeof z.NEVER => {
-  if (raw === "newest" || raw === "oldest") return raw;
+  if (raw === "newest" || raw === "oldest" || raw === "first_unread") return raw;
   const colon = raw.indexOf(":");
   const kind = raw.slice(0, colon);
   const value = raw.slice(colon + 1);
@@ -85,13 +85,18 @@ export const AnchorQuery = z.string().transform((raw, ctx): Anchor | typeof z.NE
     const n = Number(value);
     if (Number.isSafeInteger(n)) return kind === "pos" ? { position: n } : { ts: n };
   }
-  ctx.addIssue({ code: "custom", message: "must be newest, oldest, id:<id>, pos:<n> or ts:<ms>" });
+  ctx.addIssue({
+    code: "custom",
+    message: "must be newest, oldest, first_unread, id:<id>, pos:<n> or ts:<ms>",
+  });
   return z.NEVER;
 });
 
 /** Unknown query parameters are ignored (cache busters, tracing). */
 export const PageQuery = z.object({
   anchor: AnchorQuery.default("newest"),
+  /** Protocol 1.2: whose read marker `first_unread` means, on an open worker (with a token: its `sub`). */
+  user: UserName.optional(),
   before: queryInt(DIGITS).pipe(z.int().max(MAX_PAGE_SIDE)).default(DEFAULT_PAGE_SIDE),
   after: queryInt(DIGITS).pipe(z.int().max(MAX_PAGE_SIDE)).default(DEFAULT_PAGE_SIDE),
 });

@@ -8,7 +8,8 @@ import { z } from "zod";
 export const PROTOCOL_VERSION = 1;
 /**
  * The protocol's minor version: 1.1 adds `seq` watermarks, `resume` and
- * cross-tab badges; 1.2 adds changes (edits, deletes, reactions).
+ * cross-tab badges; 1.2 adds changes (edits, deletes, reactions), unread
+ * reactions and the read marker.
  */
 export const PROTOCOL_MINOR = 2;
 /** Most missed arrivals a `resume` replays; beyond it the reply is `complete: false`. */
@@ -35,9 +36,9 @@ export const MAX_RID = 64;
 export const MAX_BODY_BYTES = 32 * 1024 * 1024;
 /** Largest WebSocket frame, in bytes. */
 export const MAX_FRAME_BYTES = 1024 * 1024;
-/** Largest `late.list` limit, and its default. */
-export const MAX_LATE_LIST = 100;
-export const DEFAULT_LATE_LIST = 20;
+/** Largest `late.list` and `reactions.list` limit, and its default. */
+export const MAX_LIST = 100;
+export const DEFAULT_LIST = 20;
 /** Timeline points. */
 export const MIN_TIMELINE_POINTS = 2;
 export const MAX_TIMELINE_POINTS = 1_000;
@@ -152,11 +153,13 @@ export const Anchor = z.union(
   [
     z.literal("newest"),
     z.literal("oldest"),
+    /** Protocol 1.2: the first message after the user's read marker (the newest when none is). */
+    z.literal("first_unread"),
     z.strictObject({ id: MessageId }),
     z.strictObject({ position: z.int() }),
     z.strictObject({ ts: Timestamp }),
   ],
-  { error: 'must be "newest", "oldest", { id }, { position } or { ts }' },
+  { error: 'must be "newest", "oldest", "first_unread", { id }, { position } or { ts }' },
 );
 export type Anchor = z.infer<typeof Anchor>;
 
@@ -184,6 +187,11 @@ export const PageBody = z.object({
   hasNewer: z.boolean(),
   /** The channel's seq watermark when the page was read (protocol 1.1). */
   seq: z.number(),
+  /**
+   * Protocol 1.2, on a `first_unread` page: the position of the first
+   * message after the user's read marker; absent when nothing is unread.
+   */
+  firstUnread: z.number().optional(),
 });
 export type PageBody = z.infer<typeof PageBody>;
 

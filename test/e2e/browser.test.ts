@@ -7,9 +7,10 @@
  * arrivals keep the newest rows real; at phone width (390 px) everything is
  * reachable, the user name and badge survive a reload and a bad channel name
  * shows the server's error; and a network drop while parked mid-history comes
- * back showing exactly a fresh page over the same range; the API reference at
- * /docs lists every route of the OpenAPI document, without a request to any
- * other host. Screenshots of each step go to test-output/browser/.
+ * back showing exactly a fresh page over the same range; a `#token=` goes as
+ * the subprotocol `bearer.<jwt>` (answered `scrollback`) and in no URL; the
+ * API reference at /docs lists every route of the OpenAPI document, without a
+ * request to any other host. Screenshots of each step go to test-output/browser/.
  */
 import { existsSync, mkdirSync } from "node:fs";
 import { type Browser, type BrowserContext, chromium, type Page } from "playwright-core";
@@ -277,6 +278,41 @@ describe.skipIf(!available)("demo page", () => {
     expect(rows.map((r) => r.id)).toEqual(fresh.messages.map((m) => m.id));
     expect(rows.map((r) => r.position)).toEqual(fresh.messages.map((_, i) => fresh.start + i));
     await page.screenshot({ path: `${OUT}/8-after-drop.png` });
+  });
+
+  it("offers a #token= as the subprotocol bearer.<jwt>, answered scrollback, in no URL", async () => {
+    // The open worker ignores tokens but answers the subprotocol: Chromium fails a socket otherwise.
+    const jwt = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ0ZXN0ZXIifQ.c2lnbmF0dXJl";
+    const tab = await browser.newPage();
+    const cdp = await tab.context().newCDPSession(tab);
+    await cdp.send("Network.enable");
+    const urls: string[] = [];
+    tab.on("request", (request) => urls.push(request.url()));
+    tab.on("websocket", (socket) => urls.push(socket.url()));
+    const handshake = new Promise<{ offered: string | undefined; answered: string | undefined }>(
+      (resolve) => {
+        let offered: string | undefined;
+        cdp.on("Network.webSocketWillSendHandshakeRequest", (event) => {
+          offered = event.request.headers["Sec-WebSocket-Protocol"];
+        });
+        cdp.on("Network.webSocketHandshakeResponseReceived", (event) => {
+          const headers = Object.entries(event.response.headers);
+          const answered = headers.find(
+            ([name]) => name.toLowerCase() === "sec-websocket-protocol",
+          );
+          resolve({ offered, answered: answered?.[1] });
+        });
+      },
+    );
+    await tab.goto(`${server.url}/?channel=${CHANNEL}&user=tokenholder#token=${jwt}`);
+    await tab.waitForFunction("document.querySelectorAll('.row[data-id]').length > 0");
+    expect(await handshake).toEqual({
+      offered: `scrollback, bearer.${jwt}`,
+      answered: "scrollback",
+    });
+    expect(urls.filter((url) => url.includes(jwt))).toEqual([]);
+    expect(urls.some((url) => url.startsWith("ws:"))).toBe(true);
+    await tab.close();
   });
 
   describe("on a phone (390 px)", () => {

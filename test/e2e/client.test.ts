@@ -3,7 +3,9 @@
  * matched by rid, typed pushes, a reconnect after the server goes away
  * that restores the declared view — proven by a push that only that view
  * gets — and ChannelWindows that stay equal to a fresh page while another
- * user deletes, edits and reacts above, inside and below them (1.2).
+ * user deletes, edits and reacts above, inside and below them (1.2); on a
+ * worker with AUTH_SECRET, its token goes as a subprotocol (answered
+ * `scrollback`, nothing in the URL), or as `?token=` when asked.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { api } from "../../scripts/lib/api.ts";
@@ -16,6 +18,7 @@ import {
   ScrollbackError,
   ScrollbackHttp,
 } from "../../src/client/index.ts";
+import { hs256 } from "../worker/jwt.ts";
 
 const CHANNEL = "client-e2e";
 /** m000…m199 at ts 1,000 … 200,000: a channel with a middle to look at. */
@@ -247,5 +250,68 @@ describe("ChannelWindow under another user's changes (protocol 1.2)", () => {
     expect(live.window.messages.at(-1)?.id).toBe("newest");
     for (const list of [parked, live]) list.dispose();
     for (const c of clients) c.close();
+  });
+});
+
+describe("ScrollbackClient on a worker with AUTH_SECRET", () => {
+  const SECRET = "client-e2e-secret";
+  const SECURED = "client-e2e-secured";
+  let secured: Server;
+
+  beforeAll(async () => {
+    secured = await startServer({ vars: { AUTH_SECRET: SECRET } });
+  });
+
+  afterAll(async () => {
+    await secured?.stop();
+    if (secured) await removeStateDir(secured.persistTo);
+  });
+
+  /** A client whose sockets the test can look at (Node's WebSocket fails a handshake whose offered subprotocols get no answer, as browsers do). */
+  function securedClient(token: string, options: { tokenIn?: "query"; timeoutMs?: number } = {}) {
+    const sockets: WebSocket[] = [];
+    class Seen extends WebSocket {
+      constructor(url: string, protocols?: string | string[]) {
+        super(url, protocols);
+        sockets.push(this);
+      }
+    }
+    const client = new ScrollbackClient({
+      url: secured.url,
+      channel: SECURED,
+      token,
+      WebSocket: Seen,
+      ...options,
+    });
+    return { client, sockets };
+  }
+
+  it("sends its token as a subprotocol, out of the URL, and the server answers scrollback", async () => {
+    const jwt = await hs256({ sub: "tess", ch: SECURED, scope: "write" }, SECRET);
+    const { client, sockets } = securedClient(jwt);
+    expect(await within(client.connect(), 30_000, "hello")).toMatchObject({ user: "tess" });
+    expect(sockets.map((s) => [s.protocol, (s.url ?? "").includes(jwt)])).toEqual([
+      ["scrollback", false],
+    ]);
+    const sent = await client.send([{ id: "t1", ts: 1_000, text: "by subprotocol" }]);
+    expect(sent).toMatchObject({ results: [{ id: "t1", duplicate: false }], total: 1 });
+    client.close();
+  });
+
+  it("still connects with ?token= when asked to, for servers that predate the subprotocol", async () => {
+    const jwt = await hs256({ sub: "quinn", ch: SECURED, scope: "read" }, SECRET);
+    const { client, sockets } = securedClient(jwt, { tokenIn: "query" });
+    expect(await within(client.connect(), 30_000, "hello")).toMatchObject({ user: "quinn" });
+    expect(sockets.map((s) => [s.protocol, (s.url ?? "").includes(`token=${jwt}`)])).toEqual([
+      ["", true],
+    ]);
+    client.close();
+  });
+
+  it("is refused with a token signed with another secret", async () => {
+    const forged = await hs256({ sub: "mallory", ch: SECURED, scope: "write" }, "not-the-secret");
+    const { client } = securedClient(forged, { timeoutMs: 30_000 });
+    await expect(client.connect()).rejects.toMatchObject({ code: "disconnected" });
+    client.close();
   });
 });

@@ -55,7 +55,8 @@ export class Harness {
       channel: this.channel,
       user,
       total: this.model.total,
-      lateUnread: this.model.unread(user),
+      ...this.model.counts(user),
+      read: null,
       newest: this.model.newest,
       seq: this.model.seq,
     });
@@ -78,8 +79,8 @@ export class Harness {
     peer.socket.view = { first, last, live };
     this.model.seeRange(peer.socket.user, first, last);
     expect(others).toEqual([]);
-    const lateUnread = this.model.unread(peer.socket.user);
-    expect(reply).toEqual({ type: "view", rid, lateUnread, seq: this.model.seq });
+    const counts = this.model.counts(peer.socket.user);
+    expect(reply).toEqual({ type: "view", rid, ...counts, seq: this.model.seq });
     await this.#checkBadges(peer, before);
   }
 
@@ -90,7 +91,9 @@ export class Harness {
     const before = this.model.unread(peer.socket.user);
     this.model.ack(peer.socket.user);
     expect(others).toEqual([]);
-    expect(reply).toEqual({ type: "view", rid, lateUnread: 0, seq: this.model.seq });
+    const counts = this.model.counts(peer.socket.user);
+    expect(counts.lateUnread).toBe(0);
+    expect(reply).toEqual({ type: "view", rid, ...counts, seq: this.model.seq });
     await this.#checkBadges(peer, before);
   }
 

@@ -9,6 +9,7 @@ import { type OrderedList, pageOf, timelineOf } from "./pages.ts";
 import { grow, route, type SocketModel } from "./views.ts";
 import {
   type Anchor,
+  type Counts,
   type Draft,
   type Frame,
   type Key,
@@ -120,6 +121,14 @@ export class ChannelModel {
     return this.unreadLate(user).length;
   }
 
+  /**
+   * The counts frames carry for the user. Nobody here reacts or moves a read
+   * marker, so no reaction is unread and every message is after the marker.
+   */
+  counts(user: string): Counts {
+    return { lateUnread: this.unread(user), reactionsUnread: 0, unread: this.total };
+  }
+
   isUnread(user: string, m: Stored): boolean {
     if (!m.late) return false;
     const r = this.#reader(user);
@@ -199,11 +208,11 @@ export class ChannelModel {
     before: number,
   ): Map<SocketModel, Frame> {
     const out = new Map<SocketModel, Frame>();
-    const lateUnread = this.unread(origin.user);
-    if (lateUnread === before) return out;
+    const counts = this.counts(origin.user);
+    if (counts.lateUnread === before) return out;
     for (const s of sockets) {
       if (s === origin || s.user !== origin.user) continue;
-      out.set(s, { type: "status", total: this.total, lateUnread, shifted: 0, seq: this.seq });
+      out.set(s, { type: "status", total: this.total, ...counts, shifted: 0, seq: this.seq });
     }
     return out;
   }
@@ -243,8 +252,7 @@ export class ChannelModel {
         const messages = pushed.map((m) => this.wire(m, { position: this.position(m.id) }));
         frames.push({ type: "insert", messages, total, seq });
       }
-      const lateUnread = this.unread(socket.user);
-      frames.push({ type: "status", total, lateUnread, shifted, latest, seq });
+      frames.push({ type: "status", total, ...this.counts(socket.user), shifted, latest, seq });
       pushes.set(socket, frames);
     }
     return { results, stored, pushes };
@@ -264,13 +272,12 @@ export class ChannelModel {
     this.seeRange(user, declared.first, declared.last);
     const missed = since <= seq ? this.arrivals.slice(since) : undefined;
     if (missed === undefined || missed.length > MAX_RESUME) {
-      const lateUnread = this.unread(user);
       return {
         type: "resumed",
         complete: false,
         seq,
         total,
-        lateUnread,
+        ...this.counts(user),
         shifted: 0,
         messages: [],
         removed: [],
@@ -285,7 +292,7 @@ export class ChannelModel {
       complete: true,
       seq,
       total,
-      lateUnread: this.unread(user),
+      ...this.counts(user),
       shifted,
       messages: pushed.map((m) => this.wire(m, { position: this.position(m.id) })),
       removed: [],

@@ -92,9 +92,40 @@ export interface LateItem extends LatestItem {
   seq: number;
 }
 
+/** Protocol 1.2: one emoji's reactions on a message. */
+export interface Reaction {
+  emoji: string;
+  count: number;
+  mine?: true;
+}
+
+/** Protocol 1.2: a `reactions.list` item: one of the user's messages with unread reactions. */
+export interface ReactionsItem extends LateItem {
+  reactions: Reaction[];
+}
+
+/**
+ * A user's counts, as `hello`, `status`, the `view` reply and `resumed`
+ * carry them: unread late messages; and in protocol 1.2 the user's messages
+ * with unread reactions, and the messages after the user's read marker.
+ */
+export interface Counts {
+  lateUnread: number;
+  reactionsUnread: number;
+  unread: number;
+}
+
+/**
+ * The counts of a user who has no read marker (every message is unread) and
+ * whose messages nobody reacted to: what most tests' users have.
+ */
+export function unmarkedCounts(total: number, lateUnread = 0): Counts {
+  return { lateUnread, reactionsUnread: 0, unread: total };
+}
+
 /** Every frame a server sends. */
 export type Frame =
-  | {
+  | ({
       type: "hello";
       protocol: number;
       /** Protocol 1.1 (2 since 1.2). */
@@ -102,24 +133,28 @@ export type Frame =
       channel: string;
       user: string;
       total: number;
-      lateUnread: number;
       newest: Key | null;
       seq: number;
-    }
+      /** Protocol 1.2: the user's read marker. */
+      read?: Key | null;
+    } & Partial<Counts>)
   | ({ type: "page"; rid?: string } & PageBody)
-  | { type: "view"; rid?: string; lateUnread: number; seq: number }
+  | ({ type: "view"; rid?: string; seq: number } & Counts)
   | { type: "sent"; rid?: string; results: SendResult[]; total: number; seq: number }
   | { type: "late.list"; rid?: string; unread: number; items: LateItem[] }
   | { type: "insert"; messages: WireMessage[]; total: number; seq: number }
-  | {
+  | ({
       type: "status";
       total: number;
-      lateUnread: number;
       shifted: number;
       latest?: LatestItem[];
       seq: number;
-    }
+      /** Protocol 1.2: the read marker, when `read` on another socket moved it. */
+      read?: Key | null;
+    } & Counts)
   | ResumedFrame
+  | { type: "read"; rid?: string; read: Key | null; unread: number; seq: number }
+  | { type: "reactions.list"; rid?: string; unread: number; items: ReactionsItem[] }
   | { type: "error"; rid?: string; code: string; message: string }
   | { type: "pong"; rid?: string };
 
@@ -131,6 +166,8 @@ export interface ResumedFrame {
   seq: number;
   total: number;
   lateUnread: number;
+  reactionsUnread: number;
+  unread: number;
   shifted: number;
   messages: WireMessage[];
   /** Protocol 1.2: ids deleted since, inside the view. */

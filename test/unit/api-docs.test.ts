@@ -20,7 +20,13 @@ import {
 import { STATUS_OF } from "../support/wire.ts";
 
 type Json = Record<string, unknown>;
-type Operation = { parameters?: Json[]; responses: Json; requestBody?: Json; description?: string };
+type Operation = {
+  parameters?: Json[];
+  responses: Json;
+  requestBody?: Json;
+  description?: string;
+  security?: Json[];
+};
 const openApi = openApiDocument() as {
   info: { version: string };
   paths: Record<string, Record<string, Operation>>;
@@ -28,6 +34,7 @@ const openApi = openApiDocument() as {
 };
 const asyncApi = asyncApiDocument() as {
   info: { version: string };
+  channels: { socket: { bindings: { ws: { headers: Json } } } };
   components: { messages: Record<string, Json> };
 };
 
@@ -68,6 +75,43 @@ describe("OpenAPI document", () => {
       required: false,
       schema: { type: "integer", minimum: 2, maximum: 1000, default: 100 },
     });
+  });
+});
+
+describe("the documents' socket access (a token without the URL)", () => {
+  it("lets the upgrade carry the token as a bearer header, a subprotocol or ?token=, and other routes as a header", () => {
+    const { securitySchemes } = openApi.components;
+    expect(securitySchemes.subprotocolToken).toMatchObject({
+      type: "apiKey",
+      in: "header",
+      name: "Sec-WebSocket-Protocol",
+    });
+    expect(securitySchemes.subprotocolToken?.description).toContain(
+      '["scrollback", "bearer." + jwt]',
+    );
+    expect(securitySchemes.queryToken).toMatchObject({
+      type: "apiKey",
+      in: "query",
+      name: "token",
+    });
+    const upgrade = openApi.paths["/v1/channels/{ch}/ws"]?.get;
+    expect(upgrade?.security).toEqual([
+      { bearer: [] },
+      { subprotocolToken: [] },
+      { queryToken: [] },
+    ]);
+    expect(upgrade?.responses["101"]).toMatchObject({
+      headers: { "Sec-WebSocket-Protocol": { schema: { type: "string", const: "scrollback" } } },
+    });
+    expect(openApi.paths["/v1/channels/{ch}/messages"]?.get?.security).toEqual([{ bearer: [] }]);
+  });
+
+  it("names the subprotocols in the AsyncAPI handshake", () => {
+    const { headers } = asyncApi.channels.socket.bindings.ws;
+    expect(headers).toMatchObject({ type: "object" });
+    expect(props(headers)["Sec-WebSocket-Protocol"]?.description).toMatch(
+      /^`scrollback, bearer\.<jwt>`.*answers `scrollback`/,
+    );
   });
 });
 

@@ -7,9 +7,16 @@ import {
   generateTick,
   lateDistance,
   MAX_CHUNK,
+  slotAt,
+  slotsBefore,
 } from "../../src/core/arrivals.ts";
 import { prng } from "../../src/core/random.ts";
-import { NewMessage } from "../../src/protocol/schemas.ts";
+import {
+  type ChangeSettings,
+  generateChanges,
+  type SimulatedChange,
+} from "../../src/core/tick-changes.ts";
+import { Change, NewMessage } from "../../src/protocol/schemas.ts";
 import { compareKeys } from "../support/keys.ts";
 
 const START = 1_795_480_000_000;
@@ -266,6 +273,232 @@ function chunkProblems(arrivals: readonly Arrival[], from: number): string[] {
   return problems;
 }
 
+// ── Changes (protocol 1.2) ─────────────────────────────────────────────────
+
+/** 20 messages a second with a chunk every 10 s, and the default change ratios. */
+const CHANGING: ChangeSettings = {
+  ...BASE,
+  rate: 20,
+  chunkEvery: 10,
+  chunkSize: 40,
+  seed: 7,
+  editRatio: 0.05,
+  deleteRatio: 0.01,
+  reactRatio: 0.3,
+};
+
+interface ChangeTick extends Tick {
+  readonly changes: SimulatedChange[];
+}
+
+/** Where the run's messages are and who wrote them, as generateTick made them. */
+type RunMessages = Map<string, Arrival & { readonly tick: number }>;
+
+/**
+ * Ticks [0, ticks) of a run with their changes, and every message of the run
+ * by id, `extra` ticks beyond (where changes made ahead of their message land).
+ */
+function changeRun(
+  settings: ChangeSettings,
+  ticks: number,
+  extra = 5,
+): { ticks: ChangeTick[]; messages: RunMessages } {
+  const messages: RunMessages = new Map();
+  const out: ChangeTick[] = [];
+  for (let tick = 0; tick < ticks + extra; tick++) {
+    const window = { idPrefix: "sim1", start: START, tickMs: 1000, tick };
+    const arrivals = generateTick(settings, window);
+    for (const a of arrivals) messages.set(a.id, { ...a, tick });
+    if (tick < ticks) {
+      const changes = generateChanges(settings, window);
+      out.push({ tick, from: START + tick * 1000, arrivals, changes });
+    }
+  }
+  return { ticks: out, messages };
+}
+
+const changesOf = (ticks: readonly ChangeTick[]) => ticks.flatMap((t) => t.changes);
+
+describe("generateChanges", () => {
+  it("makes editRatio, deleteRatio and reactRatio of the arrivals over 2,000 ticks", () => {
+    const cases = [
+      [0.05, 0.01, 0.3],
+      [0.2, 0.05, 0.4],
+      [0, 0, 0.5],
+      [0, 0, 0],
+    ] as const;
+    for (const [editRatio, deleteRatio, reactRatio] of cases) {
+      const { ticks } = changeRun({ ...CHANGING, editRatio, deleteRatio, reactRatio }, 2000, 0);
+      const changes = changesOf(ticks);
+      const arrivals = ticks.reduce((n, t) => n + t.arrivals.length, 0) + changes.length;
+      const wanted = { edit: editRatio, delete: deleteRatio, react: reactRatio };
+      for (const [kind, ratio] of Object.entries(wanted)) {
+        const share = changes.filter((c) => c.change.kind === kind).length / arrivals;
+        // 5 standard deviations of a binomial proportion at this many arrivals.
+        const tolerance = 5 * Math.sqrt((ratio * (1 - ratio)) / arrivals);
+        expect(Math.abs(share - ratio), `${kind} at ${ratio} of ${arrivals}`).toBeLessThanOrEqual(
+          tolerance,
+        );
+      }
+    }
+  });
+
+  it("replays the same changes for the same seed and tick, shifted with the epoch", () => {
+    for (const tick of [1, 30, 500, 100_000]) {
+      const window = { idPrefix: "sim4", start: START, tickMs: 1000, tick };
+      const here = generateChanges(CHANGING, window);
+      expect(here.length, `tick ${tick}`).toBeGreaterThan(0);
+      expect(generateChanges({ ...CHANGING }, { ...window })).toEqual(here);
+      const later = generateChanges(CHANGING, { ...window, start: START + 86_400_000 });
+      const shifted = (c: Change): Change => ("ts" in c ? { ...c, ts: c.ts + 86_400_000 } : c);
+      expect(later).toEqual(here.map((c) => ({ ...c, change: shifted(c.change) })));
+      expect(generateChanges({ ...CHANGING, seed: 8 }, window)).not.toEqual(here);
+    }
+  });
+
+  it("makes none without single messages to change", () => {
+    // Chunks only: changes go to single messages, and there are none.
+    const { ticks } = changeRun({ ...CHANGING, rate: 0, chunkEvery: 1 }, 50, 0);
+    expect(ticks.some((t) => t.arrivals.length > 0)).toBe(true);
+    expect(changesOf(ticks)).toEqual([]);
+  });
+
+  it("falls short of deleteRatio, never over it, when it asks for more deletes than messages", () => {
+    // 30 % deletes beside 10 % messages: three deletes a message. One drawn on a message
+    // deleted just before is dropped rather than sent again.
+    const settings = { ...CHANGING, editRatio: 0.3, deleteRatio: 0.3, reactRatio: 0.3 };
+    const { ticks } = changeRun(settings, 300, 0);
+    const changes = changesOf(ticks);
+    const arrivals = ticks.reduce((n, t) => n + t.arrivals.length, 0) + changes.length;
+    const share = changes.filter((c) => c.change.kind === "delete").length / arrivals;
+    expect(share).toBeLessThan(0.3);
+    expect(share).toBeGreaterThan(0.05);
+  });
+
+  it("changes only messages of the run that came before it, but for a few ahead of their message", () => {
+    const { ticks, messages } = changeRun(CHANGING, 600);
+    const problems: string[] = [];
+    let ahead = 0;
+    for (const { tick, changes } of ticks) {
+      for (const { change, ahead: isAhead } of changes) {
+        const target = messages.get(change.id);
+        if (target === undefined) problems.push(`${change.id} at tick ${tick}: no such message`);
+        else if (isAhead !== target.tick > tick) {
+          problems.push(
+            `${change.id} at tick ${tick}: ahead ${isAhead}, message of ${target.tick}`,
+          );
+        } else if (target.tick === tick && target.kind === "bottom" && "ts" in change) {
+          // A message of its own tick: one that came before it (in the same millisecond at most).
+          if (target.ts > change.ts) problems.push(`${change.id} changed at ${change.ts} first`);
+        }
+        if (isAhead) ahead++;
+      }
+    }
+    const total = changesOf(ticks).length;
+    expect(problems.slice(0, 3), `of ${total} changes`).toEqual([]);
+    // "A few": about 2 %.
+    expect(ahead / total).toBeGreaterThan(0.005);
+    expect(ahead / total).toBeLessThan(0.05);
+  });
+
+  it("falls mostly on recent messages and some on old ones", () => {
+    const { ticks, messages } = changeRun(CHANGING, 600);
+    const ages = ticks
+      .filter((t) => t.tick >= 300)
+      .flatMap(({ tick, changes }) =>
+        changes.filter((c) => !c.ahead).map((c) => tick - (messages.get(c.change.id)?.tick ?? 0)),
+      )
+      .sort((a, b) => a - b);
+    expect(ages[Math.floor(ages.length / 2)], "the median age in ticks").toBeLessThanOrEqual(2);
+    // Over a minute old (1,200 messages back and more): late changes, out of a live reader's view.
+    const old = ages.filter((a) => a >= 60).length / ages.length;
+    expect(old).toBeGreaterThan(0.03);
+    expect(old).toBeLessThan(0.3);
+  });
+
+  it("edits and deletes as the message's author, reacts as several other users", () => {
+    const { ticks, messages } = changeRun(CHANGING, 300);
+    const wrong: string[] = [];
+    const reactors = new Set<string>();
+    const emojis = new Set<string>();
+    for (const { user, change } of changesOf(ticks)) {
+      const author = messages.get(change.id)?.author;
+      if (change.kind === "react") {
+        if (user === author) wrong.push(`${user} reacts to their own ${change.id}`);
+        reactors.add(user);
+        emojis.add(change.emoji);
+      } else if (user !== author) {
+        wrong.push(`${user} makes a ${change.kind} of ${author}'s ${change.id}`);
+      }
+    }
+    expect(wrong.slice(0, 3)).toEqual([]);
+    expect(reactors.size).toBeGreaterThanOrEqual(5);
+    expect(emojis.size).toBeGreaterThan(1);
+    expect(emojis.size).toBeLessThanOrEqual(8);
+  });
+
+  it("clears reactions that the same user set before, at a later ts", () => {
+    const { ticks } = changeRun(CHANGING, 600);
+    const set = new Map<string, number>();
+    let reactions = 0;
+    let cleared = 0;
+    let unmatched = 0;
+    for (const { user, change } of changesOf(ticks)) {
+      if (change.kind !== "react") continue;
+      reactions++;
+      const register = JSON.stringify([change.id, user, change.emoji]);
+      if (change.on) set.set(register, change.ts);
+      else {
+        cleared++;
+        if (!((set.get(register) ?? Number.POSITIVE_INFINITY) < change.ts)) unmatched++;
+      }
+    }
+    expect(cleared / reactions).toBeGreaterThan(0.1);
+    expect(cleared / reactions).toBeLessThan(0.3);
+    expect(unmatched / cleared, `${unmatched} of ${cleared} clear nothing set`).toBeLessThan(0.01);
+  });
+
+  it("leaves a deleted message alone in the ticks after its delete, and nearly always after", () => {
+    const { ticks } = changeRun({ ...CHANGING, deleteRatio: 0.05 }, 600);
+    const deletedAt = new Map<string, number>();
+    const soon: string[] = [];
+    let later = 0;
+    let deletes = 0;
+    for (const { tick, changes } of ticks) {
+      for (const { change } of changes) {
+        const at = deletedAt.get(change.id);
+        if (at !== undefined && tick - at <= 3) soon.push(`${change.kind} ${change.id} at ${tick}`);
+        else if (at !== undefined) later++;
+        if (change.kind === "delete") {
+          deletes++;
+          if (at === undefined) deletedAt.set(change.id, tick);
+        }
+      }
+    }
+    const total = changesOf(ticks).length;
+    expect(deletes).toBeGreaterThan(100);
+    expect(soon.slice(0, 3), `of ${deletes} deletes`).toEqual([]);
+    expect(later / total, `${later} of ${total} changes`).toBeLessThan(0.02);
+  });
+
+  it("makes valid changes stamped inside their tick's window, in order", () => {
+    const { ticks } = changeRun(CHANGING, 200);
+    const problems: string[] = [];
+    for (const { from, changes } of ticks) {
+      let previous = from;
+      for (const { change } of changes) {
+        const parsed = Change.safeParse(change);
+        if (!parsed.success) problems.push(`${change.id}: ${parsed.error.message}`);
+        if (!("ts" in change)) continue;
+        if (change.ts < previous || change.ts >= from + 1000)
+          problems.push(`${change.id} at ${change.ts - from}`);
+        previous = change.ts;
+      }
+    }
+    expect(problems.slice(0, 3)).toEqual([]);
+  });
+});
+
 describe("lateDistance", () => {
   const draws = (n: number, seed: number) => {
     const random = prng(seed);
@@ -321,6 +554,27 @@ describe("bottomCount", () => {
           }
           const exact = exactUpTo(num, den, tickMs, first + n) - exactUpTo(num, den, tickMs, first);
           expect(BigInt(sum)).toBe(exact);
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+
+  it("names every slot of a run by (tick, k) and back, at any rate", () => {
+    fc.assert(
+      fc.property(
+        fc.oneof(fc.double({ min: 0.01, max: 5000, noNaN: true }), fc.constantFrom(0.3, 1, 7)),
+        fc.integer({ min: 100, max: 60_000 }),
+        fc.integer({ min: 0, max: 1e6 }),
+        (rate, tickMs, tick) => {
+          for (let t = tick; t < tick + 3; t++) {
+            const first = slotsBefore(rate, tickMs, t);
+            const count = bottomCount(rate, tickMs, t);
+            if (count === 0) continue; // a tick with no slot
+            for (const k of new Set([0, count >> 1, count - 1])) {
+              expect(slotAt(rate, tickMs, first + k)).toEqual({ tick: t, k });
+            }
+          }
         },
       ),
       { numRuns: 300 },

@@ -29,7 +29,7 @@ function fakeServer(model: ChannelModel) {
     async page(request: { anchor: Anchor; before?: number; after?: number }) {
       const { anchor } = request;
       const at =
-        anchor === "newest"
+        anchor === "newest" || anchor === "first_unread"
           ? model.list.length - 1
           : anchor === "oldest"
             ? 0

@@ -1,6 +1,7 @@
 /**
  * The client library (src/client/index.ts) over a fake WebSocket, no network:
- * it stays closed after close(), settles a request whose send throws at once
+ * it offers a token as a subprotocol (or `?token=` when asked), never both,
+ * stays closed after close(), settles a request whose send throws at once
  * with no timer left, answers every request with its reply's body, and
  * resumes by itself after a drop (complete replay, or a page again when too
  * much was missed), holding back pushes the replay includes. Protocol 1.2:
@@ -8,7 +9,12 @@
  * resyncs that carry `removed` and `updated`.
  */
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { type ResyncEvent, ScrollbackClient, ScrollbackError } from "../../src/client/index.ts";
+import {
+  type ClientOptions,
+  type ResyncEvent,
+  ScrollbackClient,
+  ScrollbackError,
+} from "../../src/client/index.ts";
 import { wireMsg } from "../support/data.ts";
 
 type Listener = (event: { data?: unknown }) => void;
@@ -21,8 +27,10 @@ class FakeSocket {
   throwOnSend = false;
   closed = false;
   readonly url: string;
-  constructor(url: string) {
+  readonly protocols: string | string[] | undefined;
+  constructor(url: string, protocols?: string | string[]) {
     this.url = url;
+    this.protocols = protocols;
     FakeSocket.all.push(this);
   }
   addEventListener(type: string, listener: Listener): void {
@@ -74,14 +82,15 @@ const TOO_MUCH_MISSED = {
 /** Lets the client's promise chains run (real macrotask; only timeouts are faked). */
 const flush = () => new Promise((resolve) => setImmediate(resolve));
 
-function makeClient(): ScrollbackClient {
+function makeClient(options: Partial<ClientOptions> = {}): ScrollbackClient {
   return new ScrollbackClient({
     url: "http://x",
     channel: "c",
     user: "u",
     timeoutMs: 60_000,
     backoff: { initialMs: 10, maxMs: 10 },
-    WebSocket: FakeSocket as unknown as new (url: string) => WebSocket,
+    WebSocket: FakeSocket as unknown as NonNullable<ClientOptions["WebSocket"]>,
+    ...options,
   });
 }
 
@@ -110,6 +119,42 @@ afterEach(() => {
   vi.useRealTimers();
 });
 
+describe("ScrollbackClient's socket address", () => {
+  const JWT = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ1In0.c2ln";
+  /** The URL and subprotocols the client opens its socket with. */
+  function opened(options: Partial<ClientOptions>): { url: string; protocols: unknown } {
+    const client = makeClient(options);
+    client.connect().catch(() => {});
+    const socket = FakeSocket.all.at(-1) as FakeSocket;
+    client.close();
+    return { url: socket.url, protocols: socket.protocols };
+  }
+
+  it("offers a token as the subprotocols scrollback and bearer.<jwt>, never in the URL", () => {
+    expect(opened({ token: JWT })).toEqual({
+      url: "ws://x/v1/channels/c/ws?user=u",
+      protocols: ["scrollback", `bearer.${JWT}`],
+    });
+    expect(opened({ url: "https://h.example/base", channel: "a.b", token: JWT })).toEqual({
+      url: "wss://h.example/v1/channels/a.b/ws?user=u",
+      protocols: ["scrollback", `bearer.${JWT}`],
+    });
+  });
+
+  it("puts the token in ?token= with tokenIn query, offering no subprotocol", () => {
+    expect(opened({ token: JWT, tokenIn: "query" })).toEqual({
+      url: `ws://x/v1/channels/c/ws?user=u&token=${JWT}`,
+      protocols: [],
+    });
+  });
+
+  it("offers nothing without a token", () => {
+    for (const tokenIn of ["subprotocol", "query"] as const) {
+      expect(opened({ tokenIn })).toEqual({ url: "ws://x/v1/channels/c/ws?user=u", protocols: [] });
+    }
+  });
+});
+
 describe("ScrollbackClient fixes", () => {
   it("stays closed: a request after close() fails with disconnected and opens nothing", async () => {
     const { client } = await connected();
@@ -133,7 +178,8 @@ describe("ScrollbackClient fixes", () => {
     const { client, socket } = await connected();
     const viewed = client.view({ first: null, last: null, live: true });
     await answer(socket, { type: "view", lateUnread: 2, seq: 5 });
-    expect(await viewed).toEqual({ lateUnread: 2, seq: 5 });
+    // Protocol 1.2's counts default to 0 when a server sends none.
+    expect(await viewed).toEqual({ lateUnread: 2, reactionsUnread: 0, unread: 0, seq: 5 });
     const sent = client.send([{ text: "hi" }]);
     await answer(socket, { type: "sent", results: [], total: 6, seq: 6 });
     expect(await sent).toEqual({ results: [], total: 6, seq: 6 });
@@ -141,7 +187,7 @@ describe("ScrollbackClient fixes", () => {
     expect(client.seq).toBe(5);
     const acked = client.lateAck();
     await answer(socket, { type: "view", lateUnread: 0, seq: 6 });
-    expect(await acked).toEqual({ lateUnread: 0, seq: 6 });
+    expect(await acked).toEqual({ lateUnread: 0, reactionsUnread: 0, unread: 0, seq: 6 });
     client.close();
   }, 30_000);
 });
@@ -199,7 +245,9 @@ describe("ScrollbackClient resume", () => {
         lateUnread: 1,
         shifted: 2,
         messages: [msg("m2b", 25, 4)],
-        // Protocol 1.2's fields, empty when the server sends none.
+        // Protocol 1.2's fields, empty or 0 when the server sends none.
+        reactionsUnread: 0,
+        unread: 0,
         removed: [],
         updated: [],
       },
@@ -298,7 +346,7 @@ describe("ScrollbackClient changes (protocol 1.2)", () => {
     expect([client.seq, client.resumeFrom]).toEqual([6, 5]); // its status is still to come
     socket.push({ type: "status", total: 9, lateUnread: 0, shifted: -1, seq: 6 });
     socket.push(updateFrame(7, "edited"));
-    // Edits alone push no status: the group may have more; a reconnect replays it (idempotent).
+    // Edits alone mostly push no status: the group may have more; a reconnect replays it (idempotent).
     expect([client.seq, client.resumeFrom]).toEqual([7, 6]);
     expect(seen).toEqual([removeFrame(6, ["m1"]), updateFrame(7, "edited")]);
     client.close();
@@ -345,6 +393,8 @@ describe("ScrollbackClient changes (protocol 1.2)", () => {
       seq: 9,
       total: 8,
       lateUnread: 0,
+      reactionsUnread: 0,
+      unread: 0,
       shifted: -1,
       messages: [],
       removed: ["m2"],

@@ -6,6 +6,7 @@
 import { describe, expect, it } from "vitest";
 import { ScrollbackError } from "../../src/client/errors.ts";
 import { ScrollbackHttp } from "../../src/client/http.ts";
+import { DEFAULT_SIMULATOR, ZERO_COUNTERS } from "../support/simulator.ts";
 
 interface Seen {
   method: string;
@@ -16,11 +17,7 @@ interface Seen {
 
 // `seq` is protocol 1.1's watermark: a 1.0 schema drops it, a 1.1 schema requires it.
 const PAGE = { messages: [], start: 0, total: 0, hasOlder: false, hasNewer: false, seq: 0 };
-const SIM = {
-  running: false,
-  settings: { rate: 5, lateRatio: 0.1, chunkEvery: 30, chunkSize: 200, seed: 1, tickMs: 1000 },
-  counters: { ticks: 0, generated: 0, inserted: 0, late: 0, chunks: 0, lastTickAt: null },
-};
+const SIM = { running: false, settings: DEFAULT_SIMULATOR, counters: ZERO_COUNTERS };
 
 /** A client whose fetch records each request and answers `status` with `body`. */
 function fake(status: number, body: unknown, token?: string, user?: string) {

@@ -28,6 +28,10 @@ describe("parseClientFrame", () => {
         "late.next",
         "page",
         "ping",
+        "reactions.ack",
+        "reactions.list",
+        "reactions.next",
+        "read",
         "resume",
         "send",
         "view",
@@ -143,13 +147,13 @@ describe("parseClientFrame", () => {
 
   it("names an unknown or missing type", () => {
     expect(rejection({ type: "pgae" })).toMatchInlineSnapshot(
-      `"unknown frame type "pgae"; expected one of page, view, send, late.next, late.list, late.ack, ping, resume, change"`,
+      `"unknown frame type "pgae"; expected one of page, view, send, late.next, late.list, late.ack, ping, resume, change, reactions.next, reactions.list, reactions.ack, read"`,
     );
     expect(rejection({ rid: "r" })).toMatchInlineSnapshot(
-      `"unknown frame type null; expected one of page, view, send, late.next, late.list, late.ack, ping, resume, change"`,
+      `"unknown frame type null; expected one of page, view, send, late.next, late.list, late.ack, ping, resume, change, reactions.next, reactions.list, reactions.ack, read"`,
     );
     expect(rejection({ type: 3 })).toMatchInlineSnapshot(
-      `"unknown frame type 3; expected one of page, view, send, late.next, late.list, late.ack, ping, resume, change"`,
+      `"unknown frame type 3; expected one of page, view, send, late.next, late.list, late.ack, ping, resume, change, reactions.next, reactions.list, reactions.ack, read"`,
     );
     expect(rejection({ type: "hello" })).toContain('"hello"'); // a server frame
   });
@@ -195,7 +199,7 @@ describe("parseClientFrame", () => {
       expect(rejection({ type: "page", anchor }), JSON.stringify(anchor)).toMatch(/^anchor/);
     }
     expect(rejection({ type: "page", anchor: "latest" })).toMatchInlineSnapshot(
-      `"anchor: must be "newest", "oldest", { id }, { position } or { ts }"`,
+      `"anchor: must be "newest", "oldest", "first_unread", { id }, { position } or { ts }"`,
     );
   });
 

@@ -77,7 +77,7 @@ describe("AnchorQuery", () => {
     ];
     for (const raw of bad) {
       expect(anchorMessage(raw), JSON.stringify(raw)).toBe(
-        "must be newest, oldest, id:<id>, pos:<n> or ts:<ms>",
+        "must be newest, oldest, first_unread, id:<id>, pos:<n> or ts:<ms>",
       );
     }
   });
@@ -137,7 +137,7 @@ describe("PageQuery", () => {
       expect(message({ before: side }), side).toMatch(/^before: /);
     }
     expect(message({ anchor: "pos:abc" })).toMatchInlineSnapshot(
-      `"anchor: must be newest, oldest, id:<id>, pos:<n> or ts:<ms>"`,
+      `"anchor: must be newest, oldest, first_unread, id:<id>, pos:<n> or ts:<ms>"`,
     );
     // Cache busters and the like: ignored, as the README says.
     expect(message({ limit: "5", _: "1700000000" })).toBe("accepted");

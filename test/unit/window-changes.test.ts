@@ -10,6 +10,7 @@ import { describe, expect, it } from "vitest";
 import { MessageWindow } from "../../src/client/window.ts";
 import { FIRST_ITEM_INDEX } from "../../src/client/window-rows.ts";
 import { wireMsg as msg } from "../support/data.ts";
+import { NO_COUNTS } from "./window-model.ts";
 
 /** Messages `ids` at positions `start`…, ts = 10 × position, read at `seq`. */
 const page = (ids: string[], start: number, total: number, seq: number) => ({
@@ -22,7 +23,7 @@ const held = (w: MessageWindow) => [w.start, w.messages.map((m) => m.id)];
 const status = (seq: number, total: number, shifted: number) => ({
   type: "status" as const,
   total,
-  lateUnread: 0,
+  ...NO_COUNTS,
   shifted,
   seq,
 });
@@ -102,7 +103,7 @@ describe("MessageWindow with changes", () => {
       complete: true,
       seq: 7,
       total: 22,
-      lateUnread: 0,
+      ...NO_COUNTS,
       shifted: 0,
       messages: [msg("bcc", 117, 13)],
       removed: [],
@@ -139,6 +140,7 @@ describe("MessageWindow with changes", () => {
       complete: true,
       seq: 12,
       total: 19,
+      ...NO_COUNTS,
       lateUnread: 2,
       shifted: -2,
       messages: [msg("cd", 125, 10)],

@@ -19,6 +19,9 @@ import type {
   UpdateFrame,
 } from "../../src/protocol/schemas.ts";
 
+/** The reader counts a push carries; this model tracks none of them. */
+export const NO_COUNTS = { lateUnread: 0, reactionsUnread: 0, unread: 0 };
+
 export interface DeclaredView {
   first: Key | null;
   last: Key | null;
@@ -185,7 +188,7 @@ export class ChannelModel {
         first ? keys.filter((k) => cmp(k, first) < 0).length : 0;
       const insertedKeys = effect.inserted.map((id) => (this.#stored.get(id) as Stored).key);
       const shifted = before(insertedKeys) - before(effect.removed);
-      frames.push({ type: "status", total, lateUnread: 0, shifted, seq });
+      frames.push({ type: "status", total, ...NO_COUNTS, shifted, seq });
     }
     return frames;
   }
@@ -196,7 +199,7 @@ export class ChannelModel {
       type: "resumed" as const,
       seq: this.seq,
       total: this.list.length,
-      lateUnread: 0,
+      ...NO_COUNTS,
     };
     if (this.seq - since > limit || since > this.seq) {
       return { ...base, complete: false, shifted: 0, messages: [], removed: [], updated: [] };

@@ -17,7 +17,7 @@ import { FIRST_ITEM_INDEX } from "../../src/client/window-rows.ts";
 import { wireMsg } from "../support/data.ts";
 import { compareKeys } from "../support/keys.ts";
 import { groupArb, Harness, type Spec, sameAsModel } from "./window-harness.ts";
-import { inView } from "./window-model.ts";
+import { inView, NO_COUNTS } from "./window-model.ts";
 
 const seen = { checks: 0, removes: 0, updates: 0, cuts: 0, splits: 0, readerChecks: 0 };
 afterAll(() =>
@@ -251,15 +251,15 @@ describe("MessageWindow", () => {
     const w = new MessageWindow().replace(page(["a", "b"], 5, 10, 1));
     // The batch: one message above the window, one inside it.
     w.applyInsert({ type: "insert", messages: [msg("ab", 55, 7)], total: 12, seq: 2 });
-    w.applyStatus({ type: "status", total: 12, lateUnread: 1, shifted: 1, seq: 2 });
+    w.applyStatus({ type: "status", total: 12, ...NO_COUNTS, lateUnread: 1, shifted: 1, seq: 2 });
     expect([w.start, w.messages.map((m) => m.id), w.lateUnread]).toEqual([6, ["a", "ab", "b"], 1]);
   });
 
   it("ignores pushes a page already includes", () => {
     const w = new MessageWindow().replace(page(["a", "b"], 5, 10, 4));
-    expect(w.applyStatus({ type: "status", total: 10, lateUnread: 2, shifted: 3, seq: 4 })).toBe(
-      false,
-    );
+    expect(
+      w.applyStatus({ type: "status", total: 10, ...NO_COUNTS, lateUnread: 2, shifted: 3, seq: 4 }),
+    ).toBe(false);
     expect([w.start, w.lateUnread]).toEqual([5, 2]);
   });
 
@@ -268,7 +268,7 @@ describe("MessageWindow", () => {
       complete: false,
       seq: 9,
       total: 9,
-      lateUnread: 0,
+      ...NO_COUNTS,
       shifted: 0,
       messages: [],
       removed: [],

@@ -279,6 +279,8 @@ describe("AsyncAPI document, protocol 1.2", () => {
       seq: 1,
       total: 1,
       lateUnread: 0,
+      reactionsUnread: 0,
+      unread: 1,
       shifted: 0,
       messages: [],
     };

@@ -1,7 +1,8 @@
 /**
  * Access over HTTP and on sockets with AUTH_SECRET set (PROTOCOL.md,
  * "Access"): every /v1/ route refuses a missing or bad token with 401 and a
- * good token for another channel or a smaller scope with 403, and a refused
+ * good token for another channel or a smaller scope with 403, wherever the
+ * token is (header, `?token=`, a `bearer.` subprotocol), and a refused
  * request stores nothing. The worker runs with an env that adds the secret
  * (as ws-auth.test.ts does); tokens are minted with hono/jwt's `sign`, odd
  * ones (alg none, non-object payloads, tampered) are made by hand.
@@ -12,6 +13,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import app from "../../src/worker.ts";
 import { type Client, closeAll } from "../support/socket.ts";
 import type { Code, Frame } from "../support/wire.ts";
+import { unmarkedCounts } from "../support/wire.ts";
 import { handmadeJwt as handmade, text64 } from "./jwt.ts";
 import { clientOf, expectError } from "./net.ts";
 
@@ -37,6 +39,8 @@ function guarded(path: string, init: RequestInit = {}): Promise<Response> {
 }
 
 const bearer = (jwt: string) => ({ Authorization: `Bearer ${jwt}` });
+/** The token as a browser socket sends it (PROTOCOL.md, "A token without the URL"). */
+const subprotocol = (jwt: string) => ({ "Sec-WebSocket-Protocol": `scrollback, bearer.${jwt}` });
 
 interface Route {
   readonly name: string;
@@ -185,6 +189,8 @@ describe("HTTP access", () => {
         );
         const byQuery = await call(route, {}, `token=${encodeURIComponent(jwt)}`);
         await expectRefused(byQuery, "unauthorized", `${route.name}: ${why}, by ?token=`);
+        const byProtocol = await call(route, subprotocol(jwt));
+        await expectRefused(byProtocol, "unauthorized", `${route.name}: ${why}, by subprotocol`);
       }
     }
     await expectUntouched(ch);
@@ -196,6 +202,8 @@ describe("HTTP access", () => {
       const jwt = await good("auth-other", scope);
       for (const route of routes(ch)) {
         await expectRefused(await call(route, bearer(jwt)), "forbidden", `${route.name} ${scope}`);
+        const byProtocol = await call(route, subprotocol(jwt));
+        await expectRefused(byProtocol, "forbidden", `${route.name} ${scope}, by subprotocol`);
       }
     }
     await expectUntouched(ch);
@@ -206,15 +214,21 @@ describe("HTTP access", () => {
     const order: Scope[] = ["read", "write", "admin"];
     const admin = bearer(await good(ch, "admin"));
     for (const scope of order) {
-      const jwt = bearer(await good(ch, scope));
+      const minted = await good(ch, scope);
+      const jwt = bearer(minted);
       for (const route of routes(ch).filter((r) => r.scope !== undefined)) {
         const needed = route.scope as Scope;
-        const label = `${route.name} with ${scope}`;
-        const res = await call(route, jwt);
-        if (order.indexOf(scope) >= order.indexOf(needed)) {
-          await expectAllowed(res, route);
-        } else {
-          await expectRefused(res, "forbidden", label);
+        for (const [how, headers] of [
+          ["header", jwt],
+          ["subprotocol", subprotocol(minted)],
+        ] as const) {
+          const label = `${route.name} with ${scope} by ${how}`;
+          const res = await call(route, headers);
+          if (order.indexOf(scope) >= order.indexOf(needed)) {
+            await expectAllowed(res, route);
+          } else {
+            await expectRefused(res, "forbidden", label);
+          }
         }
       }
       // What a refused write or start would have changed is still as it was.
@@ -332,7 +346,7 @@ describe("socket access", () => {
     const watcher = await openWith(ch, admin, "", "ada");
     await watcher.next("hello");
     const declared = await watcher.call({ type: "view", first: null, last: null, live: true }, "v");
-    expect(declared.reply).toEqual({ type: "view", rid: "v", lateUnread: 0, seq: 1 });
+    expect(declared.reply).toEqual({ type: "view", rid: "v", ...unmarkedCounts(1), seq: 1 });
 
     const reader = await openWith(ch, bearer(await good(ch, "read", "rita")), "", "rita");
     expect(await reader.next("hello")).toMatchObject({ user: "rita", total: 1 });

@@ -41,9 +41,7 @@ describe("a simulator tick behind group commit", () => {
       await runInDurableObject(channelStub(`sim-gated-${meanwhile}`), async (_i, state) => {
         const store = new ChannelStore(state.storage);
         const { writer, commits } = gatedWriter(store);
-        const simulator = new Simulator(store, state.storage, (drafts, alsoWrite) =>
-          writer.write(inserting(drafts, { alsoWrite })),
-        );
+        const simulator = new Simulator(store, state.storage, (write) => writer.write(write));
         const t0 = 1_800_000_000_000;
         await simulator.start({ rate: 5, tickMs: 1_000, seed: 3 }, t0);
         // A write made while idle stores at once; its commit is now under way,

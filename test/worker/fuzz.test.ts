@@ -27,10 +27,12 @@ import {
   type Frame,
   type PageBody,
   STATUS_OF,
+  unmarkedCounts,
 } from "../support/wire.ts";
 import { allMessages, expectError, openSocket, postMessages, stats, worker } from "./net.ts";
 import {
   type Call,
+  changeShareOk,
   DEFAULT_SIMULATOR,
   type FrameVerdict,
   type Json,
@@ -555,7 +557,7 @@ function answerTo(
       socket.view = { first, last, live };
       model.seeRange(user, first, last);
       badgeChanged(model, socket, sockets, elsewhere, before);
-      return [{ type: "view", ...rid, lateUnread: model.unread(user), seq: model.seq }];
+      return [{ type: "view", ...rid, ...model.counts(user), seq: model.seq }];
     }
     case "send": {
       const drafts: Draft[] = call.messages.map((m) => {
@@ -586,7 +588,7 @@ function answerTo(
       const before = model.unread(user);
       model.ack(user);
       badgeChanged(model, socket, sockets, elsewhere, before);
-      return [{ type: "view", ...rid, lateUnread: 0, seq: model.seq }];
+      return [{ type: "view", ...rid, ...model.counts(user), seq: model.seq }];
     }
     case "ping":
       return [{ type: "pong", ...rid }];
@@ -610,7 +612,12 @@ describe("WebSocket fuzz", () => {
     await watcher.next("hello");
     model.connect("watcher");
     const declared = await watcher.call({ type: "view", first: null, last: null, live: true }, "w");
-    expect(declared.reply).toEqual({ type: "view", rid: "w", lateUnread: 0, seq: model.seq });
+    expect(declared.reply).toEqual({
+      type: "view",
+      rid: "w",
+      ...unmarkedCounts(model.total),
+      seq: model.seq,
+    });
     const watching: SocketModel = {
       user: "watcher",
       view: { first: null, last: null, live: true },
@@ -635,7 +642,8 @@ describe("WebSocket fuzz", () => {
             channel,
             user,
             total: model.total,
-            lateUnread: 0,
+            ...model.counts(user),
+            read: null,
             newest: model.newest,
             seq: model.seq,
           });
@@ -870,6 +878,10 @@ const simulatorValidArb = fc
       chunkSize: fc.integer({ min: 1, max: 10_000 }),
       seed: fc.oneof(fc.integer({ min: 0, max: 2 ** 32 - 1 }), fc.constant(2 ** 32 - 1)),
       tickMs: fc.integer({ min: 100, max: 60_000 }),
+      // Sums over 0.9 with the others are refused: some of each.
+      editRatio: fc.oneof(fc.double({ min: 0, max: 1, noNaN: true }), fc.constantFrom(0, 0.05)),
+      deleteRatio: fc.oneof(fc.double({ min: 0, max: 0.2, noNaN: true }), fc.constant(0)),
+      reactRatio: fc.oneof(fc.double({ min: 0, max: 1, noNaN: true }), fc.constantFrom(0, 0.3)),
     },
     { requiredKeys: [] },
   )
@@ -1081,6 +1093,9 @@ function planOf(input: HttpInput, models: Map<string, ChannelModel>, sim: Simula
     case "simulator.put": {
       const update = judgeSimulatorBody(input.body ?? "");
       if (!update) return { kind: "error", code: "bad_request" };
+      if (!changeShareOk({ ...sim.settings, ...update })) {
+        return { kind: "error", code: "bad_request" };
+      }
       return {
         kind: "write",
         apply: () => {

@@ -4,9 +4,8 @@
  * Every bad request is checked to store nothing.
  */
 import { beforeAll, describe, expect, it } from "vitest";
-import type { Anchor } from "../../src/protocol/schemas.ts";
 import { arrivalsOf, HistoryModel } from "../support/history.ts";
-import type { Draft } from "../support/wire.ts";
+import type { Anchor, Draft } from "../support/wire.ts";
 import { batchOf, generate, T0 } from "./helpers.ts";
 import { api, expectError, post, rowsOf } from "./net.ts";
 

@@ -265,24 +265,17 @@ export function judgeInsertBody(raw: string): NewMessage[] | undefined {
   return messagesOf(body.json.messages, MAX_SEND_HTTP, true);
 }
 
-export interface SimulatorSettings {
-  rate: number;
-  lateRatio: number;
-  chunkEvery: number;
-  chunkSize: number;
-  seed: number;
-  tickMs: number;
-}
+import type { SimulatorSettings } from "../support/simulator.ts";
 
-/** README, "Simulator": the defaults on first start. */
-export const DEFAULT_SIMULATOR: SimulatorSettings = {
-  rate: 5,
-  lateRatio: 0.1,
-  chunkEvery: 30,
-  chunkSize: 200,
-  seed: 1,
-  tickMs: 1_000,
-};
+export { DEFAULT_SIMULATOR, type SimulatorSettings } from "../support/simulator.ts";
+
+/** docs/protocol.md, "Simulator": changes are at most this share of the arrivals, after a PUT is merged. */
+export const MAX_CHANGE_SHARE = 0.9;
+
+/** Whether merged settings keep the changes' share within its bound (a hair of slack for binary sums). */
+export function changeShareOk(s: SimulatorSettings): boolean {
+  return s.editRatio + s.deleteRatio + s.reactRatio <= MAX_CHANGE_SHARE + 1e-9;
+}
 
 const finiteIn = (v: unknown, lo: number, hi: number): v is number =>
   typeof v === "number" && Number.isFinite(v) && v >= lo && v <= hi;
@@ -294,6 +287,9 @@ const SIMULATOR_FIELDS: Record<keyof SimulatorSettings, (v: unknown) => boolean>
   chunkSize: (v) => intIn(v, 1, 10_000),
   seed: (v) => intIn(v, 0, 2 ** 32 - 1),
   tickMs: (v) => intIn(v, 100, 60_000),
+  editRatio: (v) => finiteIn(v, 0, 1),
+  deleteRatio: (v) => finiteIn(v, 0, 1),
+  reactRatio: (v) => finiteIn(v, 0, 1),
 };
 
 /**

@@ -120,6 +120,9 @@ function expected(s: Scene, view: Declared): Frame {
     seq: m.total,
     total: m.total,
     lateUnread: unread.length,
+    // Nobody reacts here, and the reader has no read marker: everything is unread.
+    reactionsUnread: 0,
+    unread: m.total,
     shifted,
     messages: pushed.map((p) => ({ ...m.message(p.n), position: m.position[p.n] as number })),
   };

@@ -10,11 +10,19 @@
 import { evictDurableObject, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { afterEach, describe, expect, it } from "vitest";
 import { type Arrival, generateTick } from "../../src/core/arrivals.ts";
+import { generateChanges } from "../../src/core/tick-changes.ts";
 import type { SimulatorSettings, SimulatorState } from "../../src/protocol/schemas.ts";
+import {
+  type ChangedMessage,
+  ChangingChannel,
+  type ModelChange,
+} from "../support/changing-channel.ts";
 import { ChannelModel } from "../support/model.ts";
+import { DEFAULT_SIMULATOR, ZERO_COUNTERS } from "../support/simulator.ts";
 import { closeAll } from "../support/socket.ts";
 import type { Draft } from "../support/wire.ts";
-import { allMessages, api, harness, channelStub as stubOf } from "./net.ts";
+import { unmarkedCounts } from "../support/wire.ts";
+import { allMessages, api, harness, openSocket, channelStub as stubOf } from "./net.ts";
 
 /** Long ticks: a window never ends by itself while a test runs, so only the test makes ticks due. */
 const TICK_MS = 60_000;
@@ -146,6 +154,9 @@ afterEach(closeAll);
 
 // ── Settings used by the tests ─────────────────────────────────────────────
 
+/** No changes: messages only, for the tests of arrivals. */
+const NO_CHANGES = { editRatio: 0, deleteRatio: 0, reactRatio: 0 };
+
 /** Late singles, and a chunk in about 60 % of ticks (tickMs / chunkEvery). */
 const LIVELY: SimulatorSettings = {
   rate: 2,
@@ -154,6 +165,7 @@ const LIVELY: SimulatorSettings = {
   chunkSize: 30,
   seed: 11,
   tickMs: TICK_MS,
+  ...NO_CHANGES,
 };
 
 const QUIET: SimulatorSettings = { ...LIVELY, rate: 0.5, chunkEvery: 0, seed: 3 };
@@ -162,17 +174,8 @@ describe("simulator API", () => {
   it("answers stopped defaults and zero counters before any start", async () => {
     const state = await simulator("sim-fresh");
     expect(state.running).toBe(false);
-    expect(state.counters).toEqual({
-      ticks: 0,
-      generated: 0,
-      inserted: 0,
-      late: 0,
-      chunks: 0,
-      lastTickAt: null,
-    });
-    expect(Object.keys(state.settings).sort()).toEqual(
-      ["chunkEvery", "chunkSize", "lateRatio", "rate", "seed", "tickMs"].sort(),
-    );
+    expect(state.counters).toEqual(ZERO_COUNTERS);
+    expect(state.settings).toEqual(DEFAULT_SIMULATOR);
   });
 
   it("starts with the given settings and schedules tick 0's window end", async () => {
@@ -180,7 +183,7 @@ describe("simulator API", () => {
     expect(state).toEqual({
       running: true,
       settings: LIVELY,
-      counters: { ticks: 0, generated: 0, inserted: 0, late: 0, chunks: 0, lastTickAt: null },
+      counters: ZERO_COUNTERS,
     });
     expect(await simulator("sim-start")).toEqual(state);
     const run = await readPersisted("sim-start");
@@ -214,6 +217,11 @@ describe("simulator API", () => {
     ["a seed of 2^32", { seed: 2 ** 32 }],
     ["a tickMs under 100", { tickMs: 99 }],
     ["a tickMs over 60,000", { tickMs: 60_001 }],
+    ["an editRatio over 1", { editRatio: 1.01 }],
+    ["a negative deleteRatio", { deleteRatio: -0.01 }],
+    ["a reactRatio given as a string", { reactRatio: "0.3" }],
+    ["changes over 90 % of the arrivals", { editRatio: 0.2, deleteRatio: 0.1, reactRatio: 0.7 }],
+    ["a reactRatio of 1 beside the default ratios", { reactRatio: 1 }],
     ["a null field", { rate: null }],
     ["an unknown field", { speed: 3 }],
     ["an unknown field beside valid ones", { ...LIVELY, extra: true }],
@@ -233,6 +241,52 @@ describe("simulator API", () => {
       expect(await alarmAt(channel)).toBeNull();
     });
   }
+
+  it("checks the ratios' sum against the merged settings", async () => {
+    const channel = "sim-ratio-sum";
+    await start(channel, { ...LIVELY, reactRatio: 0.8 });
+    // Alone it is fine; beside the running reactRatio it asks for 95 % changes.
+    const res = await putSimulator(channel, { editRatio: 0.15 });
+    expect({ status: res.status, body: await res.json() }).toEqual({
+      status: 400,
+      body: { error: { code: "bad_request", message: expect.stringContaining("at most 0.9") } },
+    });
+    expect(await simulator(channel)).toMatchObject({ settings: { ...LIVELY, reactRatio: 0.8 } });
+    expect(await readPersisted(channel)).toMatchObject({ run: 1 });
+    // Exactly 90 % is allowed (0.3 + 0.3 + 0.3 is not 0.9 in binary, and passes too).
+    const ok = await start(channel, {
+      ...LIVELY,
+      editRatio: 0.3,
+      deleteRatio: 0.3,
+      reactRatio: 0.3,
+    });
+    expect(ok.settings).toMatchObject({ editRatio: 0.3, deleteRatio: 0.3, reactRatio: 0.3 });
+  });
+
+  it("fills in the change ratios and counters of a state saved before 1.2", async () => {
+    const channel = "sim-pre-1.2";
+    await start(channel, LIVELY);
+    await rewrite(channel, (p) => {
+      const {
+        editRatio: _e,
+        deleteRatio: _d,
+        reactRatio: _r,
+        ...settings
+      } = p.settings as SimulatorSettings;
+      const { ticks, generated, inserted, late, chunks, lastTickAt } =
+        p.counters as SimulatorState["counters"];
+      return { ...p, settings, counters: { ticks, generated, inserted, late, chunks, lastTickAt } };
+    });
+    const state = await simulator(channel);
+    const { editRatio, deleteRatio, reactRatio } = DEFAULT_SIMULATOR;
+    expect(state.settings).toEqual({ ...LIVELY, editRatio, deleteRatio, reactRatio });
+    expect(state.counters).toEqual(ZERO_COUNTERS);
+    // A PUT merges into them, as into any settings.
+    expect((await start(channel, { ...LIVELY, seed: 12 })).settings).toEqual({
+      ...LIVELY,
+      seed: 12,
+    });
+  });
 
   it("keeps the running settings when a change is rejected", async () => {
     await start("sim-bad-running", LIVELY);
@@ -263,6 +317,7 @@ describe("simulator ticks", () => {
     expect(await total(channel)).toBe(arrivals.length);
     const state = await simulator(channel);
     expect(state.counters).toEqual({
+      ...ZERO_COUNTERS,
       ticks: 3,
       generated: arrivals.length,
       inserted,
@@ -387,7 +442,7 @@ describe("simulator ticks", () => {
     for (const peer of [alice, bob]) {
       expect(pushes.get(peer.socket)).toEqual([
         { type: "insert", messages: expect.any(Array), total, seq: total },
-        { type: "status", total, lateUnread: 0, shifted: 0, latest: [], seq: total },
+        { type: "status", total, ...unmarkedCounts(total), shifted: 0, latest: [], seq: total },
       ]);
     }
   });
@@ -409,7 +464,7 @@ describe("simulator ticks", () => {
       {
         type: "status",
         total: arrivals.length + 1,
-        lateUnread: arrivals.length,
+        ...unmarkedCounts(arrivals.length + 1, arrivals.length),
         shifted: arrivals.length,
         latest: expect.any(Array),
         seq: arrivals.length + 1,
@@ -486,5 +541,210 @@ describe("simulator persistence", () => {
       inserted: a.inserted + storedNow.length,
       late: a.late + storedNow.filter((m) => m.late).length,
     });
+  });
+});
+
+// ── Changes (protocol 1.2) ─────────────────────────────────────────────────
+
+/** Changes on, with more deletes than the default so that every tick holds several. */
+const CHANGING: SimulatorSettings = {
+  rate: 2,
+  lateRatio: 0.2,
+  chunkEvery: 120,
+  chunkSize: 20,
+  seed: 5,
+  tickMs: TICK_MS,
+  editRatio: 0.1,
+  deleteRatio: 0.05,
+  reactRatio: 0.3,
+};
+
+/** The counters a run of ticks adds, as the model tells them. */
+type Tally = Omit<SimulatorState["counters"], "lastTickAt">;
+
+/** The counter an applied change of each kind adds to. */
+const APPLIED = { edit: "edits", delete: "deletes", react: "reactions" } as const;
+
+/**
+ * Replays ticks [from, to] of a run into the model as the simulator stores
+ * them: each tick's messages, then its changes as one frame a user (users in
+ * the order of their first change). Answers the counters they add.
+ */
+function replay(
+  model: ChangingChannel,
+  settings: SimulatorSettings,
+  run: Persisted,
+  from: number,
+  to: number,
+): Tally {
+  const t: Tally = { ...ZERO_COUNTERS, ticks: to - from + 1 };
+  for (let tick = from; tick <= to; tick++) {
+    const window = { idPrefix: `sim${run.run}`, start: run.start, tickMs: settings.tickMs, tick };
+    const arrivals = generateTick(settings, window);
+    const changes = generateChanges(settings, window);
+    const { inserted, late } = model.insert(draftsOf(arrivals));
+    t.generated += arrivals.length;
+    t.inserted += inserted;
+    t.late += late;
+    if (arrivals.some((a) => a.kind === "chunk")) t.chunks++;
+    t.changes += changes.length;
+    const frames = new Map<string, ModelChange[]>();
+    for (const { user, change } of changes) frames.set(user, [...(frames.get(user) ?? []), change]);
+    for (const [user, frame] of frames) {
+      model.change(user, frame).forEach((outcome, i) => {
+        const kind = (frame[i] as ModelChange).kind;
+        if (outcome === "applied") t[APPLIED[kind]]++;
+        if (outcome === "pending") t.pending++;
+      });
+    }
+  }
+  return t;
+}
+
+const sum = (a: Tally, b: Tally): Tally =>
+  Object.fromEntries(
+    Object.keys(a).map((k) => [k, a[k as keyof Tally] + b[k as keyof Tally]]),
+  ) as Tally;
+
+/** The channel against the model: every message (text, edits, reactions, seq, late) and the stats. */
+async function expectChannel(channel: string, model: ChangingChannel): Promise<void> {
+  const messages = await allMessages(channel);
+  expect(messages.length).toBe(model.total);
+  expect(messages).toEqual(model.list());
+  const stats = await json<{ total: number; seq: number }>(await call(channel));
+  expect({ total: stats.total, seq: stats.seq }).toEqual({ total: model.total, seq: model.seq });
+}
+
+describe("simulator changes", () => {
+  it("stores each tick's changes with its messages: pages show edits and reactions, deletes lower the total", async () => {
+    const channel = "sim-changes";
+    await start(channel, CHANGING);
+    const run = await makeDue(channel, 3);
+    expect(await runDurableObjectAlarm(stubOf(channel))).toBe(true);
+
+    const model = new ChangingChannel();
+    const tally = replay(model, CHANGING, run, 0, 3);
+    // The scenario must exercise every kind of change and outcome, or the comparison proves little.
+    expect(tally.edits).toBeGreaterThan(0);
+    expect(tally.deletes).toBeGreaterThan(5);
+    expect(tally.reactions).toBeGreaterThan(50);
+    expect(tally.pending).toBeGreaterThan(0);
+    const shown = model.list();
+    expect(shown.some((m) => m.edited !== undefined)).toBe(true);
+    expect(shown.some((m) => (m.reactions?.length ?? 0) > 1)).toBe(true);
+
+    await expectChannel(channel, model);
+    // Every message inserted and not deleted since (a message deleted before it came is neither).
+    expect(model.total).toBe(tally.inserted - tally.deletes);
+    const state = await simulator(channel);
+    expect(state.counters).toEqual({ ...tally, lastTickAt: expect.any(Number) });
+    console.log(
+      `sim-changes: ${tally.inserted} messages, ${tally.changes} changes (${tally.edits} edits, ${tally.deletes} deletes, ${tally.reactions} reactions applied, ${tally.pending} pending) checked`,
+    );
+  });
+
+  it("changes nothing on a retried alarm, nor when the same ticks run again", async () => {
+    const channel = "sim-changes-retry";
+    await start(channel, CHANGING);
+    const run = await makeDue(channel, 2);
+    await runDurableObjectAlarm(stubOf(channel));
+    const model = new ChangingChannel();
+    const tally = replay(model, CHANGING, run, 0, 2);
+    await expectChannel(channel, model);
+    const counters = (await simulator(channel)).counters;
+
+    expect(await runDurableObjectAlarm(stubOf(channel))).toBe(true);
+    await expectChannel(channel, model);
+    expect((await simulator(channel)).counters).toEqual(counters);
+
+    // As if the tick counter had not been advanced: every message is a duplicate, every change
+    // stale (or `deleted`): no seq is taken, no counter of what was stored moves.
+    await rewrite(channel, (p) => ({ ...p, nextTick: 0 }));
+    expect(await runDurableObjectAlarm(stubOf(channel))).toBe(true);
+    await expectChannel(channel, model);
+    const again = (await simulator(channel)).counters;
+    const stored = ["inserted", "late", "edits", "deletes", "reactions", "pending"] as const;
+    for (const name of stored) expect(again[name], name).toBe(tally[name]);
+    expect(again.changes).toBe(2 * tally.changes);
+  });
+
+  it("settles changes that came ahead of their message when a later alarm stores it", async () => {
+    const channel = "sim-changes-ahead";
+    await start(channel, CHANGING);
+    const run1 = await makeDue(channel, 1);
+    await runDurableObjectAlarm(stubOf(channel));
+    const run2 = await makeDue(channel, 4);
+    expect(await runDurableObjectAlarm(stubOf(channel))).toBe(true);
+
+    const model = new ChangingChannel();
+    const tally = sum(replay(model, CHANGING, run1, 0, 1), replay(model, CHANGING, run2, 2, 4));
+    // Some changes of the first alarm waited for a message of the second.
+    const window = { idPrefix: `sim${run1.run}`, start: run1.start, tickMs: TICK_MS };
+    const later = new Set(ticksOf(CHANGING, run2, 2, 4).arrivals.map((a) => a.id));
+    const waited = [0, 1].flatMap((tick) =>
+      generateChanges(CHANGING, { ...window, tick }).filter((c) => later.has(c.change.id)),
+    );
+    expect(waited.length).toBeGreaterThan(0);
+    await expectChannel(channel, model);
+    expect((await simulator(channel)).counters).toEqual({
+      ...tally,
+      lastTickAt: expect.any(Number),
+    });
+  });
+
+  it("keeps a restarted run's changes to its own messages, and a stopped one changes nothing", async () => {
+    const channel = "sim-changes-restart";
+    await start(channel, CHANGING);
+    const run1 = await makeDue(channel, 1);
+    await runDurableObjectAlarm(stubOf(channel));
+    await start(channel, CHANGING); // the same seed: the same draws, on run 2's ids
+    const run2 = await makeDue(channel, 1);
+    await runDurableObjectAlarm(stubOf(channel));
+
+    const model = new ChangingChannel();
+    const tally = sum(replay(model, CHANGING, run1, 0, 1), replay(model, CHANGING, run2, 0, 1));
+    await expectChannel(channel, model);
+    expect((await simulator(channel)).counters).toEqual({
+      ...tally,
+      lastTickAt: expect.any(Number),
+    });
+
+    await call(`${channel}/simulator`, { method: "DELETE" });
+    const stopped = await simulator(channel);
+    await makeDue(channel, 5);
+    await runInDurableObject(stubOf(channel), (instance) => instance.alarm());
+    await expectChannel(channel, model);
+    expect(await simulator(channel)).toEqual(stopped);
+  });
+
+  it("pushes a tick's changes to a live socket: insert, remove, update, status, each once", async () => {
+    const channel = "sim-changes-push";
+    await start(channel, CHANGING);
+    const run1 = await makeDue(channel, 0);
+    await runDurableObjectAlarm(stubOf(channel));
+    const model = new ChangingChannel();
+    replay(model, CHANGING, run1, 0, 0);
+    // Live, holding everything. A user who is no simulated author: no reaction is `mine`.
+    const watcher = await openSocket(channel, "watcher");
+    await watcher.next("hello");
+    watcher.send({ type: "view", rid: "v", first: null, last: null, live: true });
+    await watcher.drain();
+
+    const run2 = await makeDue(channel, 1);
+    await runDurableObjectAlarm(stubOf(channel));
+    replay(model, CHANGING, run2, 1, 1);
+    const frames = await watcher.drain();
+    expect(frames.map((f) => f.type)).toEqual(["insert", "remove", "update", "status"]);
+    const [insert, remove, update] = frames as unknown as [
+      { messages: ChangedMessage[] },
+      { ids: string[] },
+      { messages: ChangedMessage[] },
+    ];
+    // Every message pushed in its final state at its final position; what was removed is gone.
+    const final = new Map(model.list().map((m, position) => [m.id, { ...m, position }]));
+    for (const m of [...insert.messages, ...update.messages]) expect(m).toEqual(final.get(m.id));
+    expect(update.messages.length).toBeGreaterThan(0);
+    expect(remove.ids.filter((id) => final.has(id))).toEqual([]);
+    await expectChannel(channel, model);
   });
 });

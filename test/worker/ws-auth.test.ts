@@ -1,9 +1,10 @@
 /**
- * Access on a socket (PROTOCOL.md, "Access"): with AUTH_SECRET set, the
- * upgrade needs a token (`?token=` or a bearer header), the token's subject
- * is the user, and a frame beyond the token's scope gets an `error` frame
- * `forbidden` while the socket stays open. The worker is called with an env
- * that adds the secret; everything else is the real binding.
+ * Access on a socket (PROTOCOL.md, "Access" and "A token without the URL"):
+ * with AUTH_SECRET set, the upgrade needs a token (a bearer header, a
+ * `bearer.<jwt>` subprotocol answered `scrollback`, or `?token=`), the token's
+ * subject is the user, and a frame beyond the token's scope gets an `error`
+ * frame `forbidden` while the socket stays open. The worker is called with an
+ * env that adds the secret; everything else is the real binding.
  */
 import { env } from "cloudflare:workers";
 import { afterEach, describe, expect, it } from "vitest";
@@ -11,7 +12,7 @@ import app from "../../src/worker.ts";
 import { msg } from "../support/data.ts";
 import { type Client, closeAll } from "../support/socket.ts";
 import { hs256 } from "./jwt.ts";
-import { clientOf, postMessages, stats } from "./net.ts";
+import { api, clientOf, postMessages, stats } from "./net.ts";
 
 afterEach(closeAll);
 
@@ -129,5 +130,106 @@ describe("socket access", () => {
     expect(reply).toMatchObject({ type: "sent", rid: "w", total: 1 });
     const insert = others.find((f) => f.type === "insert");
     expect(insert).toMatchObject({ messages: [{ author: "wendy", text: "hi" }] });
+  });
+});
+
+// PROTOCOL.md, "A token without the URL": `new WebSocket(url, ["scrollback", "bearer." + jwt])`.
+const offer = (jwt: string) => ({ "Sec-WebSocket-Protocol": `scrollback, bearer.${jwt}` });
+
+/** A refusal's status and body, to compare one place of the token with another. */
+async function refusal(res: Response): Promise<[number, unknown]> {
+  return [res.status, await res.json()];
+}
+
+describe("a token as a subprotocol", () => {
+  it("opens the socket as the token's subject and answers scrollback, never the token", async () => {
+    const jwt = await token({ sub: "alice", ch: "auth-proto", scope: "read" });
+    for (const offered of [`scrollback, bearer.${jwt}`, `bearer.${jwt},scrollback`]) {
+      const res = await guarded("/v1/channels/auth-proto/ws?user=mallory", {
+        "Sec-WebSocket-Protocol": offered,
+      });
+      expect(res.headers.get("Sec-WebSocket-Protocol"), offered).toBe("scrollback");
+      const socket = await clientOf(res, "auth-proto", "alice");
+      expect(await socket.next("hello")).toMatchObject({ user: "alice", channel: "auth-proto" });
+    }
+  });
+
+  it("refuses bad, expired and other-channel tokens exactly as it does them in ?token=", async () => {
+    const past = Math.floor(Date.now() / 1000) - 60;
+    const cases: [string, string, number][] = [
+      ["another secret", await token({ sub: "a", ch: "*", scope: "read" }, "wrong"), 401],
+      ["expired", await token({ sub: "a", ch: "*", scope: "read", exp: past }), 401],
+      ["no scope", await token({ sub: "a", ch: "auth-proto-bad" }), 401],
+      ["not a JWT", "garbage", 401],
+      ["another channel", await token({ sub: "a", ch: "elsewhere", scope: "admin" }), 403],
+    ];
+    const at = "/v1/channels/auth-proto-bad/ws";
+    for (const [why, jwt, status] of cases) {
+      const bySubprotocol = await refusal(await guarded(at, offer(jwt)));
+      const byQuery = await refusal(await guarded(`${at}?token=${jwt}`));
+      expect(bySubprotocol, why).toEqual(byQuery);
+      expect(bySubprotocol[0], why).toBe(status);
+      expect(JSON.stringify(bySubprotocol[1]), why).not.toContain(jwt);
+    }
+    // Offered without a token, or with an empty one: no token at all.
+    for (const offered of ["scrollback", "scrollback, bearer."]) {
+      const res = await guarded(at, { "Sec-WebSocket-Protocol": offered });
+      expect(await refusal(res), offered).toEqual(await refusal(await guarded(at)));
+    }
+  });
+
+  it("refuses two different tokens with unauthorized, and takes the same one twice", async () => {
+    const ch = "auth-proto-two";
+    const alice = await token({ sub: "alice", ch, scope: "read" });
+    const bob = await token({ sub: "bob", ch, scope: "read" });
+    const at = `/v1/channels/${ch}/ws`;
+    const conflicts: [string, string, Record<string, string>][] = [
+      ["subprotocol and query", `?token=${bob}`, offer(alice)],
+      ["header and subprotocol", "", { ...offer(alice), Authorization: `Bearer ${bob}` }],
+      ["header and query", `?token=${bob}`, { Authorization: `Bearer ${alice}` }],
+      [
+        "two subprotocols",
+        "",
+        { "Sec-WebSocket-Protocol": `scrollback, bearer.${alice}, bearer.${bob}` },
+      ],
+    ];
+    for (const [why, query, headers] of conflicts) {
+      const [status, body] = await refusal(await guarded(`${at}${query}`, headers));
+      expect(status, why).toBe(401);
+      expect(body, why).toMatchObject({ error: { code: "unauthorized" } });
+      expect(JSON.stringify(body), why).not.toContain(alice.slice(-20));
+      expect(JSON.stringify(body), why).not.toContain(bob.slice(-20));
+    }
+    const same = await guarded(`${at}?token=${alice}`, {
+      ...offer(alice),
+      Authorization: `Bearer ${alice}`,
+    });
+    expect(same.headers.get("Sec-WebSocket-Protocol")).toBe("scrollback");
+    expect(await (await clientOf(same, ch, "alice")).next("hello")).toMatchObject({
+      user: "alice",
+    });
+  });
+
+  it("answers no subprotocol to a client that offered none", async () => {
+    const jwt = await token({ sub: "alice", ch: "auth-proto-none", scope: "read" });
+    const res = await guarded(`/v1/channels/auth-proto-none/ws?token=${jwt}`);
+    expect(res.headers.get("Sec-WebSocket-Protocol")).toBeNull();
+    await (await clientOf(res, "auth-proto-none", "alice")).next("hello");
+  });
+
+  it("answers scrollback on an open worker too, whatever token is offered", async () => {
+    const ch = "auth-proto-open";
+    for (const offered of ["scrollback", "scrollback, bearer.not-even-a-jwt"]) {
+      const res = await api(`/v1/channels/${ch}/ws?user=olga`, {
+        headers: { Upgrade: "websocket", "Sec-WebSocket-Protocol": offered },
+      });
+      expect(res.headers.get("Sec-WebSocket-Protocol"), offered).toBe("scrollback");
+      expect(await (await clientOf(res, ch, "olga")).next("hello")).toMatchObject({ user: "olga" });
+    }
+    const plain = await api(`/v1/channels/${ch}/ws?user=olga`, {
+      headers: { Upgrade: "websocket" },
+    });
+    expect(plain.headers.get("Sec-WebSocket-Protocol")).toBeNull();
+    await (await clientOf(plain, ch, "olga")).next("hello");
   });
 });

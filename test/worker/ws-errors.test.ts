@@ -9,6 +9,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { msg, series, seriesKey } from "../support/data.ts";
 import { closeAll } from "../support/socket.ts";
 import type { Frame } from "../support/wire.ts";
+import { unmarkedCounts } from "../support/wire.ts";
 import { allMessages, harness, openSocket, postMessages, stats } from "./net.ts";
 
 afterEach(closeAll);
@@ -254,7 +255,7 @@ describe("bad frames", () => {
         { type: "view", first: null, last: null, live: true },
         "w",
       );
-      expect(reply).toEqual({ type: "view", rid: "w", lateUnread: 0, seq: 30 });
+      expect(reply).toEqual({ type: "view", rid: "w", ...unmarkedCounts(30), seq: 30 });
 
       sender.send(bad.frame);
       const frames = await sender.drain(); // the pong after it: still open

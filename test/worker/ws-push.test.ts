@@ -214,6 +214,10 @@ describe("pushes to views", () => {
       chunkSize: 20,
       seed: 7,
       tickMs: 100,
+      // Messages only: this test's model has no changes (simulator.test.ts pushes those).
+      editRatio: 0,
+      deleteRatio: 0,
+      reactRatio: 0,
     });
     expect(started.status).toBe(200);
     // Wait for a few ticks as the oracle sees them, then stop.

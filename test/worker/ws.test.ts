@@ -7,6 +7,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { msg, series } from "../support/data.ts";
 import { closeAll } from "../support/socket.ts";
 import type { Anchor, Frame } from "../support/wire.ts";
+import { unmarkedCounts } from "../support/wire.ts";
 import { allMessages, harness, openSocket, postMessages, worker } from "./net.ts";
 
 afterEach(closeAll);
@@ -21,7 +22,8 @@ describe("hello", () => {
       channel: "hello-empty",
       user: "alice",
       total: 0,
-      lateUnread: 0,
+      ...unmarkedCounts(0),
+      read: null,
       newest: null,
       seq: 0,
     });
@@ -41,7 +43,8 @@ describe("hello", () => {
       channel: "hello-seeded",
       user: "alice",
       total: 3,
-      lateUnread: 0,
+      ...unmarkedCounts(3),
+      read: null,
       newest: { ts: 3_000, id: "c" },
       seq: 3,
     });
@@ -80,7 +83,7 @@ describe("initial view", () => {
     expect(frames).toContainEqual({
       type: "status",
       total: 102,
-      lateUnread: 1,
+      ...unmarkedCounts(102, 1),
       shifted: 1,
       latest: [{ id: "before-newest", ts: 1_098_999, position: 99 }],
       seq: 102,
