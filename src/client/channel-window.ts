@@ -1,11 +1,16 @@
 /**
  * A {@link MessageWindow} bound to a {@link ScrollbackClient}: it pages, jumps,
- * declares its view and applies every push and resync, so a frontend only
- * renders `window` on `change`.
+ * declares its view and applies every push (`insert`, `remove`, `update`,
+ * `status`) and resync, so a frontend only renders `window` on `change`.
  *
  * Every view it declares goes out as `resume` since the window's `seq`, not
  * `view`: arrivals that land between a page and its declaration are replayed
  * exactly in the reply, instead of being pushed for the old view.
+ *
+ * The reader is the position last passed to `show` (or a jump's anchor);
+ * `reader` follows that row as rows land or vanish above it, so a renderer
+ * that scrolls by position keeps what the reader sees still by scrolling to
+ * `reader` after a change (react-virtuoso needs only `firstItemIndex`).
  */
 import type { Anchor, PageBody } from "../protocol/schemas.ts";
 import type { ScrollbackClient } from "./socket-client.ts";
@@ -33,7 +38,6 @@ export class ChannelWindow {
   /** The latest wish of `show`: only one operation runs at a time, the last wish wins. */
   #wish: { from: number; to: number; live: boolean } | undefined;
   #busy: Promise<void> | undefined;
-  #reader = 0;
   /** A page has been placed: before it the total is unknown, not 0. */
   #placed = false;
   /** Counts declarations: a reply to one that a later one superseded is not applied. */
@@ -48,6 +52,12 @@ export class ChannelWindow {
       client.on("insert", (frame) => {
         if (w.applyInsert(frame)) this.#trimmed();
       }),
+      client.on("remove", (frame) => {
+        if (w.applyRemove(frame)) this.#changed();
+      }),
+      client.on("update", (frame) => {
+        if (w.applyUpdate(frame)) this.#changed();
+      }),
       client.on("status", (frame) => {
         w.applyStatus(frame);
         this.#changed();
@@ -57,7 +67,7 @@ export class ChannelWindow {
           // Already declared by the client: pushes apply at once, whatever declaration was in flight.
           this.#placed = true;
           w.replace(event.page, { live: event.live, lateUnread: event.lateUnread });
-        } else if (w.seq === event.since) {
+        } else if (w.resumeFrom === event.since) {
           w.applyResumed(event);
         } else if (w.seq < event.seq) {
           // The window moved since that resume was sent: read its place again.
@@ -67,6 +77,11 @@ export class ChannelWindow {
         this.#trimmed();
       }),
     ];
+  }
+
+  /** The reader's position: the last `show`'s `from`, following its row as rows land or vanish above it. */
+  get reader(): number {
+    return this.window.reader;
   }
 
   /** Calls `listener` after every change of `window`; returns the unsubscribe function. */
@@ -125,11 +140,13 @@ export class ChannelWindow {
   /**
    * Asks for positions `from` … `to − 1` (what is on screen) to be held, and
    * for the window to follow the bottom or not; pages only what is missing.
-   * Calls made while one runs are merged: the last one wins.
+   * The reader is at `reader` (default `from`: give the first row on screen
+   * when asking for rows beyond it). Calls made while one runs are merged:
+   * the last one wins.
    */
-  show(from: number, to: number, live = false): Promise<void> {
+  show(from: number, to: number, live = false, reader = from): Promise<void> {
     this.#wish = { from, to, live };
-    this.#reader = from;
+    this.window.setReader(reader);
     this.#busy ??= this.#run().finally(() => {
       this.#busy = undefined;
     });
@@ -162,25 +179,26 @@ export class ChannelWindow {
     if (near && first && last && from < w.start) {
       const before = Math.min(MAX_SIDE, w.start - from + m);
       const page = await this.#client.page({ anchor: { id: first.id }, before, after: 0 });
-      if (!w.merge(page)) this.#place(page, false);
+      if (!w.merge(page)) this.#place(page, false, w.reader);
     } else if (near && first && last && to > w.end) {
       const after = Math.min(MAX_SIDE, to - w.end + m);
       const page = await this.#client.page({ anchor: { id: last.id }, before: 0, after });
-      if (!w.merge(page)) this.#place(page, false);
+      if (!w.merge(page)) this.#place(page, false, w.reader);
     } else {
       const before = Math.min(MAX_SIDE, m);
       const after = Math.min(MAX_SIDE, Math.max(0, to - from) + m);
-      this.#place(await this.#client.page({ anchor: { position: from }, before, after }), false);
+      const page = await this.#client.page({ anchor: { position: from }, before, after });
+      this.#place(page, false, w.reader);
     }
     w.setLive(live && w.end === w.total);
-    w.trim(this.#maxSize, this.#reader);
+    w.trim(this.#maxSize);
     await this.#declare();
   }
 
-  /** Replaces the window with a page: frozen until its view is declared. */
-  #place(page: PageBody, live: boolean): void {
+  /** Replaces the window with a page, the reader on its anchor unless given: frozen until declared. */
+  #place(page: PageBody, live: boolean, reader?: number): void {
     this.#placed = true;
-    this.window.replace(page, { live });
+    this.window.replace(page, { live, ...(reader === undefined ? {} : { reader }) });
     this.window.freeze();
     this.#changed();
   }
@@ -188,12 +206,12 @@ export class ChannelWindow {
   /** Declares the window's view by `resume` since its seq and applies the replay. */
   async #declare(): Promise<void> {
     const w = this.window;
-    w.freeze();
+    const view = w.declare();
     const since = w.seq;
     const declaration = ++this.#declared;
     let resumed: ResumedReply;
     try {
-      resumed = await this.#client.resume({ since, ...w.view() });
+      resumed = await this.#client.resume({ since, ...view });
     } catch (err) {
       // A reconnect's resync takes over a declaration the connection lost.
       if (isDisconnected(err)) return;
@@ -224,7 +242,11 @@ export class ChannelWindow {
   }
 
   #trimmed(): void {
-    this.window.trim(this.#maxSize, this.#reader);
+    const w = this.window;
+    w.trim(this.#maxSize);
+    // Rows trimmed off the top stay in the declared view, remembered to keep
+    // `start` exact under deletes; declaring what is held forgets them.
+    if (w.hiddenAbove > this.#maxSize && !w.frozen) this.#later(() => this.#declare());
     this.#changed();
   }
 

@@ -11,6 +11,8 @@ import type { z } from "zod";
 import { ERROR_STATUS, type ErrorCode } from "../protocol/errors.ts";
 import {
   type Anchor,
+  type Change,
+  ChangesReply,
   InsertReply,
   type NewMessage,
   PageBody,
@@ -30,6 +32,8 @@ export interface HttpOptions {
   readonly channel: string;
   /** A JWT, sent as `Authorization: Bearer`, for a worker with AUTH_SECRET. */
   readonly token?: string | undefined;
+  /** Who makes changes on an open worker (with a token, the server takes the token's subject). */
+  readonly user?: string | undefined;
   /** How long a call may take, in ms (default 15,000); a call may override it. */
   readonly timeoutMs?: number;
   /** A fetch implementation (tests, or runtimes without a global one). */
@@ -125,7 +129,7 @@ export function anchorQuery(anchor: Anchor): string {
   return `ts:${anchor.ts}`;
 }
 
-/** One channel over HTTP: stats, pages, inserts, the timeline and the simulator. */
+/** One channel over HTTP: stats, pages, inserts, changes, the timeline and the simulator. */
 export class ScrollbackHttp {
   readonly #options: HttpOptions;
   readonly #base: string;
@@ -164,6 +168,20 @@ export class ScrollbackHttp {
       method: "POST",
       body: { messages },
       schema: InsertReply,
+    });
+  }
+
+  /**
+   * Edits, deletes and reactions (protocol 1.2; 1–1,000), all or nothing, as
+   * the options' `user` on an open worker; resolves with `{ results, total, seq }`.
+   */
+  change(changes: readonly Change[], call: CallOptions = {}): Promise<ChangesReply> {
+    const { user } = this.#options;
+    return this.#call("/changes", {
+      ...call,
+      method: "POST",
+      body: { ...(user === undefined ? {} : { user }), changes },
+      schema: ChangesReply,
     });
   }
 

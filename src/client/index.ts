@@ -11,23 +11,32 @@
 export { compareKeys } from "../core/key.ts";
 export type {
   Anchor,
+  Change,
+  ChangedFrame,
+  ChangeOutcome,
+  ChangeResult,
+  ChangesReply,
   HelloFrame,
   InsertFrame,
   Key,
   Message,
   NewMessage,
   PageBody,
+  Reaction,
+  RemoveFrame,
   SentFrame,
   StatusFrame,
+  UpdateFrame,
 } from "../protocol/schemas.ts";
 export { ChannelWindow, type ChannelWindowOptions } from "./channel-window.ts";
 export { type CallOptions, type HttpOptions, ScrollbackHttp } from "./http.ts";
 export { ScrollbackClient } from "./socket-client.ts";
 export * from "./types.ts";
+export { MessageWindow } from "./window.ts";
 export {
+  type DeclaredView,
   FIRST_ITEM_INDEX,
-  MessageWindow,
   type PageLike,
   type ResumeOutcome,
   type WindowState,
-} from "./window.ts";
+} from "./window-rows.ts";

@@ -47,7 +47,7 @@ export async function repage(
     page ??= await client.page({ anchor: "newest", before: REPAGE_SIDE, after: 0 });
     const live = view.live && !page.hasNewer;
     const window = new MessageWindow().replace(page, { live });
-    const resumed = await client.resume({ since: page.seq, ...window.view() });
+    const resumed = await client.resume({ since: page.seq, ...window.declare() });
     if (window.applyResumed(resumed).complete || attempt >= ATTEMPTS) {
       const state = window.snapshot();
       return {

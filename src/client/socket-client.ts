@@ -1,11 +1,11 @@
 /**
  * A typed Scrollback client for browsers and Node (≥ 22): one channel over a
- * WebSocket, replies correlated by `rid`, typed `insert` / `status` events.
- * It tracks the last `seq` it delivered and, after a dropped connection,
- * resumes by itself (protocol 1.1 `resume`): one `resync` event tells the app
- * what it missed, exactly. Frames are validated with the server's own zod
- * schemas. Every request resolves with its reply's body (the frame without
- * `type` and `rid`) and fails with a {@link ScrollbackError}.
+ * WebSocket, replies correlated by `rid`, typed `insert` / `remove` /
+ * `update` / `status` events. It tracks the `seq` it delivered and, after a
+ * dropped connection, resumes by itself (protocol 1.1 `resume`): one
+ * `resync` event tells the app what it missed, exactly. Frames are
+ * validated with the server's zod schemas. A request resolves with its
+ * reply's body (no `type`, `rid`) or fails with a {@link ScrollbackError}.
  *
  *   const client = new ScrollbackClient({ url: "http://127.0.0.1:8787", channel: "demo", user: "alice" });
  *   client.on("insert", (f) => list.add(f.messages));
@@ -14,6 +14,7 @@
  */
 import type {
   Anchor,
+  Change,
   ClientFrameInput,
   HelloFrame,
   LateListReplyFrame,
@@ -25,6 +26,7 @@ import { Emitter, type Listener } from "./emitter.ts";
 import { Replies } from "./replies.ts";
 import { resync } from "./resume.ts";
 import {
+  type ChangedReply,
   type ClientEvents,
   type ClientOptions,
   type ResumedReply,
@@ -33,6 +35,7 @@ import {
   type ViewReply,
   type ViewState,
 } from "./types.ts";
+import { isPush, Watermark } from "./watermark.ts";
 import {
   body,
   closedError,
@@ -51,12 +54,10 @@ export class ScrollbackClient {
   #attempt = 0;
   #closed = false;
   #opened: Promise<HelloFrame> | undefined;
-  /** The last `seq` delivered to the app (hello, page, view, insert, status, resumed). */
-  #seq = 0;
+  /** The seq delivered, the reconnect's resume point, the resumes in flight. */
+  readonly #watermark = new Watermark();
   /** Has a socket been greeted before: the next `hello` is a reconnect. */
   #greeted = false;
-  /** Rids of `resume` requests in flight: pushes meanwhile are in their replies, so they are held back. */
-  readonly #resuming = new Set<string>();
 
   constructor(options: ClientOptions) {
     this.#options = options;
@@ -67,13 +68,14 @@ export class ScrollbackClient {
     return this.#events.on(event, listener);
   }
 
-  #emit<E extends keyof ClientEvents>(event: E, value: ClientEvents[E]): void {
-    this.#events.emit(event, value);
+  /** The last `seq` delivered: every push, page, `view` and `resumed` (not `sent` or `changed`: their pushes follow them). */
+  get seq(): number {
+    return this.#watermark.seq;
   }
 
-  /** The last `seq` delivered (`sent` excluded: its pushes follow it): what a `resume` starts from. */
-  get seq(): number {
-    return this.#seq;
+  /** What a reconnect's `resume` starts from: the last group delivered whole (a group without `status` is replayed). */
+  get resumeFrom(): number {
+    return this.#watermark.resumeFrom;
   }
 
   /** The view last declared (by `view` or `resume`), restored on reconnect. */
@@ -100,7 +102,7 @@ export class ScrollbackClient {
       // Not open yet: nothing to close.
     }
     this.#failPending("client closed");
-    if (socket) this.#emit("disconnect", { reconnecting: false });
+    if (socket) this.#events.emit("disconnect", { reconnecting: false });
   }
 
   #open(): Promise<HelloFrame> {
@@ -125,7 +127,7 @@ export class ScrollbackClient {
         }
         this.#failPending("connection lost");
         const reconnecting = !this.#closed;
-        this.#emit("disconnect", { reconnecting });
+        this.#events.emit("disconnect", { reconnecting });
         if (reconnecting) this.#scheduleReconnect();
       };
       socket.addEventListener("message", (event) => {
@@ -133,7 +135,7 @@ export class ScrollbackClient {
         const read = readServerFrame(event.data);
         if (!read) return;
         if ("error" in read) {
-          this.#emit("error", read.error);
+          this.#events.emit("error", read.error);
           return;
         }
         const { frame } = read;
@@ -145,10 +147,10 @@ export class ScrollbackClient {
           this.#greeted = true;
           if (!reconnect) {
             // The socket starts live, holding the newest message: that is the first view.
-            this.#seq = frame.seq;
+            this.#watermark.greeted(frame.seq);
             this.#view ??= { first: frame.newest, last: frame.newest, live: true };
           }
-          this.#emit("hello", frame);
+          this.#events.emit("hello", frame);
           resolve(frame);
           if (reconnect) this.#resync();
           return;
@@ -168,28 +170,25 @@ export class ScrollbackClient {
   }
 
   #dispatch(frame: ServerFrame): void {
-    if (frame.type === "insert" || frame.type === "status") {
-      // A resume in flight replays these (they concern the view it replaces).
-      if (this.#resuming.size > 0) return;
-      this.#seq = Math.max(this.#seq, frame.seq);
-      if (frame.type === "insert") this.#emit("insert", frame);
-      else this.#emit("status", frame);
+    if (isPush(frame)) {
+      // A resume in flight replays the pushes of later groups (they concern the view it replaces).
+      if (this.#watermark.pushed(frame)) this.#events.emit(frame.type, frame as never);
       return;
     }
+    // `sent` and `changed` are left out on purpose: their group's pushes come after them.
     if (frame.type === "page" || frame.type === "view" || frame.type === "resumed") {
-      // `sent` is left out on purpose: its batch's pushes come after it.
-      this.#seq = Math.max(this.#seq, frame.seq);
+      this.#watermark.replied(frame.seq);
     }
     const rid = "rid" in frame ? frame.rid : undefined;
-    if (frame.type === "resumed" && rid !== undefined) this.#resuming.delete(rid);
+    if (frame.type === "resumed" && rid !== undefined) this.#watermark.settled(rid);
     if (!this.#replies.settle(rid, frame) && frame.type === "error") {
-      this.#emit("error", new ScrollbackError(frame.code, frame.message));
+      this.#events.emit("error", new ScrollbackError(frame.code, frame.message));
     }
   }
 
   #failPending(reason: string): void {
     this.#replies.failAll(reason);
-    this.#resuming.clear();
+    this.#watermark.lost();
   }
 
   /** Sends one frame and waits for its reply; `onSent` runs once the frame is on the wire. */
@@ -204,7 +203,9 @@ export class ScrollbackClient {
     if (!socket) throw new ScrollbackError("disconnected", "not connected");
     const rid = this.#replies.rid();
     const timeoutMs = this.#options.timeoutMs ?? 15_000;
-    const reply = this.#replies.wait(rid, timeoutMs, frame.type, () => this.#resuming.delete(rid));
+    const reply = this.#replies.wait(rid, timeoutMs, frame.type, () =>
+      this.#watermark.settled(rid),
+    );
     try {
       socket.send(JSON.stringify({ ...frame, rid }));
     } catch (err) {
@@ -239,7 +240,8 @@ export class ScrollbackClient {
 
   /**
    * Declares a view and replays what concerns it since `since` (protocol 1.1).
-   * Pushes that arrive meanwhile are held back: the reply includes them.
+   * Pushes of later groups that arrive meanwhile are held back: the reply
+   * includes them. A reconnect then resumes from `since` (the view changed).
    * The client calls this by itself after a reconnect; call it to declare a
    * view over a page read at `since` without losing what lands in between.
    */
@@ -248,7 +250,7 @@ export class ScrollbackClient {
     this.#view = view;
     return body(
       await this.#request({ type: "resume", since: request.since, ...view }, "resumed", (rid) =>
-        this.#resuming.add(rid),
+        this.#watermark.resuming(rid, request.since),
       ),
     );
   }
@@ -256,6 +258,14 @@ export class ScrollbackClient {
   /** Stores messages; resolves with `{ results, total, seq }` once they are durable. */
   async send(messages: NewMessage[]): Promise<SentReply> {
     return body(await this.#request({ type: "send", messages }, "sent"));
+  }
+
+  /**
+   * Edits, deletes and reactions (protocol 1.2), all or nothing; resolves
+   * with `{ results: [{ id, outcome, seq? }], total, seq }` once stored.
+   */
+  async change(changes: Change[]): Promise<ChangedReply> {
+    return body(await this.#request({ type: "change", changes }, "changed"));
   }
 
   /** A page around the first-arrived unread late message, or null when there is none. */
@@ -285,11 +295,12 @@ export class ScrollbackClient {
 
   /** After a reconnect: one `resync` event; a failure is an `error` event (the next reconnect tries again). */
   #resync(): void {
-    resync(this, this.#view ?? { first: null, last: null, live: true }, this.#seq)
-      .then((event) => this.#emit("resync", event))
+    const view = this.#view ?? { first: null, last: null, live: true };
+    resync(this, view, this.#watermark.resumeFrom)
+      .then((event) => this.#events.emit("resync", event))
       .catch((err: unknown) => {
         if (err instanceof ScrollbackError && err.code === "disconnected") return;
-        this.#emit("error", toError(err));
+        this.#events.emit("error", toError(err));
       });
   }
 }

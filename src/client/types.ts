@@ -1,12 +1,15 @@
 /** The client's public types: options, errors, events and the shape of each reply. */
 import type {
+  ChangedFrame,
   HelloFrame,
   InsertFrame,
   Key,
   PageBody,
+  RemoveFrame,
   ResumedFrame,
   SentFrame,
   StatusFrame,
+  UpdateFrame,
   ViewReplyFrame,
 } from "../protocol/schemas.ts";
 import { ScrollbackError } from "./errors.ts";
@@ -19,14 +22,17 @@ export type ViewReply = Body<ViewReplyFrame>;
 export type SentReply = Body<SentFrame>;
 /** What `resume` resolves with. */
 export type ResumedReply = Body<ResumedFrame>;
+/** What `change` resolves with (protocol 1.2): `{ results: [{ id, outcome, seq? }], total, seq }`. */
+export type ChangedReply = Body<ChangedFrame>;
 /** A declared view: `first` / `last` keys (null: open), `live`: following the bottom. */
 export type ViewState = { first: Key | null; last: Key | null; live: boolean };
 
 /**
  * After a reconnect, what the app missed, in one event.
- * - `complete: true`: apply `messages` (each with its position), `shifted` and
- *   `total` to what you held, exactly as an `insert` and `status` (or hand it to
- *   `MessageWindow.applyResumed`).
+ * - `complete: true`: apply it to what you held as one group: drop the
+ *   `removed` ids, merge `messages` (each with its position), replace the
+ *   `updated` ones by id, add `shifted`, take `total` (or hand it to
+ *   `MessageWindow.applyResumed`). `since` is where it replays from.
  * - `complete: false`: too much was missed; replace what you held with `page`
  *   (read around the first message you held, or the newest when your view was
  *   live or that message is gone), whose view the client has declared.
@@ -71,7 +77,12 @@ export { ScrollbackError };
 export interface ClientEvents {
   /** Every (re)connection's greeting. */
   hello: HelloFrame;
+  /** A group's new messages inside the view; then, of the same group, `remove`, `update`, `status`. */
   insert: InsertFrame;
+  /** Protocol 1.2: messages of the view a group deleted. */
+  remove: RemoveFrame;
+  /** Protocol 1.2: messages of the view a group edited or reacted to, in their final state. */
+  update: UpdateFrame;
   status: StatusFrame;
   /** After a reconnect: what was missed, applied exactly (see {@link ResyncEvent}). */
   resync: ResyncEvent;

@@ -1,79 +1,58 @@
 /**
  * A window on a channel: the contiguous run of messages a frontend holds, at
  * exact absolute positions, kept current by the server's frames. Pure: no DOM,
- * no socket. Feed it what the server says (pages, `insert`, `status`,
- * `resumed`) and render from it; {@link ChannelWindow} does the feeding.
+ * no socket. Feed it what the server says (pages, `insert`, `remove`,
+ * `update`, `status`, `resumed`) and render from it; {@link ChannelWindow}
+ * does the feeding. The rows and how each frame moves them are
+ * {@link HeldRun}'s; this decides which frames apply.
  *
- * Exactness rests on the protocol's `seq` watermark: every frame says which
- * arrivals it already includes, so a push the window already holds (an
- * `insert` and the `status` of the same batch, or a push older than a page) is
- * never applied twice.
+ * Groups (docs/protocol.md, "Applying pushes to a window"): after each
+ * stored group a socket gets `insert`, `remove`, `update` and `status`, each
+ * at most once, in that order, all carrying the group's `seq`. A frame whose
+ * `seq` is above the window's opens a group; frames of that `seq` continue
+ * it until its `status` (a group of edits and reactions alone mostly has
+ * none; one may have no `insert`); every other frame (of a closed group, or
+ * read by a page already: seq ≤ the page's) is in what the window holds and
+ * is ignored, but for a `status`'s badge. So each frame applies exactly
+ * once, the `remove` and `update` that follow a group's `insert` included.
  */
-import { compareKeys } from "../core/key.ts";
-import type { InsertFrame, Key, Message, ResumedFrame, StatusFrame } from "../protocol/schemas.ts";
-
-/** What the window needs of a page: the page body of HTTP or a `page` frame. */
-export interface PageLike {
-  readonly messages: readonly Message[];
-  readonly start: number;
-  readonly total: number;
-  readonly seq: number;
-}
-
-/** A plain copy of the window's state. */
-export interface WindowState {
-  /** Position of `messages[0]`. */
-  readonly start: number;
-  readonly messages: readonly Message[];
-  /** Messages in the channel. */
-  readonly total: number;
-  /** The user's unread late messages (the badge). */
-  readonly lateUnread: number;
-  /** Following the bottom: new bottom arrivals are appended. */
-  readonly live: boolean;
-  /** The channel's `seq` as of the last frame applied. */
-  readonly seq: number;
-}
-
-/** What {@link MessageWindow.applyResumed} found. */
-export type ResumeOutcome =
-  | { readonly complete: true }
-  /** Too much was missed: page again around `anchor` (the first message held, or the newest). */
-  | { readonly complete: false; readonly anchor: { id: string } | "newest" };
-
-/**
- * react-virtuoso's `firstItemIndex` of a fresh window. Virtuoso keeps the
- * reader's place when it DEcreases by the number of items prepended, so it
- * starts high and must stay positive.
- */
-export const FIRST_ITEM_INDEX = 1_000_000_000;
+import type {
+  InsertFrame,
+  Key,
+  Message,
+  RemoveFrame,
+  ResumedFrame,
+  StatusFrame,
+  UpdateFrame,
+} from "../protocol/schemas.ts";
+import { HeldRun } from "./held-run.ts";
+import type { DeclaredView, PageLike, ResumeOutcome, WindowState } from "./window-rows.ts";
 
 export class MessageWindow {
-  #start = 0;
-  #messages: Message[] = [];
+  readonly #run = new HeldRun();
   #total = 0;
   #lateUnread = 0;
   #live = false;
+  /** The seq of the last frame applied. */
   #seq = 0;
-  #firstItemIndex = FIRST_ITEM_INDEX;
+  /** Every group up to this seq is applied whole: what a reconnect resumes from. */
+  #resumeFrom = 0;
+  /** The group `#seq` may still have frames to come (no `status` yet). */
+  #open = false;
   /** Set between a page that replaced the window and the `resumed` that declared it. */
   #frozen = false;
-  /**
-   * The batch whose `insert` was applied and whose `status` is still due:
-   * `extra` is how many of it landed above the window but inside the declared
-   * view (not in `shifted`); null when the insert re-anchored the window.
-   */
-  #due: { seq: number; extra: number | null } | undefined;
+  /** The first key of the view last declared (undefined: none declared by this window). */
+  #declaredFirst: Key | null | undefined;
 
   get start(): number {
-    return this.#start;
+    return this.#run.start;
   }
   /** Position just after the last message held. */
   get end(): number {
-    return this.#start + this.#messages.length;
+    return this.#run.end;
   }
   get messages(): readonly Message[] {
-    return this.#messages;
+    return this.#run.rows;
   }
   get total(): number {
     return this.#total;
@@ -84,54 +63,73 @@ export class MessageWindow {
   get live(): boolean {
     return this.#live;
   }
+  /** The channel's seq as of the last frame applied. */
   get seq(): number {
     return this.#seq;
   }
-  /** True between {@link freeze} and the next {@link applyResumed}: pushes are ignored. */
+  /** What a reconnect resumes from: every group up to it applied whole (see the client's `Watermark`). */
+  get resumeFrom(): number {
+    return this.#resumeFrom;
+  }
+  /** True between {@link freeze} or {@link declare} and the next {@link applyResumed}: new groups are ignored. */
   get frozen(): boolean {
     return this.#frozen;
   }
-  /** react-virtuoso's `firstItemIndex`: decreases by what is prepended, grows by what is trimmed at the top. */
+  /** react-virtuoso's `firstItemIndex`: the reader's row keeps its item index (see {@link HeldRun}). */
   get firstItemIndex(): number {
-    return this.#firstItemIndex;
+    return this.#run.firstItemIndex;
+  }
+  /** The reader's position: the one last given to {@link setReader}, following its row. */
+  get reader(): number {
+    return this.#run.reader;
+  }
+  /** Rows of the declared view above the held run that the window remembers (a declaration forgets them). */
+  get hiddenAbove(): number {
+    return this.#run.hidden;
   }
 
   /** Is the message at position `p` held? */
   has(position: number): boolean {
-    return position >= this.#start && position < this.end;
+    return position >= this.start && position < this.end;
   }
   /** The message at position `p`, if held. */
   at(position: number): Message | undefined {
-    return this.#messages[position - this.#start];
+    return this.#run.rows[position - this.start];
   }
   /** Index of a message id in `messages`, or −1. */
   indexOf(id: string): number {
-    return this.#messages.findIndex((m) => m.id === id);
+    return this.#run.rows.findIndex((m) => m.id === id);
   }
   /** Position of a held message id, or undefined. */
   positionOf(id: string): number | undefined {
     const i = this.indexOf(id);
-    return i < 0 ? undefined : this.#start + i;
+    return i < 0 ? undefined : this.start + i;
   }
   /** A stable key for the item at position `p`: the message id when held (ids are unique), else `#p`. */
   keyAt(position: number): string {
     return this.at(position)?.id ?? `#${position}`;
   }
-  /** The view to declare for what is held (`view` / `resume`). */
-  view(): { first: Key | null; last: Key | null; live: boolean } {
-    const first = this.#messages[0];
-    const last = this.#messages.at(-1);
-    return {
-      first: first ? { ts: first.ts, id: first.id } : null,
-      last: last && !this.#live ? { ts: last.ts, id: last.id } : null,
-      live: this.#live,
-    };
+  /** The view that holds exactly what is held (an empty window keeps its place by its last first key). */
+  view(): DeclaredView {
+    return this.#run.view(this.#live);
+  }
+  /**
+   * The view to declare now, by `resume { since: seq }`: freezes the window
+   * until the reply. Frames of the group in progress still apply (they were
+   * pushed before the reply and are not in it); newer groups wait for it.
+   */
+  declare(): DeclaredView {
+    this.#frozen = true;
+    this.#resumeFrom = this.#seq;
+    const view = this.view();
+    this.#declaredFirst = view.first;
+    return view;
   }
   /** A plain copy of the state. */
   snapshot(): WindowState {
     return {
-      start: this.#start,
-      messages: [...this.#messages],
+      start: this.start,
+      messages: [...this.messages],
       total: this.#total,
       lateUnread: this.#lateUnread,
       live: this.#live,
@@ -141,45 +139,55 @@ export class MessageWindow {
 
   /**
    * A jump: the window becomes `page` (live: following the bottom; the page
-   * must then end there). It takes pushes after the page's `seq` at once:
-   * freeze it again when its view is yet to be declared.
+   * must then end there), the reader on its anchor unless given. It takes
+   * pushes after the page's `seq` at once: freeze it, or declare, when its
+   * view is yet to be declared.
    */
-  replace(page: PageLike, options: { live?: boolean; lateUnread?: number } = {}): this {
+  replace(
+    page: PageLike,
+    options: { live?: boolean; lateUnread?: number; reader?: number } = {},
+  ): this {
     this.#frozen = false;
-    this.#start = page.start;
-    this.#messages = page.messages.map(strip);
+    this.#open = false;
+    this.#run.reset(
+      page.messages,
+      page.start,
+      options.reader ?? page.start + (page.anchorIndex ?? 0),
+    );
     this.#total = page.total;
-    this.#seq = page.seq;
+    this.#seq = this.#resumeFrom = page.seq;
     this.#live = options.live ?? false;
     if (options.lateUnread !== undefined) this.#lateUnread = options.lateUnread;
-    this.#firstItemIndex = FIRST_ITEM_INDEX;
-    this.#due = undefined;
     return this;
   }
 
   /**
-   * Grows the window by a page that overlaps or touches it and was read at the
-   * same `seq` (so both count positions alike). False, and nothing changed,
-   * when it does not fit: replace instead.
+   * Grows the window by a page that overlaps or touches it, read over the
+   * same socket at or after the window's `seq`: every group up to the page's
+   * seq that concerned the view was pushed before the page, and any other
+   * (edits and reactions outside the view) moved no position,
+   * so both count positions alike. Then it holds more than its view: frozen
+   * until declared. False, and nothing changed, when it does not fit.
    */
   merge(page: PageLike): boolean {
-    if (page.seq !== this.#seq || this.#frozen) return false;
+    if (page.seq < this.#seq || this.#frozen) return false;
     if (page.messages.length === 0) return page.total === this.#total;
     const pageEnd = page.start + page.messages.length;
-    if (page.start > this.end || pageEnd < this.#start) return false;
-    for (let p = Math.max(page.start, this.#start); p < Math.min(pageEnd, this.end); p++) {
+    if (page.start > this.end || pageEnd < this.start) return false;
+    for (let p = Math.max(page.start, this.start); p < Math.min(pageEnd, this.end); p++) {
       if (page.messages[p - page.start]?.id !== this.at(p)?.id) return false;
     }
-    const above = page.messages.slice(0, Math.max(0, this.#start - page.start)).map(strip);
-    const below = page.messages.slice(Math.max(0, this.end - page.start)).map(strip);
-    this.#messages = [...above, ...this.#messages, ...below];
-    this.#start -= above.length;
-    this.#firstItemIndex -= above.length;
+    const above = page.messages.slice(0, Math.max(0, this.start - page.start));
+    const below = page.messages.slice(Math.max(0, this.end - page.start));
+    this.#run.grow(above, below);
     this.#total = page.total;
+    this.#open = false;
+    this.#seq = this.#resumeFrom = page.seq;
+    this.#frozen = above.length + below.length > 0;
     return true;
   }
 
-  /** Ignores pushes until the `resumed` that declares the new view (see {@link ChannelWindow}). */
+  /** Ignores new groups until the `resumed` that declares the new view (see {@link ChannelWindow}). */
   freeze(): void {
     this.#frozen = true;
   }
@@ -194,111 +202,97 @@ export class MessageWindow {
     this.#live = live;
   }
 
+  /** Puts the reader on the row at `position` (what is at the top of the screen). */
+  setReader(position: number): void {
+    this.#run.setReader(position);
+  }
+
   /** Applies an `insert` push; false when it was ignored (stale or frozen). */
   applyInsert(frame: InsertFrame): boolean {
-    if (this.#frozen || frame.seq <= this.#seq) return false;
-    const { anchored, above } = this.#mergeArrivals(frame.messages);
+    if (!this.#accept(frame.seq)) return false;
+    this.#run.take(frame.messages, this.#live);
     this.#total = frame.total;
-    this.#seq = frame.seq;
-    this.#due = { seq: frame.seq, extra: anchored ? null : above };
+    return true;
+  }
+
+  /** Applies a `remove` push (protocol 1.2): drops held ids; one above the run moves `start` up. */
+  applyRemove(frame: RemoveFrame): boolean {
+    if (!this.#accept(frame.seq)) return false;
+    this.#run.drop(frame.ids);
+    this.#total = frame.total;
+    return true;
+  }
+
+  /** Applies an `update` push (protocol 1.2): held messages replaced by id; nothing moves. */
+  applyUpdate(frame: UpdateFrame): boolean {
+    if (!this.#accept(frame.seq)) return false;
+    this.#run.update(frame.messages);
     return true;
   }
 
   /** Applies a `status` push; the badge always, the rest unless the window already has it. */
   applyStatus(frame: StatusFrame): boolean {
     this.#lateUnread = frame.lateUnread;
-    if (this.#frozen) return false;
-    const due = this.#due;
-    if (due && due.seq === frame.seq) {
-      // The insert of this batch came first: its positions already placed the window.
-      if (due.extra !== null) this.#start += frame.shifted + due.extra;
-      this.#due = undefined;
-    } else if (frame.seq > this.#seq) {
-      this.#start += frame.shifted;
-      this.#due = undefined;
-    } else return false;
+    if (!this.#accept(frame.seq)) return false;
+    this.#run.start += frame.shifted;
     this.#total = frame.total;
-    this.#seq = frame.seq;
-    if (this.#live && this.#messages.length === 0) this.#start = this.#total;
+    this.#open = false;
+    this.#resumeFrom = this.#seq;
+    this.#settleEmptyLive();
     return true;
   }
 
   /**
    * Applies a `resumed` reply to the window as it was at the reply's `since`
-   * (the window's `seq`); unfreezes. Incomplete: nothing but the badge and
-   * total changes, and the caller pages again around the anchor returned.
+   * ({@link resumeFrom}, or the `seq` of a {@link declare}) as one group:
+   * removed, then arrived, then updated, then `shifted`; unfreezes.
+   * Incomplete: nothing but the badge changes, and the caller pages again
+   * around the anchor returned.
    */
   applyResumed(frame: Omit<ResumedFrame, "type" | "rid">): ResumeOutcome {
     this.#frozen = false;
-    this.#due = undefined;
+    this.#open = false;
     this.#lateUnread = frame.lateUnread;
     if (!frame.complete) {
-      const first = this.#messages[0];
+      const first = this.messages[0];
       return { complete: false, anchor: first && !this.#live ? { id: first.id } : "newest" };
     }
-    const { anchored, above } = this.#mergeArrivals(frame.messages);
-    if (!anchored) this.#start += frame.shifted + above;
+    if (this.#declaredFirst) this.#run.forgetAbove(this.#declaredFirst);
+    this.#run.drop(frame.removed);
+    this.#run.take(frame.messages, this.#live);
+    this.#run.update(frame.updated);
+    this.#run.start += frame.shifted;
     this.#total = frame.total;
-    this.#seq = Math.max(this.#seq, frame.seq);
-    if (this.#live && this.#messages.length === 0) this.#start = this.#total;
+    this.#seq = this.#resumeFrom = Math.max(this.#seq, frame.seq);
+    this.#settleEmptyLive();
     return { complete: true };
   }
 
   /**
-   * Keeps at most `max` messages, dropping the side away from the reader: the
-   * top when live, else the side farther from position `reader` (default: the
-   * middle). Answers how many were dropped above.
+   * Keeps at most `max` messages, dropping the side away from the reader (the
+   * top when live); `reader`, when given, moves the reader there first.
+   * Answers how many were dropped above.
    */
   trim(max: number, reader?: number): number {
-    const n = this.#messages.length;
-    if (n <= max) return 0;
-    const centre = reader ?? this.#start + Math.floor(n / 2);
-    // The slice is chosen first; `start` moves by exactly what it cuts above.
-    const from = this.#live
-      ? n - max
-      : Math.min(Math.max(0, centre - this.#start - Math.floor(max / 2)), n - max);
-    this.#messages = this.#messages.slice(from, from + max);
-    this.#start += from;
-    this.#firstItemIndex += from;
-    return from;
+    if (reader !== undefined) this.setReader(reader);
+    return this.#run.trim(max, this.#live);
   }
 
   /**
-   * Merges pushed arrivals (each with its current `position`) into the held
-   * run: those between the first and last held keys, and after the last when
-   * live. Answers whether one of them re-anchored `start`, and how many lay
-   * above the first held key (they moved the window but are not held).
+   * Is a frame of `seq` to be applied? Yes for the rest of the group in
+   * progress (even frozen: a declaration's reply does not replay it), and
+   * for a newer group unless frozen; that one becomes the group in progress.
    */
-  #mergeArrivals(arrivals: readonly Message[]): { anchored: boolean; above: number } {
-    const sorted = [...arrivals].sort(compareKeys);
-    const held = this.#messages;
-    const first = held[0];
-    const last = held.at(-1);
-    const ids = new Set(held.map((m) => m.id));
-    let above = 0;
-    const taken: Message[] = [];
-    for (const m of sorted) {
-      if (ids.has(m.id)) continue;
-      if (first && compareKeys(m, first) < 0) above++;
-      else if (belongs(m, last, this.#live)) taken.push(m);
-    }
-    if (taken.length === 0) return { anchored: false, above };
-    const merged = [...held, ...taken].sort(compareKeys);
-    const anchor = taken.find((m) => m.position !== undefined);
-    if (anchor) this.#start = (anchor.position as number) - merged.indexOf(anchor);
-    this.#messages = merged.map(strip);
-    return { anchored: anchor !== undefined, above };
+  #accept(seq: number): boolean {
+    if (seq === this.#seq && this.#open) return true;
+    if (this.#frozen || seq <= this.#seq) return false;
+    this.#seq = seq;
+    this.#open = true;
+    return true;
   }
-}
 
-/** An arrival at or below the first held key: held when it is before the last, or when live. */
-function belongs(m: Key, last: Key | undefined, live: boolean): boolean {
-  return last ? live || compareKeys(m, last) <= 0 : live;
-}
-
-/** A held message without its push-time `position`, which goes stale as the channel grows. */
-function strip(m: Message): Message {
-  if (m.position === undefined) return m;
-  const { position: _position, ...rest } = m;
-  return rest;
+  /** A live window that holds nothing sits at the bottom. */
+  #settleEmptyLive(): void {
+    if (this.#live && this.messages.length === 0) this.#run.start = this.#total;
+  }
 }

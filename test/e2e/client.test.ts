@@ -1,14 +1,23 @@
 /**
  * The typed client (src/client) against a real `wrangler dev`: requests
- * matched by rid, typed pushes, and a reconnect after the server goes away
- * that restores the declared view — proven by a push that only that view gets;
- * on a worker with AUTH_SECRET, its token goes as a subprotocol (answered
+ * matched by rid, typed pushes, a reconnect after the server goes away
+ * that restores the declared view — proven by a push that only that view
+ * gets — and ChannelWindows that stay equal to a fresh page while another
+ * user deletes, edits and reacts above, inside and below them (1.2); on a
+ * worker with AUTH_SECRET, its token goes as a subprotocol (answered
  * `scrollback`, nothing in the URL), or as `?token=` when asked.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { api } from "../../scripts/lib/api.ts";
 import { removeStateDir, type Server, startServer } from "../../scripts/lib/server.ts";
-import { type InsertFrame, ScrollbackClient, ScrollbackError } from "../../src/client/index.ts";
+import {
+  ChannelWindow,
+  type InsertFrame,
+  type Message,
+  ScrollbackClient,
+  ScrollbackError,
+  ScrollbackHttp,
+} from "../../src/client/index.ts";
 import { hs256 } from "../worker/jwt.ts";
 
 const CHANNEL = "client-e2e";
@@ -123,6 +132,124 @@ describe("ScrollbackClient", () => {
     const insert = await within(pushed, 15_000, "insert in the restored view");
     expect(insert.messages).toMatchObject([{ id: "in-view", position: page.start + 1 }]);
     client.close();
+  });
+});
+
+/** Resolves once `ready` holds, checked after every change of the window. */
+function until(list: ChannelWindow, ready: () => boolean, what: string): Promise<void> {
+  const reached = new Promise<void>((resolve) => {
+    if (ready()) return resolve();
+    const off = list.onChange(() => {
+      if (!ready()) return;
+      off();
+      resolve();
+    });
+  });
+  return within(reached, 15_000, what);
+}
+
+/** What a reader is shown of a message (a socket page may add `unread`, a push `mine`: not here). */
+const shown = (m: Message) => ({
+  id: m.id,
+  ts: m.ts,
+  author: m.author,
+  text: m.text,
+  edited: m.edited,
+  reactions: m.reactions,
+});
+
+describe("ChannelWindow under another user's changes (protocol 1.2)", () => {
+  const channel = "client-e2e-changes";
+
+  it("stays equal to a fresh page through deletes, edits and reactions above, inside and below", async () => {
+    await api(server, `/v1/channels/${channel}/messages`, {
+      method: "POST",
+      body: { messages: history },
+    });
+    // The history's author deletes and edits; another user reacts (an open worker: the body names the user).
+    const seed = new ScrollbackHttp({ url: server.url, channel, user: "seed" });
+    const frank = new ScrollbackHttp({ url: server.url, channel, user: "frank" });
+    const fresh = new ScrollbackHttp({ url: server.url, channel });
+    const clients = ["erin", "gina"].map(
+      (user) => new ScrollbackClient({ url: server.url, channel, user }),
+    );
+    const [erin, gina] = clients as [ScrollbackClient, ScrollbackClient];
+    await Promise.all(clients.map((c) => c.connect()));
+    const parked = new ChannelWindow(erin, { maxSize: 400, margin: 20 });
+    const live = new ChannelWindow(gina, { maxSize: 400, margin: 20 });
+    await parked.show(100, 130);
+    await live.open(30);
+    expect([parked.window.live, live.window.live, parked.reader]).toEqual([false, true, 100]);
+    const reading = parked.window.at(parked.reader)?.id;
+    const id = (i: number) => `m${String(i).padStart(3, "0")}`;
+    const edit = (i: number, text: string) => ({
+      kind: "edit" as const,
+      id: id(i),
+      text,
+      ts: 9_000 + i,
+    });
+    const del = (i: number) => ({ kind: "delete" as const, id: id(i) });
+    const react = (i: number) => ({
+      kind: "react" as const,
+      id: id(i),
+      emoji: "👍",
+      on: true,
+      ts: 1,
+    });
+
+    /** Both windows have applied up to `seq`, and each equals a page read now at its positions. */
+    async function sameAsFreshPages(seq: number): Promise<void> {
+      for (const list of [parked, live]) {
+        await until(
+          list,
+          () => list.window.seq >= seq && !list.window.frozen,
+          `the window at seq ${seq}`,
+        );
+        const w = list.window;
+        const page = await fresh.page({
+          anchor: { position: w.start },
+          before: 0,
+          after: w.messages.length - 1,
+        });
+        expect([w.start, w.total]).toEqual([page.start, page.total]);
+        expect(w.messages.map(shown)).toEqual(page.messages.map(shown));
+      }
+    }
+
+    // Above the parked window (and far above the live one), inside it, below it, at the bottom.
+    await frank.change([react(20), react(105), react(197)]);
+    const first = await seed.change([
+      del(10),
+      del(11),
+      del(12),
+      edit(20, "edited above"),
+      del(105),
+      del(106),
+      edit(110, "edited inside"),
+      del(150),
+      edit(180, "edited below"),
+      del(198),
+      edit(199, "edited at the bottom"),
+    ]);
+    await sameAsFreshPages(first.seq);
+    // The reader's row moved up by the three deleted above it, and is still the reader's.
+    expect([parked.reader, parked.window.at(parked.reader)?.id]).toEqual([97, reading]);
+
+    // A window's own first and last rows, a late message above it, a new one at the bottom.
+    const { messages } = parked.window;
+    const firstHeld = messages[0]?.id as string;
+    const lastHeld = messages.at(-1)?.id as string;
+    await erin.send([{ id: "late-above", ts: 5_500, text: "late" }]);
+    await gina.send([{ id: "newest", ts: 10_000_000, text: "new" }]);
+    const second = await seed.change([
+      { kind: "delete", id: firstHeld },
+      { kind: "edit", id: lastHeld, text: "last row edited", ts: 9_999 },
+      del(199),
+    ]);
+    await sameAsFreshPages(second.seq);
+    expect(live.window.messages.at(-1)?.id).toBe("newest");
+    for (const list of [parked, live]) list.dispose();
+    for (const c of clients) c.close();
   });
 });
 

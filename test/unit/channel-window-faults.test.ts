@@ -7,8 +7,8 @@
 import { describe, expect, it } from "vitest";
 import { ChannelWindow } from "../../src/client/channel-window.ts";
 import type { ScrollbackClient } from "../../src/client/socket-client.ts";
-import type { ClientEvents } from "../../src/client/types.ts";
 import type { PageBody } from "../../src/protocol/schemas.ts";
+import { fakeEvents } from "./fake-events.ts";
 
 const message = (n: number) => ({
   id: `m${n}`,
@@ -34,15 +34,12 @@ function page(start: number, count: number, total: number, seq: number): PageBod
 
 /** The client calls ChannelWindow makes, recorded; each `resume` waits for the test. */
 function fakeClient() {
-  const listeners = new Map<string, ((value: unknown) => void)[]>();
+  const { on, emit } = fakeEvents();
   const pages: { anchor: unknown; before?: number; after?: number }[] = [];
   const resumes: ((reply: unknown) => void)[] = [];
   let total = 1_000;
   const client = {
-    on(event: string, listener: (value: unknown) => void) {
-      listeners.set(event, [...(listeners.get(event) ?? []), listener]);
-      return () => {};
-    },
+    on,
     async page(request: { anchor: unknown; before?: number; after?: number }) {
       pages.push(request);
       const anchor = request.anchor as { position?: number };
@@ -52,9 +49,6 @@ function fakeClient() {
       return page(from, to - from, total, total);
     },
     resume: () => new Promise((resolve) => resumes.push(resolve)),
-  };
-  const emit = <E extends keyof ClientEvents>(event: E, value: ClientEvents[E]) => {
-    for (const listener of listeners.get(event) ?? []) listener(value);
   };
   return {
     client: client as unknown as ScrollbackClient,

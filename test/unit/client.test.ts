@@ -4,7 +4,9 @@
  * stays closed after close(), settles a request whose send throws at once
  * with no timer left, answers every request with its reply's body, and
  * resumes by itself after a drop (complete replay, or a page again when too
- * much was missed), holding back pushes the replay includes.
+ * much was missed), holding back pushes the replay includes. Protocol 1.2:
+ * `change`, the `remove` and `update` events, the watermarks they move, and
+ * resyncs that carry `removed` and `updated`.
  */
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import {
@@ -190,29 +192,35 @@ describe("ScrollbackClient fixes", () => {
   }, 30_000);
 });
 
-describe("ScrollbackClient resume", () => {
-  /** Declares a parked view, applies one push (seq 6), then loses the socket and reconnects. */
-  async function dropAndReconnect(seqAfter: number) {
-    const { client, socket } = await connected();
-    const events: ResyncEvent[] = [];
-    const inserts: unknown[] = [];
-    client.on("resync", (e) => events.push(e));
-    client.on("insert", (e) => inserts.push(e));
-    const view = { first: { ts: 10, id: "m1" }, last: { ts: 30, id: "m3" }, live: false };
-    const viewed = client.view(view);
-    await answer(socket, { type: "view", lateUnread: 0, seq: 5 });
-    await viewed;
-    socket.push({ type: "status", total: 6, lateUnread: 0, shifted: 1, seq: 6 });
-    expect(client.seq).toBe(6);
-    socket.close();
-    await vi.advanceTimersByTimeAsync(20);
-    const next = FakeSocket.all.at(-1) as FakeSocket;
-    expect(next).not.toBe(socket);
-    next.push(hello(seqAfter));
-    await flush();
-    return { client, next, events, inserts, view };
-  }
+/**
+ * Declares a parked view, applies one push (by default a status, seq 6),
+ * then loses the socket and reconnects to a server at `seqAfter`.
+ */
+async function dropAndReconnect(
+  seqAfter: number,
+  last: Record<string, unknown> = { type: "status", total: 6, lateUnread: 0, shifted: 1, seq: 6 },
+) {
+  const { client, socket } = await connected();
+  const events: ResyncEvent[] = [];
+  const inserts: unknown[] = [];
+  client.on("resync", (e) => events.push(e));
+  client.on("insert", (e) => inserts.push(e));
+  const view = { first: { ts: 10, id: "m1" }, last: { ts: 30, id: "m3" }, live: false };
+  const viewed = client.view(view);
+  await answer(socket, { type: "view", lateUnread: 0, seq: 5 });
+  await viewed;
+  socket.push(last);
+  expect(client.seq).toBe(6);
+  socket.close();
+  await vi.advanceTimersByTimeAsync(20);
+  const next = FakeSocket.all.at(-1) as FakeSocket;
+  expect(next).not.toBe(socket);
+  next.push(hello(seqAfter));
+  await flush();
+  return { client, next, events, inserts, view };
+}
 
+describe("ScrollbackClient resume", () => {
   it("sends resume from the last seq with the last view, holds back pushes, emits one resync", async () => {
     const { client, next, events, inserts, view } = await dropAndReconnect(9);
     expect(next.last()).toMatchObject({ type: "resume", since: 6, ...view });
@@ -297,6 +305,103 @@ describe("ScrollbackClient resume", () => {
     await answer(next, TOO_MUCH_MISSED);
     await answer(next, { type: "error", code: "not_found", message: "unknown id" });
     expect(next.last()).toMatchObject({ type: "page", anchor: "newest" });
+    client.close();
+  }, 30_000);
+});
+
+describe("ScrollbackClient changes (protocol 1.2)", () => {
+  const removeFrame = (seq: number, ids: string[]) => ({ type: "remove", ids, total: 9, seq });
+  const updateFrame = (seq: number, text: string) => ({
+    type: "update",
+    messages: [{ ...msg("m3", 30, 2), text, edited: 77 }],
+    seq,
+  });
+
+  it("sends a change frame and resolves with its reply's body, which moves no watermark", async () => {
+    const { client, socket } = await connected();
+    const changes = [
+      { kind: "edit" as const, id: "m3", text: "hey", ts: 77 },
+      { kind: "react" as const, id: "m4", emoji: "🎉", on: true, ts: 78 },
+    ];
+    const changed = client.change(changes);
+    await flush();
+    expect(socket.last()).toMatchObject({ type: "change", changes });
+    const results = [
+      { id: "m3", outcome: "applied", seq: 6 },
+      { id: "m4", outcome: "stale" },
+    ];
+    await answer(socket, { type: "changed", results, total: 5, seq: 6 });
+    expect(await changed).toEqual({ results, total: 5, seq: 6 });
+    // Its group's pushes come after it.
+    expect([client.seq, client.resumeFrom]).toEqual([5, 5]);
+    client.close();
+  }, 30_000);
+
+  it("emits remove and update; seq follows every push, the resume point every group delivered whole", async () => {
+    const { client, socket } = await connected();
+    const seen: unknown[] = [];
+    client.on("remove", (f) => seen.push(f));
+    client.on("update", (f) => seen.push(f));
+    socket.push(removeFrame(6, ["m1"]));
+    expect([client.seq, client.resumeFrom]).toEqual([6, 5]); // its status is still to come
+    socket.push({ type: "status", total: 9, lateUnread: 0, shifted: -1, seq: 6 });
+    socket.push(updateFrame(7, "edited"));
+    // Edits alone mostly push no status: the group may have more; a reconnect replays it (idempotent).
+    expect([client.seq, client.resumeFrom]).toEqual([7, 6]);
+    expect(seen).toEqual([removeFrame(6, ["m1"]), updateFrame(7, "edited")]);
+    client.close();
+  }, 30_000);
+
+  it("holds back the pushes of later groups while a resume is in flight, not the rest of the group it follows", async () => {
+    const { client, socket } = await connected();
+    const seen: string[] = [];
+    for (const type of ["insert", "remove", "update", "status"] as const) {
+      client.on(type, (f) => seen.push(`${type} ${f.seq}`));
+    }
+    socket.push({ type: "insert", messages: [msg("m6", 60, 5)], total: 6, seq: 6 });
+    const resumed = client.resume({
+      since: 6,
+      first: { ts: 10, id: "m1" },
+      last: null,
+      live: true,
+    });
+    await flush();
+    expect(client.resumeFrom).toBe(6);
+    // Group 6 began before the resume: its reply does not replay it.
+    socket.push(removeFrame(6, ["m2"]));
+    socket.push({ type: "status", total: 5, lateUnread: 0, shifted: 0, seq: 6 });
+    // Group 7 is in the reply.
+    socket.push(removeFrame(7, ["m3"]));
+    socket.push(updateFrame(7, "x"));
+    socket.push({ type: "status", total: 4, lateUnread: 0, shifted: 0, seq: 7 });
+    expect(seen).toEqual(["insert 6", "remove 6", "status 6"]);
+    const reply = { complete: true, seq: 7, total: 4, lateUnread: 0, shifted: 0, messages: [] };
+    await answer(socket, { type: "resumed", ...reply, removed: ["m3"], updated: [] });
+    expect(await resumed).toMatchObject({ seq: 7, removed: ["m3"] });
+    socket.push(updateFrame(8, "y"));
+    expect(seen.at(-1)).toBe("update 8");
+    expect([client.seq, client.resumeFrom]).toEqual([8, 7]);
+    client.close();
+  }, 30_000);
+
+  it("resumes a reconnect from the last group delivered whole and hands over removed and updated", async () => {
+    const { client, next, events } = await dropAndReconnect(9, updateFrame(6, "cut"));
+    // Group 6 (no status seen) is replayed: the connection may have cut it.
+    expect(next.last()).toMatchObject({ type: "resume", since: 5, live: false });
+    const updated = [{ ...msg("m3", 30, 1), text: "cut", edited: 77 }];
+    const replay = {
+      seq: 9,
+      total: 8,
+      lateUnread: 0,
+      reactionsUnread: 0,
+      unread: 0,
+      shifted: -1,
+      messages: [],
+      removed: ["m2"],
+      updated,
+    };
+    await answer(next, { type: "resumed", complete: true, ...replay });
+    expect(events).toEqual([{ complete: true, since: 5, ...replay }]);
     client.close();
   }, 30_000);
 });

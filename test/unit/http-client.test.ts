@@ -20,7 +20,7 @@ const PAGE = { messages: [], start: 0, total: 0, hasOlder: false, hasNewer: fals
 const SIM = { running: false, settings: DEFAULT_SIMULATOR, counters: ZERO_COUNTERS };
 
 /** A client whose fetch records each request and answers `status` with `body`. */
-function fake(status: number, body: unknown, token?: string) {
+function fake(status: number, body: unknown, token?: string, user?: string) {
   const seen: Seen[] = [];
   const fetch = (async (input: URL | RequestInfo, init?: RequestInit) => {
     seen.push({
@@ -31,7 +31,7 @@ function fake(status: number, body: unknown, token?: string) {
     });
     return new Response(JSON.stringify(body), { status });
   }) as typeof globalThis.fetch;
-  const http = new ScrollbackHttp({ url: "http://host:1", channel: "c.1", token, fetch });
+  const http = new ScrollbackHttp({ url: "http://host:1", channel: "c.1", token, user, fetch });
   return { http, seen };
 }
 
@@ -84,6 +84,44 @@ describe("ScrollbackHttp", () => {
       expect(seen).toHaveLength(1);
       expect(seen[0]).toMatchObject(expected);
     }
+  });
+
+  it("posts changes, as the options' user on an open worker, and answers their results", async () => {
+    const changes = [
+      { kind: "edit" as const, id: "m1", text: "hi!", ts: 5 },
+      { kind: "delete" as const, id: "m2" },
+      { kind: "react" as const, id: "m3", emoji: "👍", on: true, ts: 6 },
+    ];
+    const answer = {
+      results: [
+        { id: "m1", outcome: "applied", seq: 8 },
+        { id: "m2", outcome: "deleted" },
+        { id: "m3", outcome: "pending", seq: 9 },
+      ],
+      total: 41,
+      seq: 9,
+    };
+    const open = fake(200, answer, undefined, "alice");
+    expect(await open.http.change(changes)).toEqual(answer);
+    expect(open.seen).toEqual([
+      {
+        method: "POST",
+        url: "http://host:1/v1/channels/c.1/changes",
+        headers: { "Content-Type": "application/json" },
+        body: { user: "alice", changes },
+      },
+    ]);
+    // With a token the server takes the token's subject: no user in the body.
+    const secured = fake(200, answer, "jwt.x.y");
+    await secured.http.change(changes);
+    expect(secured.seen[0]?.body).toEqual({ changes });
+    const refused = fake(403, {
+      error: { code: "forbidden", message: "changes[0]: only its author may edit a message" },
+    });
+    await expect(refused.http.change(changes)).rejects.toMatchObject({
+      code: "forbidden",
+      status: 403,
+    });
   });
 
   it("sends the token as a bearer header", async () => {

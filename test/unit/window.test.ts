@@ -1,223 +1,225 @@
 /**
- * The window model (src/client/window.ts) against an independent sorted-array
- * model of the channel (window-model.ts): random pages, jumps, extensions,
- * pushes with late arrivals and chunks, trims, drops and resumes, driven the
- * way ChannelWindow drives it. After every step the window must equal the
- * model's slice at the same positions: ids, positions, total.
+ * The window model (src/client/window.ts) against an independent
+ * sorted-array model of the channel (window-model.ts, driven by
+ * window-harness.ts): random groups of inserts, deletes (on held rows,
+ * above, below and next to the window, runs of them, of rows trimmed off),
+ * edits and reactions, late chunks, jumps, extensions, trims, declarations
+ * by `resume` (one while a group is half delivered), connections dropped
+ * between groups or inside one, complete and incomplete resumes. After
+ * every step the window must equal the model's slice at the same
+ * positions: ids, text, edits, reactions, positions, total; and the
+ * reader's row keeps its place and its react-virtuoso index.
  */
 import fc from "fast-check";
 import { afterAll, describe, expect, it } from "vitest";
-import { FIRST_ITEM_INDEX, MessageWindow } from "../../src/client/window.ts";
+import { MessageWindow } from "../../src/client/window.ts";
+import { FIRST_ITEM_INDEX } from "../../src/client/window-rows.ts";
 import { wireMsg } from "../support/data.ts";
-import { ChannelModel, type DeclaredView, NO_COUNTS } from "./window-model.ts";
+import { compareKeys } from "../support/keys.ts";
+import { groupArb, Harness, type Spec, sameAsModel } from "./window-harness.ts";
+import { inView, NO_COUNTS } from "./window-model.ts";
 
-let checks = 0;
-afterAll(() => console.log(`window model: ${checks} state checks against the sorted-array model`));
+const seen = { checks: 0, removes: 0, updates: 0, cuts: 0, splits: 0, readerChecks: 0 };
+afterAll(() =>
+  console.log(
+    `window model: ${seen.checks} state checks against the sorted-array model, ` +
+      `${seen.readerChecks} reader checks; ${seen.removes} remove and ${seen.updates} update frames applied, ` +
+      `${seen.cuts} groups cut by a drop, ${seen.splits} declarations inside a group`,
+  ),
+);
 
-/** The window equals the model's slice at its positions. */
-function check(w: MessageWindow, model: ChannelModel): void {
-  if (w.frozen) return;
-  checks++;
-  expect(w.total).toBe(model.list.length);
-  const slice = model.list.slice(w.start, w.end).map((m) => m.id);
-  expect(w.messages.map((m) => m.id)).toEqual(slice);
-  expect(w.start + w.messages.length).toBe(w.end);
-  for (const m of w.messages) expect(w.positionOf(m.id)).toBe(model.positionOf(m.id));
-  if (w.live) expect(w.end).toBe(w.total);
-  expect(w.seq).toBe(model.seq);
+function check(h: Harness): void {
+  if (h.w.frozen) return;
+  seen.checks++;
+  sameAsModel(h.w, h.model);
+  // What the window remembers above its run is exactly the declared view's rows there: no more (memory), no less.
+  const top = h.w.view().first;
+  const above = top
+    ? h.model.list.filter((m) => inView(h.declared, m) && compareKeys(m, top) < 0)
+    : [];
+  expect(h.w.hiddenAbove).toBe(above.length);
+  // Arrivals that push nothing (a reaction that changes no count) take a seq the window never sees.
+  expect(h.w.seq).toBeLessThanOrEqual(h.model.seq);
 }
 
 type Op =
-  | { kind: "batch"; items: { late: boolean; r: number }[] }
+  | { kind: "group"; specs: Spec[] }
+  | { kind: "cut"; specs: Spec[]; keep: number; limit: number }
   | { kind: "chunk"; at: number; n: number }
   | { kind: "jump"; at: number; before: number; after: number; live: boolean; during: number }
   | { kind: "extend"; up: boolean; n: number; during: number }
   | { kind: "trim"; max: number; reader: number }
-  | { kind: "redeclare" }
-  | { kind: "drop"; batches: number; limit: number };
+  | { kind: "read"; at: number }
+  | { kind: "redeclare"; specs: Spec[]; keep: number; during: number }
+  | { kind: "drop"; groups: Spec[][]; limit: number };
 
+const fraction = (max = 1) => fc.double({ min: 0, max, noNaN: true });
 const opArb: fc.Arbitrary<Op> = fc.oneof(
-  fc.record({
-    kind: fc.constant("batch" as const),
-    items: fc.array(fc.record({ late: fc.boolean(), r: fc.nat(1_000) }), {
-      minLength: 1,
-      maxLength: 6,
+  { weight: 8, arbitrary: fc.record({ kind: fc.constant("group" as const), specs: groupArb }) },
+  {
+    weight: 2,
+    arbitrary: fc.record({
+      kind: fc.constant("cut" as const),
+      specs: groupArb,
+      keep: fc.nat(3),
+      limit: fc.constantFrom(2, 1_000),
     }),
-  }),
+  },
   fc.record({
     kind: fc.constant("chunk" as const),
-    at: fc.double({ min: 0, max: 1, noNaN: true }),
+    at: fraction(),
     n: fc.integer({ min: 1, max: 40 }),
   }),
-  fc.record({
-    kind: fc.constant("jump" as const),
-    at: fc.double({ min: 0, max: 1.2, noNaN: true }),
-    before: fc.nat(30),
-    after: fc.nat(30),
-    live: fc.boolean(),
-    during: fc.nat(3),
-  }),
-  fc.record({
-    kind: fc.constant("extend" as const),
-    up: fc.boolean(),
-    n: fc.integer({ min: 1, max: 30 }),
-    during: fc.nat(3),
-  }),
-  fc.record({
-    kind: fc.constant("trim" as const),
-    max: fc.integer({ min: 1, max: 60 }),
-    reader: fc.double({ min: 0, max: 1, noNaN: true }),
-  }),
-  fc.constant({ kind: "redeclare" as const }),
+  {
+    weight: 2,
+    arbitrary: fc.record({
+      kind: fc.constant("jump" as const),
+      at: fraction(1.2),
+      before: fc.nat(30),
+      after: fc.nat(30),
+      live: fc.boolean(),
+      during: fc.nat(3),
+    }),
+  },
+  {
+    weight: 2,
+    arbitrary: fc.record({
+      kind: fc.constant("extend" as const),
+      up: fc.boolean(),
+      n: fc.integer({ min: 1, max: 30 }),
+      during: fc.nat(3),
+    }),
+  },
+  {
+    weight: 2,
+    arbitrary: fc.record({
+      kind: fc.constant("trim" as const),
+      max: fc.integer({ min: 1, max: 60 }),
+      reader: fraction(),
+    }),
+  },
+  fc.record({ kind: fc.constant("read" as const), at: fraction() }),
+  {
+    weight: 3,
+    arbitrary: fc.record({
+      kind: fc.constant("redeclare" as const),
+      specs: groupArb,
+      keep: fc.nat(3),
+      during: fc.nat(3),
+    }),
+  },
   fc.record({
     kind: fc.constant("drop" as const),
-    batches: fc.nat(4),
+    groups: fc.array(groupArb, { maxLength: 4 }),
     limit: fc.constantFrom(3, 20, 1_000),
   }),
 );
 
-/** A client over the model: its declared view, and the window it feeds. */
-class Harness {
-  readonly model = new ChannelModel();
-  readonly w = new MessageWindow();
-  /** The view the server holds for this socket. */
-  declared: DeclaredView = { first: null, last: null, live: true };
-  #ts = 1_000;
-  #rand: () => number;
-
-  constructor(seed: number) {
-    let s = seed >>> 0 || 1;
-    // A tiny xorshift: ts values for late arrivals, reproducible from the seed.
-    this.#rand = () => {
-      s ^= s << 13;
-      s ^= s >>> 17;
-      s ^= s << 5;
-      return (s >>> 0) / 2 ** 32;
-    };
-    this.w.replace(this.model.page(0, 0, 0), { live: true });
+/** A whole group: the window equals the model, and the reader's row kept its place and item index. */
+function deliver(h: Harness, specs: readonly Spec[]): void {
+  const { w } = h;
+  const itemIndex = w.firstItemIndex + (w.reader - w.start);
+  const row = w.at(w.reader)?.id;
+  for (const frame of h.store(specs)) {
+    if (h.apply(frame) && frame.type === "remove") seen.removes++;
+    if (frame.type === "update") seen.updates++;
   }
+  seen.readerChecks++;
+  expect(w.firstItemIndex + (w.reader - w.start)).toBe(itemIndex);
+  if (row !== undefined && w.indexOf(row) >= 0) expect(w.at(w.reader)?.id).toBe(row);
+}
 
-  /** Stores a batch; the socket gets its pushes unless `deliver` is false. */
-  batch(items: readonly { late: boolean; r: number }[], deliver = true): void {
-    const tss = items.map(({ late, r }) => {
-      if (late) return Math.floor(this.#rand() * this.#ts);
-      this.#ts += r % 3; // equal ts are common: the id decides
-      return this.#ts;
-    });
-    this.store(tss, deliver);
-  }
-
-  store(tss: readonly number[], deliver = true): void {
-    const stored = this.model.insert(tss);
-    if (!deliver) return;
-    for (const frame of this.model.pushes(this.declared, stored)) {
-      if (frame.type === "insert") this.w.applyInsert(frame);
-      else this.w.applyStatus(frame);
+function run(h: Harness, op: Op): void {
+  const { w, model } = h;
+  switch (op.kind) {
+    case "group":
+      deliver(h, op.specs);
+      return;
+    case "cut": {
+      // The connection drops inside a group: only its first frames arrived.
+      const frames = h.store(op.specs);
+      if (op.keep < frames.length) seen.cuts++;
+      for (const frame of frames.slice(0, op.keep)) h.apply(frame);
+      h.reconnect(op.limit);
+      return;
     }
-  }
-
-  /** Batches that land while a view change is in flight: pushed for the old view. */
-  during(n: number): void {
-    for (let i = 0; i < n; i++) this.batch([{ late: i % 2 === 0, r: i }]);
-  }
-
-  /** Declares the window's view with `resume` since its seq, as ChannelWindow does. */
-  declare(during: number, limit = 1_000): void {
-    this.w.freeze();
-    this.during(during);
-    this.declared = this.w.view();
-    const outcome = this.w.applyResumed(this.model.resumed(this.declared, this.w.seq, limit));
-    if (outcome.complete) return;
-    // Too much missed: page again around the first message held (or the newest).
-    const anchor = outcome.anchor;
-    const at = anchor === "newest" ? this.model.list.length - 1 : this.model.positionOf(anchor.id);
-    expect(at).toBeGreaterThanOrEqual(0);
-    const page = this.model.page(at, anchor === "newest" ? 20 : 0, 20);
-    this.w.replace(page, { live: anchor === "newest" && !page.hasNewer });
-    this.declare(0);
-  }
-
-  run(op: Op): void {
-    const { w, model } = this;
-    switch (op.kind) {
-      case "batch":
-        this.batch(op.items);
-        return;
-      case "chunk": {
-        // A peer's conversation arriving late at once: one spot, consecutive ts.
-        const ts = Math.floor(op.at * this.#ts);
-        this.store(Array.from({ length: op.n }, (_, i) => ts + i));
-        return;
-      }
-      case "jump": {
-        const n = model.list.length;
-        const page = model.page(Math.floor(op.at * n), op.before, op.after);
-        w.replace(page, { live: op.live && !page.hasNewer });
-        this.declare(op.during);
-        return;
-      }
-      case "extend": {
-        const edge = op.up ? w.messages[0] : w.messages.at(-1);
-        if (!edge) return;
-        const at = model.positionOf(edge.id);
-        const page = op.up ? model.page(at, op.n, 0) : model.page(at, 0, op.n);
-        const before = w.firstItemIndex;
-        const start = w.start;
-        expect(w.merge(page)).toBe(true);
-        expect(before - w.firstItemIndex).toBe(start - w.start);
-        this.declare(op.during);
-        return;
-      }
-      case "trim": {
-        const before = w.firstItemIndex;
-        const dropped = w.trim(op.max, w.start + Math.floor(op.reader * w.messages.length));
-        expect(w.firstItemIndex - before).toBe(dropped);
-        expect(w.messages.length).toBeLessThanOrEqual(Math.max(op.max, 0));
-        return;
-      }
-      case "redeclare":
-        // A plain `view`: only ever shrinks what the server holds to what the window holds.
-        this.declared = w.view();
-        return;
-      case "drop":
-        for (let i = 0; i < op.batches; i++)
-          this.batch(
-            [
-              { late: i % 2 === 1, r: 1 },
-              { late: false, r: 2 },
-            ],
-            false,
-          );
-        this.declare(0, op.limit);
-        return;
-      default: {
-        const unreachable: never = op;
-        throw new Error(`unknown op ${JSON.stringify(unreachable)}`);
-      }
+    case "chunk": {
+      // A peer's conversation arriving late at once: one spot, consecutive ts.
+      const ts = Math.floor(op.at * h.ts(false, 0));
+      h.chunk(Array.from({ length: op.n }, (_, i) => ts + i));
+      return;
+    }
+    case "jump": {
+      const page = model.page(Math.floor(op.at * model.list.length), op.before, op.after);
+      w.replace(page, { live: op.live && !page.hasNewer });
+      h.declare(op.during);
+      return;
+    }
+    case "extend": {
+      const edge = op.up ? w.messages[0] : w.messages.at(-1);
+      if (!edge) return;
+      const at = model.positionOf(edge.id);
+      const page = op.up ? model.page(at, op.n, 0) : model.page(at, 0, op.n);
+      const before = w.firstItemIndex;
+      const start = w.start;
+      expect(w.merge(page)).toBe(true);
+      expect(before - w.firstItemIndex).toBe(start - w.start);
+      h.declare(op.during);
+      return;
+    }
+    case "trim": {
+      const before = w.firstItemIndex;
+      const dropped = w.trim(op.max, w.start + Math.floor(op.reader * w.messages.length));
+      expect(w.firstItemIndex - before).toBe(dropped);
+      expect(w.messages.length).toBeLessThanOrEqual(Math.max(op.max, 0));
+      return;
+    }
+    case "read":
+      w.setReader(w.start + Math.floor(op.at * w.messages.length));
+      return;
+    case "redeclare": {
+      // A declaration sent while a group is half applied: the rest of it arrives before the reply.
+      const frames = h.store(op.specs);
+      if (op.keep > 0 && op.keep < frames.length) seen.splits++;
+      for (const frame of frames.slice(0, op.keep)) h.apply(frame);
+      h.declare(op.during, 1_000, frames.slice(op.keep));
+      return;
+    }
+    case "drop":
+      for (const specs of op.groups) h.store(specs);
+      h.reconnect(op.limit);
+      return;
+    default: {
+      const unreachable: never = op;
+      throw new Error(`unknown op ${JSON.stringify(unreachable)}`);
     }
   }
 }
 
 describe("MessageWindow against the sorted-array model", () => {
-  it("equals the model's slice after every page, push, trim, jump and resume", () => {
+  it("equals the model's slice after every group, page, trim, jump, drop and resume", () => {
     fc.assert(
       fc.property(
         fc.integer({ min: 1 }),
         fc.array(opArb, { minLength: 5, maxLength: 60, size: "max" }),
         (seed, ops) => {
-          const h = new Harness(seed);
+          const h = new Harness(new MessageWindow(), seed);
           // Some history first, so jumps have somewhere to land.
-          h.batch(Array.from({ length: 30 }, (_, i) => ({ late: false, r: i })));
-          check(h.w, h.model);
+          h.group(
+            Array.from({ length: 30 }, (_, i) => ({ kind: "insert" as const, late: false, r: i })),
+          );
+          check(h);
           for (const op of ops) {
-            h.run(op);
-            check(h.w, h.model);
+            run(h, op);
+            check(h);
           }
         },
       ),
       { numRuns: 300 },
     );
-    expect(checks).toBeGreaterThan(5_000);
+    expect(seen.checks).toBeGreaterThan(5_000);
+    expect(seen.cuts).toBeGreaterThan(100);
+    expect(seen.splits).toBeGreaterThan(100);
   }, 120_000);
 });
 
@@ -284,9 +286,14 @@ describe("MessageWindow", () => {
     expect(w.at(11)?.id).toBe("b");
     expect([w.keyAt(11), w.keyAt(50)]).toEqual(["b", "#50"]);
     expect([w.indexOf("c"), w.positionOf("c"), w.positionOf("z")]).toEqual([2, 12, undefined]);
+    expect(w.merge(page(["q"], 50, 100, 1))).toBe(false);
+    // Read before what the window applied: positions may differ.
+    expect(
+      new MessageWindow().replace(page(["a"], 10, 100, 3)).merge(page(["b"], 11, 100, 2)),
+    ).toBe(false);
     expect(w.merge(page(["x", "y", "a"], 8, 100, 1))).toBe(true);
     expect(w.firstItemIndex).toBe(FIRST_ITEM_INDEX - 2);
-    expect(w.merge(page(["q"], 50, 100, 1))).toBe(false);
-    expect(w.merge(page(["b"], 11, 100, 2))).toBe(false);
+    // It holds more than its view now: new groups wait for the declaration.
+    expect(w.frozen).toBe(true);
   });
 });
