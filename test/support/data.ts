@@ -34,3 +34,8 @@ export function wireMsg(id: string, ts: number, position?: number): WireMessage 
     ...(position === undefined ? {} : { position }),
   };
 }
+
+/** The same messages written by `authors` in turn (protocol 1.2: only its author edits a message). */
+export function authoredBy(drafts: readonly Draft[], authors: readonly string[]): Draft[] {
+  return drafts.map((d, i) => ({ ...d, author: authors[i % authors.length] as string }));
+}
