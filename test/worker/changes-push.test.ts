@@ -10,9 +10,9 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { authoredBy, msg, series, seriesKey } from "../support/data.ts";
 import { type Concurrent, Harness, type Peer } from "../support/harness.ts";
-import { Held } from "../support/held.ts";
 import type { Stored } from "../support/model.ts";
 import { mulberry32, randInt } from "../support/random.ts";
+import { follow, reader } from "../support/readers.ts";
 import { closeAll } from "../support/socket.ts";
 import type { Change, Draft } from "../support/wire.ts";
 import { harness, securedTransport } from "./net.ts";
@@ -41,29 +41,9 @@ const react = (i: number | string, emoji: string, on: boolean, ts: number): Chan
   ts,
 });
 
-/** A socket that holds a page and declares exactly it, as docs/protocol.md asks. */
-interface Reader {
-  readonly peer: Peer;
-  readonly held: Held;
-}
-
-async function reader(h: Harness, user: string, first: number, last: number, live: boolean) {
-  const peer = await h.connect(user);
-  const held = new Held(await h.page(peer, { id: id(first) }, 0, last - first));
-  await h.declare(peer, held.first, live ? null : held.last, live);
-  return { peer, held };
-}
-
-/** Applies the last write's pushes to each reader and compares it with a fresh page of its own. */
-async function follow(h: Harness, readers: readonly Reader[]): Promise<number> {
-  let checks = 0;
-  for (const { peer, held } of readers) {
-    held.applyBatch(h.pushed.get(peer.socket) ?? []);
-    held.expectEquals(await h.page(peer, { id: held.first.id }, 0, held.messages.length - 1));
-    checks += held.messages.length;
-  }
-  return checks;
-}
+/** A reader of messages first…last of the series. */
+const holding = (h: Harness, user: string, first: number, last: number, live: boolean) =>
+  reader(h, user, { id: id(first) }, [0, last - first], live);
 
 /**
  * 300 messages by ann and bob; ann live at the bottom, bob in the middle
@@ -74,11 +54,11 @@ async function follow(h: Harness, readers: readonly Reader[]): Promise<number> {
 async function scene(h: Harness) {
   await h.post(authoredBy(series(300), ["ann", "bob"]));
   const ann = await h.connect("ann");
-  const bob = await reader(h, "bob", 100, 149, false);
-  const cid = await reader(h, "cid", 0, 49, false);
+  const bob = await holding(h, "bob", 100, 149, false);
+  const cid = await holding(h, "cid", 0, 49, false);
   const dan = await h.connect("dan");
   await h.declare(dan, key(200), null, false);
-  const ann2 = await reader(h, "ann", 120, 299, true);
+  const ann2 = await holding(h, "ann", 120, 299, true);
   return { h, ann, bob, cid, dan, ann2, readers: [bob, cid, ann2] };
 }
 
