@@ -296,9 +296,10 @@ export class Harness {
    * against the model storing the same groups. The replies tell the groups:
    * each write's arrivals are a run of seqs, so each must have one (a
    * marker: a new message, or a change of an id never sent); every reply of
-   * a group carries the group's last seq. Answers the number of groups.
+   * a group carries the group's last seq. `sent` runs once every write is
+   * on its way (e.g. to release a held commit). Answers the number of groups.
    */
-  async concurrently(writes: readonly Concurrent[]): Promise<number> {
+  async concurrently(writes: readonly Concurrent[], sent?: () => Promise<void>): Promise<number> {
     const rids = writes.map((w, i) => {
       if (!("peer" in w)) return undefined;
       const rid = this.#rid(`w${i}`);
@@ -310,6 +311,7 @@ export class Harness {
     const http = writes.map((w) =>
       "user" in w ? this.#transport.postChanges(this.channel, w.user, w.change) : undefined,
     );
+    await sent?.();
     const got = new Map<Peer, Frame[]>(this.peers.map((p) => [p, []]));
     const replies: Placed[] = [];
     for (const [i, w] of writes.entries()) {
