@@ -17,6 +17,7 @@
  * Runs are reproducible: a failure names its seed (set FIRST_SEED to it and
  * RUNS to 1 to replay it).
  */
+import { evictDurableObject } from "cloudflare:test";
 import { afterEach, describe, expect, it } from "vitest";
 import { type Actor, converge, type Delivered } from "../support/change-rules.ts";
 import { type Concurrent, Harness, type Peer } from "../support/harness.ts";
@@ -25,7 +26,7 @@ import { mulberry32, randInt } from "../support/random.ts";
 import { closeAll } from "../support/socket.ts";
 import type { Change, Draft, WireMessage } from "../support/wire.ts";
 import { holdCommits } from "./gate.ts";
-import { allMessages, securedTransport, stats } from "./net.ts";
+import { allMessages, api, channelStub, securedTransport, stats } from "./net.ts";
 
 afterEach(closeAll);
 
@@ -189,6 +190,7 @@ interface Tally {
   compared: number;
   /** Push frames compared with the model's. */
   pushes: number;
+  evictions: number;
 }
 
 /**
@@ -306,6 +308,12 @@ async function deliver(channel: string, u: Universe, rand: () => number, tally: 
       const peer = peers.get(USERS[randInt(rand, 0, USERS.length - 1)] as string) as Peer;
       await h.declare(peer, keys[a] ?? null, rand() < 0.5 ? (keys[b] ?? null) : null, rand() < 0.5);
     }
+    // Now and then the object is evicted: what it keeps in memory comes back from storage
+    // (held changes, tombstones, the newest key, late counts), and the sockets stay.
+    if (rand() < 0.1) {
+      await evictDurableObject(channelStub(channel));
+      tally.evictions++;
+    }
   }
   away = await h.connect("eve");
   await h.resume(away, since, { first: null, last: null, live: true });
@@ -325,6 +333,8 @@ async function deliver(channel: string, u: Universe, rand: () => number, tally: 
   expect(http).toEqual(h.model.sorted.map((m) => h.model.wire(m)));
   expect(http.filter((m) => !m.id.startsWith("k-")).map(shown)).toEqual(converged(u, delivered));
   expect(await stats(channel)).toEqual(h.model.stats(channel));
+  const timeline = await api(`/v1/channels/${channel}/timeline?points=7`);
+  expect(await timeline.json()).toEqual(h.model.timeline(7));
   tally.compared += http.length;
   return http.filter((m) => !m.id.startsWith("k-")).map(shown);
 }
@@ -338,6 +348,7 @@ describe("changes converge", () => {
       outcomes: new Map(),
       compared: 0,
       pushes: 0,
+      evictions: 0,
     };
     for (let seed = FIRST_SEED; seed < FIRST_SEED + RUNS; seed++) {
       try {
@@ -355,7 +366,7 @@ describe("changes converge", () => {
     }
     const outcomes = Object.fromEntries(tally.outcomes);
     console.log(
-      `changes converge: ${RUNS} sets × ${ORDERS} orders, ${tally.writes} writes (${tally.together} sent at once) in ${tally.groups} groups, ${tally.pushes} push frames, outcomes ${JSON.stringify(outcomes)}, ${tally.compared} messages compared with the set`,
+      `changes converge: ${RUNS} sets × ${ORDERS} orders, ${tally.writes} writes (${tally.together} sent at once) in ${tally.groups} groups, ${tally.evictions} evictions, ${tally.pushes} push frames, outcomes ${JSON.stringify(outcomes)}, ${tally.compared} messages compared with the set`,
     );
     for (const o of ["applied", "pending", "stale", "deleted"])
       expect(tally.outcomes.get(o) ?? 0).toBeGreaterThan(0);

@@ -7,13 +7,15 @@
  * applied (seq, total and every page as the kit's model has them, nothing
  * pushed), the socket stays open and answers its next frame.
  */
+import { runInDurableObject } from "cloudflare:test";
 import { afterEach, describe, expect, it } from "vitest";
+import { fromBlob } from "../../src/channel/sql.ts";
 import { authoredBy, series, seriesKey } from "../support/data.ts";
 import type { Harness, Peer } from "../support/harness.ts";
 import { closeAll } from "../support/socket.ts";
 import { type Change, type Code, MAX_CHANGES, STATUS_OF } from "../support/wire.ts";
 import { hs256 } from "./jwt.ts";
-import { clientOf, harness, post, securedFetch, stats, TEST_SECRET } from "./net.ts";
+import { channelStub, clientOf, harness, post, securedFetch, stats, TEST_SECRET } from "./net.ts";
 
 afterEach(closeAll);
 
@@ -231,6 +233,56 @@ describe("bad changes over a socket", () => {
       type: "page",
       rid: "p",
     });
+  });
+});
+
+describe("a frame of changes that fails in storage", () => {
+  it("applies nothing of it, pushes nothing, and serves the next frame", async () => {
+    const { h, ann, watcher } = await scene("chg-bad-fault");
+    await h.change(ann, [
+      react(1, 1),
+      { kind: "react", id: "absent", emoji: "a", on: true, ts: 1 },
+    ]);
+    // The frame's fifth change fails as its tombstone is written, after four were applied.
+    const poisoned = id(8);
+    await runInDurableObject(channelStub(h.channel), (_instance, state) => {
+      const sql = state.storage.sql;
+      const exec = sql.exec.bind(sql);
+      Object.defineProperty(sql, "exec", {
+        configurable: true,
+        value: (query: string, ...args: SqlStorageValue[]) => {
+          const named = args.some((a) => a instanceof ArrayBuffer && fromBlob(a) === poisoned);
+          if (query.startsWith("INSERT INTO tombstones") && named)
+            throw new Error("injected failure");
+          return exec(query, ...args);
+        },
+      });
+    });
+    const frame: Change[] = [
+      react(1, 2),
+      { kind: "edit", id: id(0), text: "half-way", ts: 3 },
+      { kind: "delete", id: id(2) },
+      { kind: "react", id: "absent", emoji: "b", on: true, ts: 1 },
+      { kind: "delete", id: poisoned },
+      react(3, 5),
+    ];
+    const { reply, others } = await ann.client.call({ type: "change", changes: frame }, "f");
+    expect(others).toEqual([]);
+    expect(reply).toEqual({
+      type: "error",
+      rid: "f",
+      code: "internal",
+      message: expect.any(String),
+    });
+    await expectUnchanged(h, ann, watcher, "a frame that failed half-way");
+    // The rest of the channel still works, the same changes without the poisoned one included.
+    await h.change(
+      ann,
+      frame.filter((c) => c.id !== poisoned),
+    );
+    await h.postChanges("ann", [{ kind: "react", id: "absent", emoji: "c", on: true, ts: 1 }]);
+    await h.post([{ id: "absent", ts: 5, author: "ann", text: "arrives" }]);
+    await h.page(ann, "oldest", 0, 200);
   });
 });
 
