@@ -10,7 +10,7 @@
 import { runInDurableObject } from "cloudflare:test";
 import { afterEach, describe, expect, it } from "vitest";
 import { fromBlob } from "../../src/channel/sql.ts";
-import { authoredBy, series, seriesKey } from "../support/data.ts";
+import { authoredBy, react, series, seriesKey } from "../support/data.ts";
 import type { Harness, Peer } from "../support/harness.ts";
 import { closeAll } from "../support/socket.ts";
 import { type Change, type Code, MAX_CHANGES, STATUS_OF } from "../support/wire.ts";
@@ -21,16 +21,11 @@ afterEach(closeAll);
 
 /** Message i of the series: even ones by ann, odd ones by bob. */
 const id = (i: number) => seriesKey(i).id;
-const react = (i: number, ts: number): Change => ({
-  kind: "react",
-  id: id(i),
-  emoji: "👍",
-  on: true,
-  ts,
-});
+/** ann's 👍 on message i at `ts`: always allowed. */
+const like = (i: number, ts: number): Change => react(i, "👍", true, ts);
 /** Good changes ann may make: a reaction, an edit of her own message, one held for an absent id. */
 const GOOD: Change[] = [
-  react(1, 1),
+  like(1, 1),
   { kind: "edit", id: id(0), text: "ann's own", ts: 1 },
   { kind: "react", id: "absent", emoji: "🎉", on: true, ts: 1 },
 ];
@@ -123,7 +118,7 @@ const BAD: readonly Bad[] = [
   bad("changes that are not a list", "delete all", "changes"),
   bad(
     "1,001 changes",
-    Array.from({ length: MAX_CHANGES + 1 }, (_, i) => react(1, i)),
+    Array.from({ length: MAX_CHANGES + 1 }, (_, i) => like(1, i)),
     "changes",
   ),
   bad(
@@ -131,7 +126,7 @@ const BAD: readonly Bad[] = [
     [
       ...GOOD,
       one({ kind: "react", id: id(1), emoji: "y".repeat(33), on: true, ts: 2 })[0],
-      react(3, 9),
+      like(3, 9),
     ],
     "changes[3].emoji",
   ),
@@ -149,7 +144,7 @@ const BAD: readonly Bad[] = [
   bad("a delete of another's message", [{ kind: "delete", id: id(3) }], "changes[0]", "forbidden"),
   bad(
     "good changes and a forbidden one",
-    [...GOOD, { kind: "delete", id: id(5) }, react(7, 3)],
+    [...GOOD, { kind: "delete", id: id(5) }, like(7, 3)],
     "changes[3]",
     "forbidden",
   ),
@@ -189,7 +184,7 @@ describe("bad changes over a socket", () => {
       expect(reply, b.name).toEqual({ type: "error", rid: `bad-${n}`, ...errorOf(b) });
       await expectUnchanged(h, ann, watcher, b.name);
       // Still open, and the next frame is a write like any other.
-      await h.change(ann, [react(1, ts++)]);
+      await h.change(ann, [like(1, ts++)]);
     }
     console.log(`bad changes over a socket: ${BAD.length} refused, nothing applied`);
   });
@@ -206,7 +201,7 @@ describe("bad changes over a socket", () => {
     });
     await h.change(
       ann,
-      Array.from({ length: MAX_CHANGES }, (_, i) => react(i % 30, i + 2)),
+      Array.from({ length: MAX_CHANGES }, (_, i) => like(i % 30, i + 2)),
     );
   });
 
@@ -218,7 +213,7 @@ describe("bad changes over a socket", () => {
     });
     const reader = await clientOf(res, h.channel, "rita");
     await reader.next("hello");
-    const { reply } = await reader.call({ type: "change", changes: [react(1, 1)] }, "ro");
+    const { reply } = await reader.call({ type: "change", changes: [like(1, 1)] }, "ro");
     expect(reply).toEqual({
       type: "error",
       rid: "ro",
@@ -239,10 +234,7 @@ describe("bad changes over a socket", () => {
 describe("a frame of changes that fails in storage", () => {
   it("applies nothing of it, pushes nothing, and serves the next frame", async () => {
     const { h, ann, watcher } = await scene("chg-bad-fault");
-    await h.change(ann, [
-      react(1, 1),
-      { kind: "react", id: "absent", emoji: "a", on: true, ts: 1 },
-    ]);
+    await h.change(ann, [like(1, 1), { kind: "react", id: "absent", emoji: "a", on: true, ts: 1 }]);
     // The frame's fifth change fails as its tombstone is written, after four were applied.
     const poisoned = id(8);
     await runInDurableObject(channelStub(h.channel), (_instance, state) => {
@@ -259,12 +251,12 @@ describe("a frame of changes that fails in storage", () => {
       });
     });
     const frame: Change[] = [
-      react(1, 2),
+      like(1, 2),
       { kind: "edit", id: id(0), text: "half-way", ts: 3 },
       { kind: "delete", id: id(2) },
       { kind: "react", id: "absent", emoji: "b", on: true, ts: 1 },
       { kind: "delete", id: poisoned },
-      react(3, 5),
+      like(3, 5),
     ];
     const { reply, others } = await ann.client.call({ type: "change", changes: frame }, "f");
     expect(others).toEqual([]);
@@ -303,7 +295,7 @@ describe("bad changes over HTTP", () => {
         body: { error: errorOf(b) },
       });
       await expectUnchanged(h, ann, watcher, b.name);
-      await h.postChanges("ann", [react(1, ts++)]);
+      await h.postChanges("ann", [like(1, ts++)]);
     }
     console.log(`bad changes over HTTP: ${BAD.length} refused, nothing applied`);
   });

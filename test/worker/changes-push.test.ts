@@ -8,7 +8,7 @@
  * protocol says stay equal to a fresh page; a few frames are spelled out.
  */
 import { afterEach, describe, expect, it } from "vitest";
-import { authoredBy, msg, series, seriesKey } from "../support/data.ts";
+import { authoredBy, del, edit, msg, react, series, seriesKey } from "../support/data.ts";
 import { type Concurrent, Harness, type Peer } from "../support/harness.ts";
 import type { Stored } from "../support/model.ts";
 import { mulberry32, randInt } from "../support/random.ts";
@@ -24,23 +24,6 @@ const key = seriesKey;
 /** Message i of the series is by ann when i is even, by bob when odd. */
 const author = (i: number) => (i % 2 === 0 ? "ann" : "bob");
 const id = (i: number) => key(i).id;
-const del = (i: number | string): Change => ({
-  kind: "delete",
-  id: typeof i === "number" ? id(i) : i,
-});
-const edit = (i: number | string, text: string, ts: number): Change => ({
-  kind: "edit",
-  id: typeof i === "number" ? id(i) : i,
-  text,
-  ts,
-});
-const react = (i: number | string, emoji: string, on: boolean, ts: number): Change => ({
-  kind: "react",
-  id: typeof i === "number" ? id(i) : i,
-  emoji,
-  on,
-  ts,
-});
 
 /** A reader of messages first…last of the series. */
 const holding = (h: Harness, user: string, first: number, last: number, live: boolean) =>

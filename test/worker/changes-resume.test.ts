@@ -10,35 +10,18 @@
  * declares with `resume` from the page's seq.
  */
 import { afterEach, describe, expect, it } from "vitest";
-import { authoredBy, msg, series, seriesKey } from "../support/data.ts";
+import { authoredBy, del, edit, msg, react, series, seriesKey } from "../support/data.ts";
 import type { Harness } from "../support/harness.ts";
 import { Held } from "../support/held.ts";
 import { comeBack, expectFresh, type Reader, reader } from "../support/readers.ts";
 import { closeAll } from "../support/socket.ts";
-import { type Change, MAX_RESUME } from "../support/wire.ts";
+import { MAX_RESUME } from "../support/wire.ts";
 import { harness } from "./net.ts";
 
 afterEach(closeAll);
 
 const key = seriesKey;
 const id = (i: number) => key(i).id;
-const del = (i: number | string): Change => ({
-  kind: "delete",
-  id: typeof i === "number" ? id(i) : i,
-});
-const react = (i: number | string, emoji: string, on: boolean, ts: number): Change => ({
-  kind: "react",
-  id: typeof i === "number" ? id(i) : i,
-  emoji,
-  on,
-  ts,
-});
-const edit = (i: number | string, text: string, ts: number): Change => ({
-  kind: "edit",
-  id: typeof i === "number" ? id(i) : i,
-  text,
-  ts,
-});
 
 /** 600 messages, even ones by ann, odd ones by bob; readers at the bottom, middle and top. */
 async function scene(channel: string) {

@@ -167,12 +167,15 @@ const insertBodyValidArb = fc
     { requiredKeys: ["messages"] },
   )
   .map((v) => v as Json);
-const insertBodyArb = fc.oneof(
-  { weight: 5, arbitrary: jsonBody(insertBodyValidArb) },
-  { weight: 5, arbitrary: jsonBody(broken(insertBodyValidArb)) },
-  { weight: 1, arbitrary: jsonBody(fc.jsonValue() as fc.Arbitrary<Json>) },
-  { weight: 1, arbitrary: rawBodyArb },
-);
+/** Bodies: valid ones, ones with a field broken, any JSON, and text that is hardly JSON. */
+const bodyArb = (valid: fc.Arbitrary<Json>, validWeight = 5) =>
+  fc.oneof(
+    { weight: validWeight, arbitrary: jsonBody(valid) },
+    { weight: 5, arbitrary: jsonBody(broken(valid)) },
+    { weight: 1, arbitrary: jsonBody(fc.jsonValue() as fc.Arbitrary<Json>) },
+    { weight: 1, arbitrary: rawBodyArb },
+  );
+const insertBodyArb = bodyArb(insertBodyValidArb);
 /** Protocol 1.2: changes by "seed" (the seeded messages' author) or by others. */
 const changesBodyValidArb = fc
   .record(
@@ -180,12 +183,7 @@ const changesBodyValidArb = fc
     { requiredKeys: ["user", "changes"] },
   )
   .map((v) => v as Json);
-const changesBodyArb = fc.oneof(
-  { weight: 5, arbitrary: jsonBody(changesBodyValidArb) },
-  { weight: 5, arbitrary: jsonBody(broken(changesBodyValidArb)) },
-  { weight: 1, arbitrary: jsonBody(fc.jsonValue() as fc.Arbitrary<Json>) },
-  { weight: 1, arbitrary: rawBodyArb },
-);
+const changesBodyArb = bodyArb(changesBodyValidArb);
 const simulatorValidArb = fc
   .record(
     {
@@ -199,12 +197,7 @@ const simulatorValidArb = fc
     { requiredKeys: [] },
   )
   .map((v) => v as Json);
-const simulatorBodyArb = fc.oneof(
-  { weight: 4, arbitrary: jsonBody(simulatorValidArb) },
-  { weight: 5, arbitrary: jsonBody(broken(simulatorValidArb)) },
-  { weight: 1, arbitrary: jsonBody(fc.jsonValue() as fc.Arbitrary<Json>) },
-  { weight: 1, arbitrary: rawBodyArb },
-);
+const simulatorBodyArb = bodyArb(simulatorValidArb, 4);
 
 const METHODS = ["GET", "POST", "PUT", "DELETE", "PATCH"] as const;
 const SUFFIXES = [
