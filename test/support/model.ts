@@ -10,21 +10,21 @@ import { type Actor, ChangeMarks, mayMake } from "./change-rules.ts";
 import { GroupNet } from "./group.ts";
 import { compareKeys, countBelow, keyOf } from "./keys.ts";
 import { type OrderedList, pageOf, timelineOf } from "./pages.ts";
-import { countBefore, grow, holds, route, type SocketModel } from "./views.ts";
-import {
-  type Anchor,
-  type Change,
-  type ChangeResult,
-  type Draft,
-  type Frame,
-  type Key,
-  MAX_RESUME,
-  type PageBody,
-  type ResumedFrame,
-  type SendResult,
-  type Stats,
-  type Timeline,
-  type WireMessage,
+import { replay } from "./replay.ts";
+import type { SocketModel } from "./views.ts";
+import type {
+  Anchor,
+  Change,
+  ChangeResult,
+  Draft,
+  Frame,
+  Key,
+  PageBody,
+  ResumedFrame,
+  SendResult,
+  Stats,
+  Timeline,
+  WireMessage,
 } from "./wire.ts";
 
 /** A message the model holds, as it arrived (its changes are kept beside it). */
@@ -42,7 +42,7 @@ export interface Tombstone extends Key {
 }
 
 /** One arrival, by seq: a message (present or not) or a change applied or held. */
-type Arrival =
+export type Arrival =
   | { readonly message: Stored; readonly change?: undefined }
   | {
       readonly message?: undefined;
@@ -98,8 +98,8 @@ export class ChannelModel {
   readonly tombstones = new Map<string, Tombstone>();
   /** Late messages in arrival order (their ordinals), deleted ones included. */
   readonly lateArrivals: Stored[] = [];
-  /** Every arrival, messages and changes: `#log[seq - 1]`. */
-  readonly #log: Arrival[] = [];
+  /** Every arrival, messages and changes: `arrivals[seq - 1]`. */
+  readonly arrivals: Arrival[] = [];
   readonly #marks = new Map<string, ChangeMarks>();
   /** Changes waiting for their message, by id. */
   readonly #held = new Map<string, { names: Set<string>; changes: HeldChange[] }>();
@@ -113,7 +113,7 @@ export class ChannelModel {
 
   /** The channel's seq watermark: the latest arrival's seq (0 when empty). */
   get seq(): number {
-    return this.#log.length;
+    return this.arrivals.length;
   }
 
   get newest(): Key | null {
@@ -133,8 +133,8 @@ export class ChannelModel {
   }
 
   #arrive(arrival: Arrival): number {
-    this.#log.push(arrival);
-    return this.#log.length;
+    this.arrivals.push(arrival);
+    return this.arrivals.length;
   }
 
   /**
@@ -395,71 +395,9 @@ export class ChannelModel {
     return out;
   }
 
-  /**
-   * `resume` from `since` with a declared view: the socket's view becomes it
-   * (grown by the replay when live), its late messages and the replayed ones
-   * are seen, and the reply replays the missed arrivals that concern the
-   * view — messages stored since and still present, the view's messages
-   * stored by `since` and deleted since (`removed`) or changed since
-   * (`updated`), the net `shifted` — or says `complete: false` beyond
-   * MAX_RESUME arrivals of every kind or for a `since` from the future.
-   */
+  /** `resume` from `since` with a declared view: see replay.ts. */
   resume(socket: SocketModel, since: number, declared: Declared): ResumedFrame {
-    const { user } = socket;
-    const { total, seq } = this;
-    socket.view = { ...declared };
-    this.seeRange(user, declared.first, declared.last);
-    const missed = since <= seq ? this.#log.slice(since) : undefined;
-    if (missed === undefined || missed.length > MAX_RESUME) {
-      const lateUnread = this.unread(user);
-      return {
-        type: "resumed",
-        complete: false,
-        seq,
-        total,
-        lateUnread,
-        shifted: 0,
-        messages: [],
-        removed: [],
-        updated: [],
-      };
-    }
-    const arrived = missed.flatMap((a) =>
-      a.message && this.byId.has(a.message.id) ? [a.message] : [],
-    );
-    const changed = (kind: (k: Change["kind"]) => boolean) =>
-      new Set(missed.flatMap((a) => (a.change && kind(a.change.kind) ? [a.change.id] : [])));
-    // Only what the client may hold: messages stored at or before `since`.
-    const deleted = [...changed((k) => k === "delete")]
-      .flatMap((id) => {
-        const t = this.tombstones.get(id);
-        return t && t.seq <= since ? [t] : [];
-      })
-      .sort(compareKeys);
-    const removed = deleted.filter((t) => holds(declared, t));
-    const updated = [...changed((k) => k !== "delete")]
-      .flatMap((id) => {
-        const m = this.byId.get(id);
-        return m && m.seq <= since ? [m] : [];
-      })
-      .sort(compareKeys)
-      .filter((m) => holds(declared, m));
-    const { pushed, shifted } = route(socket.view, [...arrived].sort(compareKeys));
-    socket.view = grow(socket.view, pushed);
-    this.see(user, pushed);
-    const positioned = (list: readonly Stored[]) =>
-      list.map((m) => this.wire(m, { position: this.position(m.id) }, user));
-    return {
-      type: "resumed",
-      complete: true,
-      seq,
-      total,
-      lateUnread: this.unread(user),
-      shifted: shifted - countBefore(declared, deleted),
-      messages: positioned(pushed),
-      removed: removed.map((t) => t.id),
-      updated: positioned(updated),
-    };
+    return replay(this, socket, since, declared);
   }
 }
 
