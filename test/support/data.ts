@@ -1,5 +1,5 @@
-/** Messages the tests write, with every field chosen: series, single keys. */
-import type { Draft, Key, WireMessage } from "./wire.ts";
+/** Messages and changes the tests write, with every field chosen: series, single keys. */
+import type { Change, Draft, Key, WireMessage } from "./wire.ts";
 
 /** `n` on-time messages m00000… at ts = start + i·step. */
 export function series(n: number, start = 1_000_000, step = 1_000, prefix = "m"): Draft[] {
@@ -34,3 +34,30 @@ export function wireMsg(id: string, ts: number, position?: number): WireMessage 
     ...(position === undefined ? {} : { position }),
   };
 }
+
+/** The same messages written by `authors` in turn (protocol 1.2: only its author edits a message). */
+export function authoredBy(drafts: readonly Draft[], authors: readonly string[]): Draft[] {
+  return drafts.map((d, i) => ({ ...d, author: authors[i % authors.length] as string }));
+}
+
+/** A message named by its id, or by its index in `series` with the defaults. */
+export type Ref = number | string;
+const idOf = (m: Ref): string => (typeof m === "number" ? seriesKey(m).id : m);
+
+/** Protocol 1.2: a delete of a message. */
+export const del = (m: Ref): Change => ({ kind: "delete", id: idOf(m) });
+/** Protocol 1.2: an edit of a message. */
+export const edit = (m: Ref, text: string, ts: number): Change => ({
+  kind: "edit",
+  id: idOf(m),
+  text,
+  ts,
+});
+/** Protocol 1.2: a reaction set (`on`) or cleared. */
+export const react = (m: Ref, emoji: string, on: boolean, ts: number): Change => ({
+  kind: "react",
+  id: idOf(m),
+  emoji,
+  on,
+  ts,
+});

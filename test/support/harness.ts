@@ -5,21 +5,78 @@
  * the Workers runtime and against a real `wrangler dev`.
  */
 import { expect } from "vitest";
-import { ChannelModel, type Declared, normalizePushes } from "./model.ts";
+import type { Actor } from "./change-rules.ts";
+import {
+  ChannelModel,
+  type Declared,
+  normalizePushes,
+  type Write,
+  type WriteOutcome,
+} from "./model.ts";
 import type { Client } from "./socket.ts";
 import { initialView, type SocketModel } from "./views.ts";
-import type { Anchor, Draft, Frame, Key, NewMessage, PageBody, SendResult } from "./wire.ts";
+import {
+  type Anchor,
+  type Change,
+  type ChangeResult,
+  type Draft,
+  type Frame,
+  type Key,
+  type NewMessage,
+  type PageBody,
+  type SendResult,
+  STATUS_OF,
+} from "./wire.ts";
+
+/** An HTTP answer: its status and parsed body. */
+export interface Answer {
+  readonly status: number;
+  readonly body: unknown;
+}
 
 /** How a project reaches the server. */
 export interface Transport {
+  /** Users whose sockets and requests carry the `moderate` scope (protocol 1.2). */
+  readonly moderators: ReadonlySet<string>;
   /** Opens a socket as `user` on `channel` (its hello not yet read). */
   open(channel: string, user: string): Promise<Client>;
   /** POSTs a batch; answers the status and the parsed body. */
-  post(
-    channel: string,
-    messages: readonly NewMessage[],
-  ): Promise<{ status: number; body: unknown }>;
+  post(channel: string, messages: readonly NewMessage[]): Promise<Answer>;
+  /** Protocol 1.2: POSTs changes made by `user`. */
+  postChanges(channel: string, user: string, changes: readonly Change[]): Promise<Answer>;
 }
+
+/** A write sent with others at once: a socket's `send` or `change`, or changes over HTTP as `user`. */
+export type Concurrent =
+  | { readonly peer: Peer; readonly send: readonly Draft[] }
+  | { readonly peer: Peer; readonly change: readonly Change[] }
+  | { readonly user: string; readonly change: readonly Change[] };
+
+/** A concurrent write's reply and where its arrivals put it: seqs first…last; `seq` its group's. */
+interface Placed {
+  readonly index: number;
+  readonly reply: unknown;
+  readonly first: number;
+  readonly last: number;
+  readonly seq: number;
+}
+
+/** Places a reply (`sent`, `changed` or an HTTP changes answer) by the seqs of its arrivals. */
+function placed(index: number, reply: unknown): Placed {
+  const { results, seq } = reply as { results?: (SendResult | ChangeResult)[]; seq?: number };
+  const arrivals = (results ?? []).flatMap((r) =>
+    ("duplicate" in r ? !r.duplicate : r.outcome === "applied" || r.outcome === "pending")
+      ? [r.seq as number]
+      : [],
+  );
+  if (arrivals.length === 0 || seq === undefined) {
+    throw new Error(`write ${index}: no arrival to place it by in ${JSON.stringify(reply)}`);
+  }
+  return { index, reply, first: Math.min(...arrivals), last: Math.max(...arrivals), seq };
+}
+
+/** What a write of changes got: its results, or the error that refused it whole. */
+export type ChangeOutcome = { results: ChangeResult[] } | { forbidden: number };
 
 /** One open socket and the model of it. */
 export interface Peer {
@@ -31,6 +88,8 @@ export class Harness {
   readonly channel: string;
   readonly model = new ChannelModel();
   readonly peers: Peer[] = [];
+  /** What each socket was pushed for the last write (or wave of writes) checked. */
+  pushed = new Map<SocketModel, Frame[]>();
   readonly #transport: Transport;
   #rids = 0;
 
@@ -154,27 +213,172 @@ export class Harness {
     return outcome;
   }
 
+  /** The actor a user's socket or request is: a moderator when the transport grants it. */
+  actor(user: string): Actor {
+    return { user, moderator: this.#transport.moderators.has(user) };
+  }
+
+  #sockets(): SocketModel[] {
+    return this.peers.map((p) => p.socket);
+  }
+
   /** Sends a batch from a socket and checks `sent` and every socket's pushes. */
   async send(from: Peer, drafts: readonly Draft[]): Promise<SendResult[]> {
-    const rid = this.#rid("send");
-    from.client.send({ type: "send", rid, messages: drafts });
-    const { results, pushes } = this.model.batch(
-      drafts,
-      this.peers.map((p) => p.socket),
-    );
+    const outcome = await this.#write(from, "send", { messages: drafts }, { insert: drafts });
+    return (outcome as { results: SendResult[] }).results;
+  }
+
+  /**
+   * Protocol 1.2: sends changes from a socket as its user and checks the
+   * `changed` reply (or the `forbidden` error that refuses the frame whole)
+   * and every socket's pushes.
+   */
+  async change(from: Peer, changes: readonly Change[]): Promise<ChangeOutcome> {
+    const actor = this.actor(from.socket.user);
+    return (await this.#write(from, "change", { changes }, { actor, changes })) as ChangeOutcome;
+  }
+
+  async #write(
+    from: Peer,
+    type: "send" | "change",
+    body: object,
+    write: Write,
+  ): Promise<WriteOutcome> {
+    const rid = this.#rid(type);
+    from.client.send({ type, rid, ...body });
+    const { outcomes, pushes } = this.model.group([write], this.#sockets());
+    const outcome = outcomes[0] as WriteOutcome;
     const frames = await from.client.drain();
-    const sent = frames.filter((f) => f.type === "sent");
-    const { total, seq } = this.model;
-    expect(sent).toEqual([{ type: "sent", rid, results, total, seq }]);
-    expect(normalizePushes(frames.filter((f) => f.type !== "sent"))).toEqual(
+    const replies = frames.filter((f) => "rid" in f && f.rid === rid);
+    expect(replies, `the reply to ${rid}`).toEqual([this.#reply(type, rid, outcome)]);
+    const own = frames.filter((f) => !replies.includes(f));
+    expect(normalizePushes(own), `pushes to ${from.socket.user}, the writer`).toEqual(
       normalizePushes(pushes.get(from.socket) ?? []),
     );
-    pushes.delete(from.socket);
+    const others = new Map(pushes);
+    others.delete(from.socket);
+    await this.#checkPushes(others);
+    this.pushed = pushes;
+    return outcome;
+  }
+
+  /** The reply the model expects to a socket's write. */
+  #reply(type: "send" | "change", rid: string, outcome: WriteOutcome): Frame {
+    if ("forbidden" in outcome) return { type: "error", rid, ...forbidden(outcome.forbidden) };
+    const { total, seq } = this.model;
+    return type === "send"
+      ? { type: "sent", rid, results: outcome.results as SendResult[], total, seq }
+      : { type: "changed", rid, results: outcome.results as ChangeResult[], total, seq };
+  }
+
+  /** Protocol 1.2: POSTs changes as `user` and checks the answer and every socket's pushes. */
+  async postChanges(user: string, changes: readonly Change[]): Promise<ChangeOutcome> {
+    const answer = await this.#transport.postChanges(this.channel, user, changes);
+    const write = { actor: this.actor(user), changes };
+    const { outcomes, pushes } = this.model.group([write], this.#sockets());
+    const outcome = outcomes[0] as ChangeOutcome;
+    expect(answer, `POST changes as ${user}`).toEqual(this.#answer(outcome));
     await this.#checkPushes(pushes);
-    return results;
+    return outcome;
+  }
+
+  /** The HTTP answer the model expects to changes. */
+  #answer(outcome: ChangeOutcome): Answer {
+    if ("forbidden" in outcome) {
+      return { status: STATUS_OF.forbidden, body: { error: forbidden(outcome.forbidden) } };
+    }
+    return {
+      status: 200,
+      body: { results: outcome.results, total: this.model.total, seq: this.model.seq },
+    };
+  }
+
+  /**
+   * Sends writes all at once, so that the server stores them in groups of
+   * its own making, then checks every reply and every socket's pushes
+   * against the model storing the same groups. The replies tell the groups:
+   * each write's arrivals are a run of seqs, so each must have one (a
+   * marker: a new message, or a change of an id never sent); every reply of
+   * a group carries the group's last seq. `sent` runs once every write is
+   * on its way (e.g. to release a held commit). Answers the number of groups.
+   */
+  async concurrently(writes: readonly Concurrent[], sent?: () => Promise<void>): Promise<number> {
+    const rids = writes.map((w, i) => {
+      if (!("peer" in w)) return undefined;
+      const rid = this.#rid(`w${i}`);
+      const [type, body] =
+        "send" in w ? ["send", { messages: w.send }] : ["change", { changes: w.change }];
+      w.peer.client.send({ type, rid, ...body });
+      return rid;
+    });
+    const http = writes.map((w) =>
+      "user" in w ? this.#transport.postChanges(this.channel, w.user, w.change) : undefined,
+    );
+    await sent?.();
+    const got = new Map<Peer, Frame[]>(this.peers.map((p) => [p, []]));
+    const replies: Placed[] = [];
+    for (const [i, w] of writes.entries()) {
+      if ("peer" in w) {
+        const frames = got.get(w.peer) as Frame[];
+        let reply = await w.peer.client.next();
+        while (!("rid" in reply) || reply.rid !== rids[i]) {
+          frames.push(reply);
+          reply = await w.peer.client.next();
+        }
+        replies.push(placed(i, reply));
+      } else {
+        const { status, body } = (await http[i]) as Answer;
+        expect(status, `POST changes as ${w.user}`).toBe(200);
+        replies.push(placed(i, body));
+      }
+    }
+    // Every group is stored and pushed by the time its replies are out.
+    for (const [peer, frames] of got) frames.push(...(await peer.client.drain()));
+    const ends = [...new Set(replies.map((r) => r.seq))].sort((a, b) => a - b);
+    const expected = new Map<Peer, Frame[]>(this.peers.map((p) => [p, []]));
+    let from = 0;
+    let placedInGroups = 0;
+    for (const end of ends) {
+      const group = replies
+        .filter((r) => r.first > from && r.last <= end)
+        .sort((a, b) => a.first - b.first);
+      from = end;
+      placedInGroups += group.length;
+      const toWrite = (i: number): Write => {
+        const w = writes[i] as Concurrent;
+        if ("send" in w) return { insert: w.send };
+        return { actor: this.actor("peer" in w ? w.peer.socket.user : w.user), changes: w.change };
+      };
+      const { outcomes, pushes } = this.model.group(
+        group.map((r) => toWrite(r.index)),
+        this.#sockets(),
+      );
+      group.forEach((r, k) => {
+        const w = writes[r.index] as Concurrent;
+        const outcome = outcomes[k] as WriteOutcome;
+        const want =
+          "user" in w
+            ? (this.#answer(outcome as ChangeOutcome).body as object)
+            : this.#reply("send" in w ? "send" : "change", rids[r.index] as string, outcome);
+        expect(r.reply, `the reply to write ${r.index} of the group ending at ${end}`).toEqual(
+          want,
+        );
+      });
+      for (const peer of this.peers) expected.get(peer)?.push(...(pushes.get(peer.socket) ?? []));
+    }
+    expect(placedInGroups, "every write in a group").toBe(replies.length);
+    expect(replies.every((r) => ends.includes(r.seq))).toBe(true);
+    this.pushed = new Map(this.peers.map((p) => [p.socket, expected.get(p) ?? []]));
+    for (const peer of this.peers) {
+      expect(normalizePushes(got.get(peer) ?? []), `pushes to ${peer.socket.user}`).toEqual(
+        normalizePushes(expected.get(peer) ?? []),
+      );
+    }
+    return ends.length;
   }
 
   async #checkPushes(pushes: Map<SocketModel, Frame[]>): Promise<void> {
+    this.pushed = new Map(pushes);
     await Promise.all(
       this.peers
         .filter((p) => pushes.has(p.socket))
@@ -203,4 +407,10 @@ export class Harness {
     expect(reply).toEqual({ type: "page", rid, ...expected });
     return expected;
   }
+}
+
+/** A `forbidden` error naming the change refused (its message starts `changes[i]`). */
+function forbidden(index: number): { code: "forbidden"; message: string } {
+  const message = expect.stringMatching(new RegExp(`^changes\\[${index}\\]`)) as unknown;
+  return { code: "forbidden", message: message as string };
 }

@@ -1,31 +1,58 @@
 /**
  * The one model of a channel the tests compare the server with, written from
  * PROTOCOL.md alone: a sorted array with late arrivals in arrival order (their
- * ordinals), per-user seen sets, socket views, the pushes of a batch, the
- * channel's seq watermark, the cross-tab badge and the replay of a `resume`.
+ * ordinals), per-user seen sets, socket views, the pushes of a group, the
+ * channel's seq watermark, the cross-tab badge and the replay of a `resume`;
+ * and protocol 1.2's changes: edits, deletes (tombstones; positions shift),
+ * reactions, and changes held until their message arrives.
  */
+import { type Actor, ChangeMarks, mayMake } from "./change-rules.ts";
+import { GroupNet } from "./group.ts";
 import { compareKeys, countBelow, keyOf } from "./keys.ts";
 import { type OrderedList, pageOf, timelineOf } from "./pages.ts";
-import { grow, route, type SocketModel } from "./views.ts";
-import {
-  type Anchor,
-  type Counts,
-  type Draft,
-  type Frame,
-  type Key,
-  MAX_RESUME,
-  type PageBody,
-  type ResumedFrame,
-  type SendResult,
-  type Stats,
-  type Timeline,
-  type WireMessage,
+import { replay } from "./replay.ts";
+import type { SocketModel } from "./views.ts";
+import type {
+  Anchor,
+  Change,
+  ChangeResult,
+  Counts,
+  Draft,
+  Frame,
+  Key,
+  PageBody,
+  ResumedFrame,
+  SendResult,
+  Stats,
+  Timeline,
+  WireMessage,
 } from "./wire.ts";
 
-/** A message the model holds. */
+/** A message the model holds, as it arrived (its changes are kept beside it). */
 export interface Stored extends Draft {
   readonly seq: number;
   readonly late: boolean;
+}
+
+/** A deleted message: its id stays taken. */
+export interface Tombstone extends Key {
+  /** The message's own arrival seq. */
+  readonly seq: number;
+  /** The seq of the delete that took it (its own when it arrived already deleted). */
+  readonly deletedSeq: number;
+}
+
+/** One arrival, by seq: a message (present or not) or a change applied or held. */
+export type Arrival =
+  | { readonly message: Stored; readonly change?: undefined }
+  | {
+      readonly message?: undefined;
+      readonly change: { readonly id: string; readonly kind: Change["kind"] };
+    };
+
+interface HeldChange {
+  readonly actor: Actor;
+  readonly change: Change;
 }
 
 interface ReaderModel {
@@ -41,16 +68,45 @@ export interface Declared {
   live: boolean;
 }
 
+/** One write of a group: a batch of messages, or a frame of changes by an actor. */
+export type Write =
+  | { readonly insert: readonly Draft[] }
+  | { readonly actor: Actor; readonly changes: readonly Change[] };
+
+/** What a write got: its results, or `forbidden` (a change the actor may not make, at `index`). */
+export type WriteOutcome =
+  | { readonly results: SendResult[] }
+  | { readonly results: ChangeResult[] }
+  | { readonly forbidden: number };
+
+/** An exact repeat of a held change is one change: held changes are named by sender and content. */
+const heldName = (user: string, c: Change): string =>
+  JSON.stringify(
+    c.kind === "edit"
+      ? [user, c.kind, c.id, c.text, c.ts]
+      : c.kind === "react"
+        ? [user, c.kind, c.id, c.emoji, c.on, c.ts]
+        : [user, c.kind, c.id],
+  );
+
 /** A channel as PROTOCOL.md describes it, kept by the test. */
 export class ChannelModel {
-  /** Every message, ascending by key. */
+  /** Every message present, ascending by key. */
   readonly sorted: Stored[] = [];
+  /** The messages present, by id. */
   readonly byId = new Map<string, Stored>();
-  /** Every message in arrival order: `arrivals[seq - 1]`. */
-  readonly arrivals: Stored[] = [];
-  /** Late messages in arrival order. */
+  /** Deleted messages, by id. */
+  readonly tombstones = new Map<string, Tombstone>();
+  /** Late messages in arrival order (their ordinals), deleted ones included. */
   readonly lateArrivals: Stored[] = [];
+  /** Every arrival, messages and changes: `arrivals[seq - 1]`. */
+  readonly arrivals: Arrival[] = [];
+  readonly #marks = new Map<string, ChangeMarks>();
+  /** Changes waiting for their message, by id. */
+  readonly #held = new Map<string, { names: Set<string>; changes: HeldChange[] }>();
   readonly #readers = new Map<string, ReaderModel>();
+  /** The group being stored, when the test asked for its pushes. */
+  #group: GroupNet | undefined;
 
   get total(): number {
     return this.sorted.length;
@@ -66,13 +122,27 @@ export class ChannelModel {
     return last ? keyOf(last) : null;
   }
 
+  /** Late messages in the channel: a deleted one leaves the count. */
+  get lateTotal(): number {
+    return this.lateArrivals.filter((m) => this.byId.has(m.id)).length;
+  }
+
   position(id: string): number {
     const m = this.byId.get(id);
     if (!m) throw new Error(`the model has no ${id}`);
     return countBelow(this.sorted, m);
   }
 
-  /** Stores a batch in arrival order: repeated ids are duplicates. */
+  #arrive(arrival: Arrival): number {
+    this.arrivals.push(arrival);
+    return this.arrivals.length;
+  }
+
+  /**
+   * Stores a batch in arrival order: a stored or deleted id is a duplicate;
+   * a new message takes the changes held for it, and arrives deleted when a
+   * delete its sender could make was among them.
+   */
   store(drafts: readonly Draft[]): { results: SendResult[]; stored: Stored[] } {
     const results: SendResult[] = [];
     const stored: Stored[] = [];
@@ -82,20 +152,121 @@ export class ChannelModel {
         results.push({ id: d.id, seq: existing.seq, duplicate: true });
         continue;
       }
+      const tombstone = this.tombstones.get(d.id);
+      if (tombstone) {
+        results.push({ id: d.id, seq: tombstone.seq, duplicate: true, deleted: true });
+        continue;
+      }
       const newest = this.newest;
       const m: Stored = {
         ...d,
-        seq: this.arrivals.length + 1,
+        seq: this.seq + 1,
         late: newest !== null && compareKeys(newest, d) > 0,
       };
+      this.#arrive({ message: m });
+      const held = (this.#held.get(d.id)?.changes ?? []).filter((h) =>
+        mayMake(h.change.kind, h.actor, d.author),
+      );
+      this.#held.delete(d.id);
+      if (held.some((h) => h.change.kind === "delete")) {
+        this.tombstones.set(d.id, { ...keyOf(d), seq: m.seq, deletedSeq: m.seq });
+        results.push({ id: d.id, seq: m.seq, duplicate: false, deleted: true });
+        continue;
+      }
+      const marks = new ChangeMarks();
+      for (const { actor, change } of held) {
+        if (change.kind === "edit") marks.offerEdit(change);
+        if (change.kind === "react") marks.offerReaction(actor.user, change.emoji, change);
+      }
+      this.#marks.set(d.id, marks);
       this.sorted.splice(countBelow(this.sorted, m), 0, m);
       this.byId.set(m.id, m);
-      this.arrivals.push(m);
       if (m.late) this.lateArrivals.push(m);
+      this.#group?.inserted(m.id);
       results.push({ id: m.id, seq: m.seq, duplicate: false });
       stored.push(m);
     }
     return { results, stored };
+  }
+
+  /**
+   * A frame of changes by `actor`, all or nothing: a change the actor may not
+   * make on a message present now refuses the frame; otherwise each, in
+   * order, is applied, held (pending), stale or finds the message deleted.
+   */
+  change(actor: Actor, changes: readonly Change[]): WriteOutcome {
+    const forbidden = changes.findIndex((c) => {
+      const m = this.byId.get(c.id);
+      return m !== undefined && !mayMake(c.kind, actor, m.author);
+    });
+    if (forbidden >= 0) return { forbidden };
+    const results = changes.map((c): ChangeResult => {
+      const { id } = c;
+      if (this.tombstones.has(id)) return { id, outcome: "deleted" };
+      const arrival = () => this.#arrive({ change: { id, kind: c.kind } });
+      const m = this.byId.get(id);
+      if (m === undefined) {
+        const held = this.#held.get(id) ?? { names: new Set<string>(), changes: [] };
+        const name = heldName(actor.user, c);
+        if (held.names.has(name)) return { id, outcome: "stale" };
+        held.names.add(name);
+        held.changes.push({ actor, change: c });
+        this.#held.set(id, held);
+        return { id, outcome: "pending", seq: arrival() };
+      }
+      const marks = this.#marks.get(id) as ChangeMarks;
+      if (c.kind === "delete") {
+        const seq = arrival();
+        this.sorted.splice(countBelow(this.sorted, m), 1);
+        this.byId.delete(id);
+        this.#marks.delete(id);
+        this.tombstones.set(id, { ...keyOf(m), seq: m.seq, deletedSeq: seq });
+        this.#group?.removed(m);
+        return { id, outcome: "applied", seq };
+      }
+      const { applied, shown } =
+        c.kind === "edit"
+          ? { applied: marks.offerEdit(c), shown: true }
+          : marks.offerReaction(actor.user, c.emoji, c);
+      if (!applied) return { id, outcome: "stale" };
+      if (shown) this.#group?.updated(id);
+      return { id, outcome: "applied", seq: arrival() };
+    });
+    return { results };
+  }
+
+  /**
+   * Stores the writes of one group in order and returns what PROTOCOL.md says
+   * each got and each socket is pushed for the group.
+   */
+  group(
+    writes: readonly Write[],
+    sockets: readonly SocketModel[],
+  ): { outcomes: WriteOutcome[]; pushes: Map<SocketModel, Frame[]> } {
+    const net = new GroupNet();
+    this.#group = net;
+    try {
+      const outcomes = writes.map((w) =>
+        "insert" in w ? this.store(w.insert) : this.change(w.actor, w.changes),
+      );
+      return { outcomes, pushes: net.pushes(this, sockets) };
+    } finally {
+      this.#group = undefined;
+    }
+  }
+
+  /** A batch of messages stored as a group of its own, and its pushes. */
+  batch(
+    drafts: readonly Draft[],
+    sockets: readonly SocketModel[],
+  ): { results: SendResult[]; stored: Stored[]; pushes: Map<SocketModel, Frame[]> } {
+    const { outcomes, pushes } = this.group([{ insert: drafts }], sockets);
+    const results = (outcomes[0] as { results: SendResult[] }).results;
+    const stored = results.flatMap((r) => {
+      const m = r.duplicate ? undefined : this.byId.get(r.id);
+      return m ? [m] : [];
+    });
+    return { results, stored, pushes };
   }
 
   /** The user's first connection starts their late count (later ones do nothing). */
@@ -111,10 +282,10 @@ export class ChannelModel {
     return r;
   }
 
-  /** The user's unread late messages, oldest arrival first. */
+  /** The user's unread late messages, oldest arrival first: deleted ones leave at once. */
   unreadLate(user: string): Stored[] {
     const r = this.#reader(user);
-    return this.lateArrivals.slice(r.from).filter((m) => !r.seen.has(m.id));
+    return this.lateArrivals.slice(r.from).filter((m) => !r.seen.has(m.id) && this.byId.has(m.id));
   }
 
   unread(user: string): number {
@@ -130,7 +301,7 @@ export class ChannelModel {
   }
 
   isUnread(user: string, m: Stored): boolean {
-    if (!m.late) return false;
+    if (!m.late || !this.byId.has(m.id)) return false;
     const r = this.#reader(user);
     return this.lateArrivals.indexOf(m) >= r.from && !r.seen.has(m.id);
   }
@@ -154,13 +325,30 @@ export class ChannelModel {
     this.see(user, this.lateArrivals);
   }
 
-  /** The wire shape of a message, optionally with its position or unread flag. */
-  wire(m: Stored, extra: { position?: number; unread?: true } = {}): WireMessage {
+  /**
+   * The wire shape of a message in its current state (text, `edited`,
+   * `reactions`), optionally with its position or unread flag; with `user`
+   * (a socket's), reactions the user has on carry `mine`.
+   */
+  wire(m: Stored, extra: { position?: number; unread?: true } = {}, user?: string): WireMessage {
     const { id, ts, author, text, seq, late } = m;
-    return { id, ts, author, text, seq, late, ...extra };
+    const marks = this.#marks.get(id);
+    const edit = marks?.edit;
+    const reactions = marks?.reactions(user);
+    return {
+      id,
+      ts,
+      author,
+      text: edit?.text ?? text,
+      seq,
+      late,
+      ...(edit ? { edited: edit.ts } : {}),
+      ...(reactions ? { reactions } : {}),
+      ...extra,
+    };
   }
 
-  /** The list as pages read it; with `user`, unread late messages are flagged. */
+  /** The list as pages read it; with `user`, unread late messages are flagged and `mine` set. */
   #list(user?: string): OrderedList {
     return {
       total: this.total,
@@ -169,14 +357,13 @@ export class ChannelModel {
       positionOf: (id) => (this.byId.has(id) ? this.position(id) : undefined),
       messageAt: (p) => {
         const m = this.sorted[p] as Stored;
-        return user !== undefined && this.isUnread(user, m)
-          ? this.wire(m, { unread: true })
-          : this.wire(m);
+        const unread = user !== undefined && this.isUnread(user, m);
+        return this.wire(m, unread ? { unread: true } : {}, user);
       },
     };
   }
 
-  /** The page PROTOCOL.md prescribes, or "not_found" for an unknown id. */
+  /** The page PROTOCOL.md prescribes, or "not_found" for an unknown (or deleted) id. */
   page(anchor: Anchor, before = 25, after = 25, user?: string): PageBody | "not_found" {
     return pageOf(this.#list(user), anchor, before, after);
   }
@@ -190,7 +377,7 @@ export class ChannelModel {
     return {
       channel,
       total: this.total,
-      lateTotal: this.lateArrivals.length,
+      lateTotal: this.lateTotal,
       oldest: first ? keyOf(first) : null,
       newest: this.newest,
       seq: this.seq,
@@ -217,97 +404,13 @@ export class ChannelModel {
     return out;
   }
 
-  /**
-   * Stores a batch and returns what PROTOCOL.md says each socket gets for it:
-   * at most one `insert` and one `status`. Views of live sockets grow and the
-   * users' seen sets take what was pushed, as the server must do.
-   */
-  batch(
-    drafts: readonly Draft[],
-    sockets: readonly SocketModel[],
-  ): { results: SendResult[]; stored: Stored[]; pushes: Map<SocketModel, Frame[]> } {
-    const { results, stored } = this.store(drafts);
-    const pushes = new Map<SocketModel, Frame[]>();
-    if (stored.length === 0) {
-      for (const s of sockets) pushes.set(s, []);
-      return { results, stored, pushes };
-    }
-    const sorted = [...stored].sort(compareKeys);
-    const { total, seq } = this;
-    // Every socket's pushes are seen before any status counts its user's unread.
-    const plans = sockets.map((socket) => {
-      const { pushed, shifted } = route(socket.view, sorted);
-      const latest = [...stored]
-        .reverse()
-        .filter((m) => m.late && !pushed.includes(m))
-        .slice(0, 3)
-        .map((m) => ({ id: m.id, ts: m.ts, position: this.position(m.id) }));
-      socket.view = grow(socket.view, pushed);
-      this.see(socket.user, pushed);
-      return { socket, pushed, shifted, latest };
-    });
-    for (const { socket, pushed, shifted, latest } of plans) {
-      const frames: Frame[] = [];
-      if (pushed.length > 0) {
-        const messages = pushed.map((m) => this.wire(m, { position: this.position(m.id) }));
-        frames.push({ type: "insert", messages, total, seq });
-      }
-      frames.push({ type: "status", total, ...this.counts(socket.user), shifted, latest, seq });
-      pushes.set(socket, frames);
-    }
-    return { results, stored, pushes };
-  }
-
-  /**
-   * Protocol 1.1 `resume` from `since` with a declared view: the socket's view
-   * becomes it (grown by the replay when live), its late messages and the
-   * replayed ones are seen, and the reply replays the missed arrivals that
-   * concern the view, or says `complete: false` beyond MAX_RESUME or for a
-   * `since` from the future.
-   */
+  /** `resume` from `since` with a declared view: see replay.ts. */
   resume(socket: SocketModel, since: number, declared: Declared): ResumedFrame {
-    const { user } = socket;
-    const { total, seq } = this;
-    socket.view = { ...declared };
-    this.seeRange(user, declared.first, declared.last);
-    const missed = since <= seq ? this.arrivals.slice(since) : undefined;
-    if (missed === undefined || missed.length > MAX_RESUME) {
-      return {
-        type: "resumed",
-        complete: false,
-        seq,
-        total,
-        ...this.counts(user),
-        shifted: 0,
-        messages: [],
-        removed: [],
-        updated: [],
-      };
-    }
-    const { pushed, shifted } = route(socket.view, [...missed].sort(compareKeys));
-    socket.view = grow(socket.view, pushed);
-    this.see(user, pushed);
-    return {
-      type: "resumed",
-      complete: true,
-      seq,
-      total,
-      ...this.counts(user),
-      shifted,
-      messages: pushed.map((m) => this.wire(m, { position: this.position(m.id) })),
-      removed: [],
-      updated: [],
-    };
+    return replay(this, socket, since, declared);
   }
 }
 
-/**
- * Push frames in a comparable form: `insert` before `status` (PROTOCOL.md
- * fixes no order between them) and an absent `latest` as an empty list.
- */
+/** Push frames in a comparable form: an absent `status.latest` as an empty list. */
 export function normalizePushes(frames: readonly Frame[]): Frame[] {
-  const rank = (f: Frame) => (f.type === "insert" ? 0 : f.type === "status" ? 1 : 2);
-  return [...frames]
-    .map((f) => (f.type === "status" ? { ...f, latest: f.latest ?? [] } : f))
-    .sort((a, b) => rank(a) - rank(b));
+  return frames.map((f) => (f.type === "status" ? { ...f, latest: f.latest ?? [] } : f));
 }

@@ -38,6 +38,25 @@ export function inside(view: View, key: Key): boolean {
 }
 
 /**
+ * Whether the view holds a key of a message stored before now (1.2's
+ * `remove` and `update`, and resume's `removed` and `updated`): inside
+ * [first, last], or at or after `first` for a live view. A view that holds
+ * nothing yet holds none.
+ */
+export function holds(view: View, key: Key): boolean {
+  if (view.empty) return false;
+  if (view.first && compareKeys(key, view.first) < 0) return false;
+  return view.live || !view.last || compareKeys(key, view.last) <= 0;
+}
+
+/** How many of `keys` lie before the view's first key (none for an open top or an empty view). */
+export function countBefore(view: View, keys: readonly Key[]): number {
+  const first = view.first;
+  if (view.empty || !first) return 0;
+  return keys.filter((k) => compareKeys(k, first) < 0).length;
+}
+
+/**
  * Where new messages (ascending by key) fall against a view: those it is
  * told of (`pushed`), and how many land before its first key (`shifted`).
  */
@@ -50,10 +69,7 @@ export function route<M extends Key>(
       ? view.live
       : inside(view, m) || (view.live && view.last !== null && compareKeys(m, view.last) > 0),
   );
-  const first = view.first;
-  const shifted =
-    view.empty || !first ? 0 : sortedNew.filter((m) => compareKeys(m, first) < 0).length;
-  return { pushed, shifted };
+  return { pushed, shifted: countBefore(view, sortedNew) };
 }
 
 /** A live view grows to include what it was told of (PROTOCOL.md: "a live view grows"). */

@@ -1,5 +1,5 @@
 /**
- * The wire shapes of PROTOCOL.md (1.0 and the 1.1 additions), written out for
+ * The wire shapes of PROTOCOL.md (1.0 and the 1.1 and 1.2 additions), written out for
  * tests that must not take them from the code under test. Every project's
  * tests (unit, worker, e2e) read frames and bodies through these types.
  */
@@ -21,8 +21,43 @@ export interface WireMessage {
   late: boolean;
   /** In a `page` over a socket. */
   unread?: true;
-  /** In an `insert` push and a `resumed` reply. */
+  /** In an `insert` or `update` push and a `resumed` reply. */
   position?: number;
+  /** Protocol 1.2: the winning edit's ts; absent when never edited. */
+  edited?: number;
+  /** Protocol 1.2: reactions by emoji in code-unit order; absent when none. */
+  reactions?: Reaction[];
+}
+
+/** Protocol 1.2: one emoji's reactions on a message. */
+export interface Reaction {
+  emoji: string;
+  count: number;
+  /** Over a socket: the socket's user has this reaction on. */
+  mine?: true;
+}
+
+/** Protocol 1.2: an edit, a delete or a reaction of a message. */
+export type Change =
+  | { kind: "edit"; id: string; text: string; ts: number }
+  | { kind: "delete"; id: string }
+  | { kind: "react"; id: string; emoji: string; on: boolean; ts: number };
+
+/** Protocol 1.2: what a change did. */
+export type Outcome = "applied" | "pending" | "stale" | "deleted";
+
+/** Protocol 1.2: one change's result; `seq` for an arrival (applied or pending) only. */
+export interface ChangeResult {
+  id: string;
+  outcome: Outcome;
+  seq?: number;
+}
+
+/** Protocol 1.2: `POST /v1/channels/{ch}/changes`, and the `changed` frame without type and rid. */
+export interface ChangesReply {
+  results: ChangeResult[];
+  total: number;
+  seq: number;
 }
 
 /** A message as a client submits it (fields may be left to the server). */
@@ -80,6 +115,8 @@ export interface SendResult {
   id: string;
   seq: number;
   duplicate: boolean;
+  /** Protocol 1.2: a deleted message's id, or a message deleted as it arrived. */
+  deleted?: true;
 }
 
 export interface LatestItem {
@@ -90,13 +127,6 @@ export interface LatestItem {
 
 export interface LateItem extends LatestItem {
   seq: number;
-}
-
-/** Protocol 1.2: one emoji's reactions on a message. */
-export interface Reaction {
-  emoji: string;
-  count: number;
-  mine?: true;
 }
 
 /** Protocol 1.2: a `reactions.list` item: one of the user's messages with unread reactions. */
@@ -143,6 +173,9 @@ export type Frame =
   | { type: "sent"; rid?: string; results: SendResult[]; total: number; seq: number }
   | { type: "late.list"; rid?: string; unread: number; items: LateItem[] }
   | { type: "insert"; messages: WireMessage[]; total: number; seq: number }
+  | ({ type: "changed"; rid?: string } & ChangesReply)
+  | { type: "remove"; ids: string[]; total: number; seq: number }
+  | { type: "update"; messages: WireMessage[]; seq: number }
   | ({
       type: "status";
       total: number;
@@ -181,6 +214,10 @@ export type FrameOf<T extends FrameType> = Extract<Frame, { type: T }>;
 
 /** Protocol 1.1: most missed arrivals a `resume` replays. */
 export const MAX_RESUME = 1_000;
+/** Protocol 1.2: most changes in one `change` frame or HTTP body. */
+export const MAX_CHANGES = 1_000;
+/** Protocol 1.2: the longest reaction emoji, in UTF-16 code units. */
+export const MAX_EMOJI = 32;
 
 /** The error codes of PROTOCOL.md and their statuses, written out independently of src/. */
 export const STATUS_OF = {

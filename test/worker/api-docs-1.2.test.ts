@@ -98,7 +98,7 @@ describe("OpenAPI document, protocol 1.2", () => {
         400,
       ],
       [{ user: "ann", changes: [{ kind: "pin", id: "m1" }] }, 400],
-      // Only the author edits; a delete by someone else needs moderate (an open worker grants it).
+      // Only the author edits; a delete by someone else needs moderate (nobody holds it on an open worker).
       [{ user: "bob", changes: [edit] }, 403],
     ];
     for (const [json, expected] of cases) {

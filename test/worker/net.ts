@@ -7,16 +7,19 @@ import { runInDurableObject } from "cloudflare:test";
 import { env, exports } from "cloudflare:workers";
 import { expect } from "vitest";
 import type { Channel, Outcome } from "../../src/channel/channel.ts";
-import { Harness, type Transport } from "../support/harness.ts";
+import app from "../../src/worker.ts";
+import { type Answer, Harness, type Transport } from "../support/harness.ts";
 import { walkMessages } from "../support/http.ts";
 import { Client } from "../support/socket.ts";
 import {
+  type Change,
   type Code,
   type NewMessage,
   type PageBody,
   STATUS_OF,
   type Stats,
 } from "../support/wire.ts";
+import { hs256 } from "./jwt.ts";
 
 /** The worker under test (the plugin's loopback to src/worker.ts's default export). */
 export const worker = (exports as unknown as { default: Fetcher }).default;
@@ -75,14 +78,68 @@ export async function openSocket(channel: string, user: string): Promise<Client>
   return clientOf(res, channel, user);
 }
 
-/** The harness's way to the server in the Workers runtime. */
+/** Protocol 1.2: POSTs changes on the open worker, where the body names the user. */
+export async function postChanges(
+  channel: string,
+  user: string,
+  changes: readonly Change[],
+): Promise<Answer> {
+  const res = await post(`/v1/channels/${channel}/changes`, { user, changes });
+  return { status: res.status, body: await res.json() };
+}
+
+/** The harness's way to the server in the Workers runtime: the open worker, no moderators. */
 export const transport: Transport = {
+  moderators: new Set(),
   open: (ch, user) => openSocket(ch, user),
   post: postMessages,
+  postChanges,
 };
 
 /** A harness on `channel` in the Workers runtime. */
 export const harness = (channel: string) => new Harness(channel, transport);
+
+/** The secret of {@link securedTransport}'s worker. */
+export const TEST_SECRET = "scrollback-test-secret";
+
+/** The worker with AUTH_SECRET set, as a deployment runs it (the same Durable Object binding). */
+export function securedFetch(path: string, init?: RequestInit): Promise<Response> {
+  const request = new Request(`http://scrollback.test${path}`, init);
+  return Promise.resolve(app.fetch(request, { ...env, AUTH_SECRET: TEST_SECRET }));
+}
+
+/**
+ * The worker with AUTH_SECRET: every socket and request carries an HS256
+ * token made by hand for its user, with scope `moderate` for `moderators`
+ * and `write` for everyone else (HTTP inserts go as "poster"; their
+ * messages name their authors).
+ */
+export function securedTransport(moderators: Iterable<string>): Transport {
+  const mods = new Set(moderators);
+  const bearer = async (user: string) => {
+    const scope = mods.has(user) ? "moderate" : "write";
+    return `Bearer ${await hs256({ sub: user, ch: "*", scope }, TEST_SECRET)}`;
+  };
+  const postAs = async (user: string, path: string, body: unknown): Promise<Answer> => {
+    const res = await securedFetch(path, {
+      method: "POST",
+      headers: { Authorization: await bearer(user) },
+      body: JSON.stringify(body),
+    });
+    return { status: res.status, body: await res.json() };
+  };
+  return {
+    moderators: mods,
+    open: async (ch, user) => {
+      const res = await securedFetch(`/v1/channels/${ch}/ws`, {
+        headers: { Upgrade: "websocket", Authorization: await bearer(user) },
+      });
+      return clientOf(res, ch, user);
+    },
+    post: (ch, messages) => postAs("poster", `/v1/channels/${ch}/messages`, { messages }),
+    postChanges: (ch, user, changes) => postAs(user, `/v1/channels/${ch}/changes`, { changes }),
+  };
+}
 
 /** A Durable Object stub for a channel. */
 export function channelStub(channel: string): DurableObjectStub<Channel> {

@@ -7,7 +7,8 @@
  * (and named where it is one).
  */
 
-import type { Anchor, Key, NewMessage } from "../support/wire.ts";
+import type { SimulatorSettings } from "../support/simulator.ts";
+import type { Anchor, Change, Key, NewMessage } from "../support/wire.ts";
 
 export const MAX_SIDE = 200;
 export const DEFAULT_SIDE = 25;
@@ -18,6 +19,9 @@ export const MAX_SEND_HTTP = 10_000;
 export const MAX_LATE_LIST = 100;
 export const DEFAULT_LATE_LIST = 20;
 export const MAX_RID = 64;
+/** Protocol 1.2: most changes a frame or body carries, longest emoji. */
+export const MAX_CHANGES = 1_000;
+export const MAX_EMOJI = 32;
 
 export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 type Record_ = Record<string, unknown>;
@@ -45,6 +49,7 @@ export type Call =
   | { type: "late.next"; rid?: string; before: number; after: number }
   | { type: "late.list"; rid?: string; limit: number }
   | { type: "late.ack"; rid?: string }
+  | { type: "change"; rid?: string; changes: Change[] }
   | { type: "ping"; rid?: string };
 
 export type FrameVerdict =
@@ -101,6 +106,42 @@ function messagesOf(v: unknown, max: number, authorRequired: boolean): NewMessag
   return out;
 }
 
+/**
+ * Protocol 1.2: a change — `{ kind: "edit", id, text, ts }`, `{ kind:
+ * "delete", id }` or `{ kind: "react", id, emoji, on, ts }`; extra fields
+ * ignored.
+ */
+function changeOf(v: unknown): Change | undefined {
+  if (!isRecord(v) || !units(v.id, MAX_NAME)) return undefined;
+  const { id } = v;
+  switch (v.kind) {
+    case "edit":
+      return units(v.text, MAX_TEXT) && safeInt(v.ts)
+        ? { kind: "edit", id, text: v.text, ts: v.ts }
+        : undefined;
+    case "delete":
+      return { kind: "delete", id };
+    case "react":
+      return units(v.emoji, MAX_EMOJI) && typeof v.on === "boolean" && safeInt(v.ts)
+        ? { kind: "react", id, emoji: v.emoji, on: v.on, ts: v.ts }
+        : undefined;
+    default:
+      return undefined;
+  }
+}
+
+/** 1–1,000 changes, every one valid: a frame or body is all or nothing. */
+function changesOf(v: unknown): Change[] | undefined {
+  if (!Array.isArray(v) || v.length < 1 || v.length > MAX_CHANGES) return undefined;
+  const out: Change[] = [];
+  for (const item of v) {
+    const c = changeOf(item);
+    if (!c) return undefined;
+    out.push(c);
+  }
+  return out;
+}
+
 /** An optional integer field in [lo, hi]; `null` when present and invalid. */
 function optionalInt(o: Record_, key: string, lo: number, hi: number, fallback: number) {
   if (!has(o, key)) return fallback;
@@ -149,6 +190,11 @@ export function judgeFrame(json: unknown): FrameVerdict {
     }
     case "late.ack":
       return { ok: true, call: { type: "late.ack", ...rid } };
+    case "change": {
+      const changes = changesOf(json.changes);
+      if (!changes) return bad;
+      return { ok: true, call: { type: "change", ...rid, changes } };
+    }
     case "ping":
       return { ok: true, call: { type: "ping", ...rid } };
     default:
@@ -265,7 +311,19 @@ export function judgeInsertBody(raw: string): NewMessage[] | undefined {
   return messagesOf(body.json.messages, MAX_SEND_HTTP, true);
 }
 
-import type { SimulatorSettings } from "../support/simulator.ts";
+/**
+ * Protocol 1.2, `POST …/changes` on an open worker: `{ user, changes }`,
+ * extra fields ignored; `user` (1–64 of `[A-Za-z0-9._-]`) is required, as
+ * nobody is signed in to make the changes.
+ */
+export function judgeChangesBody(raw: string): { user: string; changes: Change[] } | undefined {
+  const body = parseBody(raw);
+  if (!body.ok || !isRecord(body.json)) return undefined;
+  const { user } = body.json;
+  const changes = changesOf(body.json.changes);
+  if (typeof user !== "string" || !validName(user) || !changes) return undefined;
+  return { user, changes };
+}
 
 export { DEFAULT_SIMULATOR, type SimulatorSettings } from "../support/simulator.ts";
 
@@ -314,6 +372,7 @@ export type Route =
   | "stats"
   | "page"
   | "insert"
+  | "changes"
   | "timeline"
   | "simulator.get"
   | "simulator.put"
@@ -326,6 +385,7 @@ export function routeOf(method: string, suffix: string): Route | undefined {
   const table: Record<string, Partial<Record<string, Route>>> = {
     "": { GET: "stats" },
     "/messages": { GET: "page", POST: "insert" },
+    "/changes": { POST: "changes" },
     "/timeline": { GET: "timeline" },
     "/simulator": { GET: "simulator.get", PUT: "simulator.put", DELETE: "simulator.delete" },
     "/ws": { GET: "ws" },

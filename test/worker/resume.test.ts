@@ -9,62 +9,12 @@
  */
 import { afterEach, describe, expect, it } from "vitest";
 import { seriesKey as key, msg, series } from "../support/data.ts";
-import type { Harness, Peer } from "../support/harness.ts";
-import { Held } from "../support/held.ts";
-import type { Declared } from "../support/model.ts";
+import { comeBack, expectFresh, reader } from "../support/readers.ts";
 import { closeAll } from "../support/socket.ts";
-import { type Anchor, type Draft, MAX_RESUME, type PageBody } from "../support/wire.ts";
-import { api, harness } from "./net.ts";
+import { type Draft, MAX_RESUME } from "../support/wire.ts";
+import { harness } from "./net.ts";
 
 afterEach(closeAll);
-
-/** A page over HTTP: what a client that pages again sees now. */
-async function freshPage(channel: string, query: string): Promise<PageBody> {
-  const res = await api(`/v1/channels/${channel}/messages?${query}`);
-  expect(res.status).toBe(200);
-  return (await res.json()) as PageBody;
-}
-
-/** A fresh page over exactly the range `held` covers, from its first message. */
-function freshOver(channel: string, held: Held): Promise<PageBody> {
-  const after = held.messages.length - 1;
-  return freshPage(
-    channel,
-    `anchor=id:${encodeURIComponent(held.first.id)}&before=0&after=${after}`,
-  );
-}
-
-/** A client that pages, holds the page and declares it as its view. */
-interface Reader {
-  peer: Peer;
-  held: Held;
-  view: Declared;
-}
-
-async function reader(
-  h: Harness,
-  user: string,
-  anchor: Anchor,
-  [before, after]: [number, number],
-  live: boolean,
-): Promise<Reader> {
-  const peer = await h.connect(user);
-  const held = new Held(await h.page(peer, anchor, before, after));
-  const view = { first: held.first, last: held.last, live };
-  await h.declare(peer, view.first, view.last, view.live);
-  return { peer, held, view };
-}
-
-/** Closes the reader's socket and comes back on a new one with `resume` from what it applied. */
-async function comeBack(h: Harness, r: Reader): Promise<Reader & { reply: unknown }> {
-  const peer = await h.connect(r.peer.socket.user);
-  const reply = await h.resume(peer, r.held.seq, r.view);
-  if (reply.type !== "resumed") throw new Error(`expected resumed, got ${reply.type}`);
-  expect(reply.complete).toBe(true);
-  r.held.apply(reply);
-  r.held.expectEquals(await freshOver(h.channel, r.held));
-  return { ...r, peer, reply };
-}
 
 /** Late messages just after message i of the series, `n` of them in a row (a chunk when n > 1). */
 const lateAfter = (i: number, tag: string, n = 1): Draft[] =>
@@ -116,7 +66,7 @@ describe("resume", () => {
     const { pushes } = await h.post(after);
     for (const r of back) {
       r.held.applyBatch(pushes.get(r.peer.socket) ?? []);
-      r.held.expectEquals(await freshOver(h.channel, r.held));
+      await expectFresh(h, r);
     }
   });
 
@@ -148,7 +98,7 @@ describe("resume", () => {
       if (reply.type !== "resumed") throw new Error("expected resumed");
       if (missed <= MAX_RESUME) {
         r.held.apply(reply);
-        r.held.expectEquals(await freshOver(h.channel, r.held));
+        await expectFresh(h, { ...r, peer });
         expect(reply).toMatchObject({ complete: true, shifted: 30, lateUnread: 60 });
       } else {
         // Incomplete, but the view is declared: its late messages are seen all the same.
