@@ -171,6 +171,11 @@ export class ChannelStore {
     return this.#changes.tombstonesOf(ids);
   }
 
+  /** The emojis `user` has on, for each of `ids` (rows read: that user's reactions on them). */
+  mine(user: string, ids: readonly string[]): Map<string, Set<string>> {
+    return this.#changes.mine(user, ids);
+  }
+
   /** Wire messages for one user (see Queries.wire). */
   wire(stored: readonly StoredMessage[], user?: string): Message[] {
     return this.#queries.wire(stored, user);

@@ -227,7 +227,15 @@ export class Writer {
       p.answer(total);
     });
     try {
-      if (!effect.empty) deliver(effect.net(this.#store), this.#sockets, this.#store, this.#log);
+      if (!effect.empty) {
+        deliver(
+          effect.net(this.#store),
+          this.#sockets.peers(),
+          this.#sockets,
+          this.#store,
+          this.#log,
+        );
+      }
     } catch (err) {
       // The group is stored and acknowledged whatever happens to its pushes.
       this.#log("fan-out failed", err);
