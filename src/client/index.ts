@@ -19,10 +19,12 @@ export type {
   HelloFrame,
   InsertFrame,
   Key,
+  LateItem,
   Message,
   NewMessage,
   PageBody,
   Reaction,
+  ReactionsItem,
   RemoveFrame,
   SentFrame,
   StatusFrame,
@@ -30,7 +32,7 @@ export type {
 } from "../protocol/schemas.ts";
 export { ChannelWindow, type ChannelWindowOptions } from "./channel-window.ts";
 export { type CallOptions, type HttpOptions, ScrollbackHttp } from "./http.ts";
-export { ScrollbackClient } from "./socket-client.ts";
+export { ScrollbackClient, type Sides } from "./socket-client.ts";
 export * from "./types.ts";
 export { MessageWindow } from "./window.ts";
 export {
