@@ -30,7 +30,7 @@ export type {
   StatusFrame,
   UpdateFrame,
 } from "../protocol/schemas.ts";
-export { ChannelWindow, type ChannelWindowOptions } from "./channel-window.ts";
+export { ChannelWindow, type ChannelWindowOptions, type OpenOptions } from "./channel-window.ts";
 export { type CallOptions, type HttpOptions, ScrollbackHttp } from "./http.ts";
 export { ScrollbackClient, type Sides } from "./socket-client.ts";
 export * from "./types.ts";
