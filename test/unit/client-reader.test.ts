@@ -243,6 +243,13 @@ async function opened(
   return { client, socket, list };
 }
 
+/** A channel of 200 whose user has read to m{marker}, opened there, 50 rows on screen. */
+async function readingFrom(marker: number) {
+  const state = playChannel(200);
+  state.marker = key(marker);
+  return { state, ...(await opened(state, { at: "first_unread", rows: 50 })) };
+}
+
 describe("ChannelWindow's reader's place", () => {
   it("opens at the first unread message, the reader on the last one read above it", async () => {
     const state = playChannel(200);
@@ -313,9 +320,7 @@ describe("ChannelWindow's reader's place", () => {
   }, 30_000);
 
   it("sends the first read at once, then at most one per readEveryMs for the furthest row, never one that moves nothing", async () => {
-    const state = playChannel(200);
-    state.marker = key(100);
-    const { client, list } = await opened(state, { at: "first_unread", rows: 50 });
+    const { client, list } = await readingFrom(100);
     const w = list.window;
     list.markRead(90); // behind the marker: nothing
     await flush();
@@ -367,9 +372,7 @@ describe("ChannelWindow's reader's place", () => {
   }, 30_000);
 
   it("sends the row it holds back when disposed, and leaves no timer", async () => {
-    const state = playChannel(200);
-    state.marker = key(100);
-    const { client, list } = await opened(state, { at: "first_unread", rows: 50 });
+    const { client, list } = await readingFrom(100);
     list.markRead(120);
     list.markRead(130); // held back by the pause
     await flush();
@@ -382,9 +385,7 @@ describe("ChannelWindow's reader's place", () => {
   }, 30_000);
 
   it("sends a read the connection lost after the reconnect, and the row above one deleted meanwhile", async () => {
-    const state = playChannel(200);
-    state.marker = key(100);
-    const { client, list } = await opened(state, { at: "first_unread", rows: 50 });
+    const { state, client, list } = await readingFrom(100);
     const serve = FakeSocket.serve;
     FakeSocket.serve = undefined; // the server never answers: the connection drops
     list.markRead(120);
