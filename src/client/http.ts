@@ -32,7 +32,10 @@ export interface HttpOptions {
   readonly channel: string;
   /** A JWT, sent as `Authorization: Bearer`, for a worker with AUTH_SECRET. */
   readonly token?: string | undefined;
-  /** Who makes changes on an open worker (with a token, the server takes the token's subject). */
+  /**
+   * The user on an open worker (with a token, the server takes the token's
+   * subject): who makes changes, whose read marker `first_unread` means.
+   */
   readonly user?: string | undefined;
   /** How long a call may take, in ms (default 15,000); a call may override it. */
   readonly timeoutMs?: number;
@@ -148,15 +151,23 @@ export class ScrollbackHttp {
     return this.#call("", { ...call, schema: Stats });
   }
 
-  /** A page around an anchor (default: the newest message, 25 each side). */
+  /**
+   * A page around an anchor (default: the newest message, 25 each side).
+   * `first_unread` (protocol 1.2) is the user's: the token's subject, or the
+   * options' `user` on an open worker (sent as `?user=`); its page carries
+   * `firstUnread`, absent when nothing is unread.
+   */
   page(
     request: { anchor?: Anchor; before?: number; after?: number } = {},
     call: CallOptions = {},
   ): Promise<PageBody> {
     const query = new URLSearchParams();
-    if (request.anchor !== undefined) query.set("anchor", anchorQuery(request.anchor));
+    const { anchor } = request;
+    if (anchor !== undefined) query.set("anchor", anchorQuery(anchor));
     if (request.before !== undefined) query.set("before", String(request.before));
     if (request.after !== undefined) query.set("after", String(request.after));
+    const { user } = this.#options;
+    if (anchor === "first_unread" && user !== undefined) query.set("user", user);
     const search = query.size > 0 ? `?${query}` : "";
     return this.#call(`/messages${search}`, { ...call, schema: PageBody });
   }
