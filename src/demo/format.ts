@@ -1,12 +1,21 @@
 /** The demo page's pure presentation helpers: times, escaping, scrollbar labels. */
 
+/** One formatter for every row: `toLocaleString` with options builds a new one on each call. */
+const TIME = new Intl.DateTimeFormat(undefined, {
+  month: "short",
+  day: "numeric",
+  hour: "2-digit",
+  minute: "2-digit",
+});
+const FULL_TIME = new Intl.DateTimeFormat(undefined, { dateStyle: "medium", timeStyle: "medium" });
+
 export function formatTime(ts: number): string {
-  return new Date(ts).toLocaleString(undefined, {
-    month: "short",
-    day: "numeric",
-    hour: "2-digit",
-    minute: "2-digit",
-  });
+  return TIME.format(ts);
+}
+
+/** Date and time to the second: the "edited" mark's tooltip. */
+export function formatFullTime(ts: number): string {
+  return FULL_TIME.format(ts);
 }
 
 export function escapeHtml(s: string): string {

@@ -6,7 +6,7 @@
  * and `data-key` names it within the row, so focus survives a re-render.
  */
 import type { Message } from "../client/index.ts";
-import { escapeHtml, formatTime } from "./format.ts";
+import { escapeHtml, formatFullTime, formatTime } from "./format.ts";
 
 /** Pixels of a row's line and of each line under it: style.css's --row and --line. */
 export const ROW = 28;
@@ -62,7 +62,7 @@ export function rowHtml(m: Message, ui: RowUi): string {
 }
 
 function editedHtml(edited: number): string {
-  const when = new Date(edited).toLocaleString();
+  const when = formatFullTime(edited);
   return `<span class="edited" title="edited ${escapeHtml(when)}">edited</span>`;
 }
 

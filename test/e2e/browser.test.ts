@@ -17,8 +17,8 @@
  * the mark with the edit's time; messages deleted above a parked reader move
  * none of the rows on screen, one deleted in view closes up, and a row that
  * gets reactions moves only the rows below it; on a phone the controls and the
- * picker fit. Screenshots of each step go to test-output/browser/ (15-demo.png
- * is docs/demo.png).
+ * picker fit; a change the server refuses shows its error. Screenshots of
+ * each step go to test-output/browser/ (15-demo.png is docs/demo.png).
  */
 import { existsSync, mkdirSync } from "node:fs";
 import { type Browser, type BrowserContext, chromium, type Page } from "playwright-core";
@@ -381,6 +381,8 @@ describe.skipIf(!available)("demo page", () => {
     }
 
     const focusedKey = (tab: Page) => tab.evaluate("document.activeElement?.dataset.key");
+    /** The edited mark's time, as the page formats it (in the browser's locale and zone). */
+    const FULL_TIME = `new Intl.DateTimeFormat(undefined, { dateStyle: "medium", timeStyle: "medium" })`;
 
     it("shows reactions under a message, the user's own highlighted, toggled from a reaction and from the picker, for every user", async () => {
       await page.keyboard.press("End");
@@ -506,7 +508,7 @@ describe.skipIf(!available)("demo page", () => {
       }
       const saved = await stored(editId);
       expect(saved?.text).toBe("edited by me");
-      const when = await page.evaluate(`new Date(${saved?.edited}).toLocaleString()`);
+      const when = await page.evaluate(`${FULL_TIME}.format(${saved?.edited})`);
       for (const tab of [page, other]) {
         expect(await row(tab, editId).locator(".edited").getAttribute("title")).toBe(
           `edited ${when}`,
@@ -548,7 +550,7 @@ describe.skipIf(!available)("demo page", () => {
       if (!message) throw new Error("no message");
       const ts = Date.now();
       await changeAs(message.author, [{ kind: "edit", id, text: "changed by its author", ts }]);
-      const when = await page.evaluate(`new Date(${ts}).toLocaleString()`);
+      const when = await page.evaluate(`${FULL_TIME}.format(${ts})`);
       for (const tab of [page, other]) {
         await expect
           .poll(() => row(tab, id).locator(".text").textContent(), SHOWN)
@@ -645,6 +647,31 @@ describe.skipIf(!available)("demo page", () => {
       await row(page, b.id).locator(".picker").waitFor();
       await page.screenshot({ path: `${OUT}/15-demo.png` });
       await page.keyboard.press("Escape");
+    });
+
+    it("shows the server's refusal of a change where the page shows errors, and keeps the editor open", async () => {
+      // The page believes it is another message's author (through its debugging handle): the
+      // server, which knows better, refuses the edit.
+      const rows = await onScreen();
+      const target = rows[2];
+      const message = await stored(target?.id ?? "");
+      if (!target || !message) throw new Error("no message");
+      await page.evaluate(`globalThis.scrollback.state.me = ${JSON.stringify(message.author)}`);
+      await page.keyboard.press("ArrowDown");
+      await page.keyboard.press("ArrowUp");
+      const edited = row(page, target.id);
+      await edited.hover();
+      await edited.locator('[data-action="edit"]').click();
+      await edited.locator(".edit-text").fill("not yours");
+      await edited.locator(".edit-text").press("Enter");
+      await page.waitForSelector("#conn.error");
+      expect(await page.locator("#conn").textContent()).toMatch(
+        /^error: changes\[0\]: only its author may edit/,
+      );
+      expect(await edited.locator(".edit-text").inputValue()).toBe("not yours");
+      expect((await stored(target.id))?.text).toBe(message.text);
+      await edited.locator('[data-action="cancel-edit"]').click();
+      await page.evaluate(`globalThis.scrollback.state.me = "tester"`);
     });
   });
 
