@@ -368,6 +368,17 @@ describe.skipIf(!available)("demo page", () => {
         );
     }
 
+    /** Waits until the tester's page shows `reactions`, and the second user's the same, none theirs. */
+    async function seenByBoth(
+      id: string,
+      reactions: { emoji: string; count: number; mine: boolean }[],
+    ): Promise<void> {
+      await expect.poll(() => shownReactions(page, id), SHOWN).toEqual(reactions);
+      await expect
+        .poll(() => shownReactions(other, id), SHOWN)
+        .toEqual(reactions.map((r) => ({ ...r, mine: false })));
+    }
+
     /** The rows on screen: id, position and where each is on screen. */
     async function onScreen(): Promise<{ id: string; position: number; y: number }[]> {
       await settled();
@@ -393,19 +404,10 @@ describe.skipIf(!available)("demo page", () => {
       if (!id) throw new Error("no rows");
       reacted = id;
       await changeAs("peer", [{ kind: "react", id, emoji: "👍", on: true, ts: Date.now() }]);
-      for (const tab of [page, other]) {
-        await expect
-          .poll(() => shownReactions(tab, id), SHOWN)
-          .toEqual([{ emoji: "👍", count: 1, mine: false }]);
-      }
+      await seenByBoth(id, [{ emoji: "👍", count: 1, mine: false }]);
       // A click on a reaction adds the user's own.
       await row(page, id).locator('.reactions [data-emoji="👍"]').click();
-      await expect
-        .poll(() => shownReactions(page, id), SHOWN)
-        .toEqual([{ emoji: "👍", count: 2, mine: true }]);
-      await expect
-        .poll(() => shownReactions(other, id), SHOWN)
-        .toEqual([{ emoji: "👍", count: 2, mine: false }]);
+      await seenByBoth(id, [{ emoji: "👍", count: 2, mine: true }]);
       // The picker by keyboard: Enter opens it on its first emoji, Escape closes it back on its button.
       const pick = row(page, id).locator('[data-action="pick"]');
       await pick.focus();
@@ -419,17 +421,10 @@ describe.skipIf(!available)("demo page", () => {
       await pick.click();
       await row(page, id).locator('.picker [data-emoji="🎉"]').click();
       await expect.poll(() => row(page, id).locator(".picker").count(), SHOWN).toBe(0);
-      for (const [tab, mine] of [
-        [page, true],
-        [other, false],
-      ] as const) {
-        await expect
-          .poll(() => shownReactions(tab, id), SHOWN)
-          .toEqual([
-            { emoji: "🎉", count: 1, mine },
-            { emoji: "👍", count: 2, mine },
-          ]);
-      }
+      await seenByBoth(id, [
+        { emoji: "🎉", count: 1, mine: true },
+        { emoji: "👍", count: 2, mine: true },
+      ]);
       expect((await stored(id))?.reactions).toEqual([
         { emoji: "🎉", count: 1 },
         { emoji: "👍", count: 2 },
@@ -437,12 +432,7 @@ describe.skipIf(!available)("demo page", () => {
       // A click (here Enter) on the user's own reaction takes it off, for every user.
       await row(page, id).locator('.reactions [data-emoji="🎉"]').focus();
       await page.keyboard.press("Enter");
-      await expect
-        .poll(() => shownReactions(page, id), SHOWN)
-        .toEqual([{ emoji: "👍", count: 2, mine: true }]);
-      await expect
-        .poll(() => shownReactions(other, id), SHOWN)
-        .toEqual([{ emoji: "👍", count: 2, mine: false }]);
+      await seenByBoth(id, [{ emoji: "👍", count: 2, mine: true }]);
       expect((await stored(id))?.reactions).toEqual([{ emoji: "👍", count: 2 }]);
       // Every control in the rows says what it does.
       const unnamed = await page
