@@ -85,7 +85,9 @@ export function migrateBucketRows(sql: Sql): void {
  * Schema 4 → 5: each page rewritten in format 2, its deleted bounds marked.
  * Every bound but MIN_KEY was a stored message's key when it was cut, so it
  * is deleted exactly when its id has a tombstone. Reads each page once and
- * each deleted bound's tombstone; runs inside the migration's transaction.
+ * probes the tombstones once a bound (~22,000 rows read at 10M messages, as
+ * SQLite counts an IN list's probes), once; runs inside the migration's
+ * transaction.
  */
 export function migrateBoundMarks(sql: Sql): void {
   const tombstones = new ChangeRows(sql);
