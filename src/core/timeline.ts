@@ -7,11 +7,12 @@
  * widest gap between its points left unread, so each point costs at most
  * half a bucket and neighbours share a scan.
  *
- * By bucket (`exact=false`, an extension): each point is the start of the
- * bucket nearest one of those positions, at most half a bucket away, taken
- * from the directory in memory (the Fenwick tree gives the start, the bound
- * is its first row's key); a row is read only where the bound is not a
- * stored message's key (MIN_KEY, or a deleted message's), and then one.
+ * By bucket (`exact=false`, an extension): each point is the bucket start
+ * nearest one of those positions (or the newest message), at most half a
+ * bucket away, taken from the directory in memory (the Fenwick tree gives
+ * the start, the bound is its first row's key); a row is read only where the
+ * bound is not a stored message's key (MIN_KEY, or a deleted message's), and
+ * then one.
  */
 import type { BucketRows, BucketSpan } from "./buckets.ts";
 import type { Key } from "./key.ts";
