@@ -126,8 +126,9 @@ export class Channel extends DurableObject<Env> {
     return this.#call(({ store }) => store.naivePage(position, before, after));
   }
 
-  async timeline(points: number): Promise<Outcome<Timeline>> {
-    return this.#call(({ store }) => store.timeline(points));
+  /** `exact` false: points at bucket starts near the even positions (an extension; see store.timeline). */
+  async timeline(points: number, exact = true): Promise<Outcome<Timeline>> {
+    return this.#call(({ store }) => store.timeline(points, exact));
   }
 
   /** Stores a batch from HTTP; `author` fills in messages that have none. */

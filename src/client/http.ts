@@ -132,6 +132,24 @@ export function anchorQuery(anchor: Anchor): string {
   return `ts:${anchor.ts}`;
 }
 
+/** What `timeline` asks for. */
+export interface TimelineRequest {
+  /** 2–1,000; the server's default (100) when omitted. */
+  readonly points?: number;
+  /**
+   * `false` (an extension of the contract): each point is the start of the
+   * server's position-index bucket nearest its even position (within 256
+   * messages) or the newest message, read from memory: a real message with
+   * its exact position and ts, ascending, fewer than `points` on a small
+   * channel. Meant for scrollbar labels. Default true: the contract's exact
+   * positions round(i·(total−1)/(N−1)).
+   */
+  readonly exact?: boolean;
+}
+
+/** A query string, or nothing when the query is empty. */
+const searchOf = (query: URLSearchParams): string => (query.size > 0 ? `?${query}` : "");
+
 /** One channel over HTTP: stats, pages, inserts, changes, the timeline and the simulator. */
 export class ScrollbackHttp {
   readonly #options: HttpOptions;
@@ -168,8 +186,7 @@ export class ScrollbackHttp {
     if (request.after !== undefined) query.set("after", String(request.after));
     const { user } = this.#options;
     if (anchor === "first_unread" && user !== undefined) query.set("user", user);
-    const search = query.size > 0 ? `?${query}` : "";
-    return this.#call(`/messages${search}`, { ...call, schema: PageBody });
+    return this.#call(`/messages${searchOf(query)}`, { ...call, schema: PageBody });
   }
 
   /** Stores a batch (1–10,000), all or nothing; resolves with the counts. */
@@ -196,10 +213,17 @@ export class ScrollbackHttp {
     });
   }
 
-  /** Evenly spaced `{ position, ts }` points (2–1,000; the server's default when omitted). */
-  timeline(points?: number, call: CallOptions = {}): Promise<Timeline> {
-    const search = points === undefined ? "" : `?points=${points}`;
-    return this.#call(`/timeline${search}`, { ...call, schema: Timeline });
+  /**
+   * Evenly spaced `{ position, ts }` points: a count (2–1,000; the server's
+   * default when omitted), or `{ points, exact: false }` for the cheap
+   * points at bucket starts near them (see {@link TimelineRequest}).
+   */
+  timeline(request: number | TimelineRequest = {}, call: CallOptions = {}): Promise<Timeline> {
+    const { points, exact } = typeof request === "number" ? { points: request } : request;
+    const query = new URLSearchParams();
+    if (points !== undefined) query.set("points", String(points));
+    if (exact !== undefined) query.set("exact", String(exact));
+    return this.#call(`/timeline${searchOf(query)}`, { ...call, schema: Timeline });
   }
 
   /** The simulator's state (needs the admin scope). */

@@ -31,7 +31,12 @@ export type {
   UpdateFrame,
 } from "../protocol/schemas.ts";
 export { ChannelWindow, type ChannelWindowOptions, type OpenOptions } from "./channel-window.ts";
-export { type CallOptions, type HttpOptions, ScrollbackHttp } from "./http.ts";
+export {
+  type CallOptions,
+  type HttpOptions,
+  ScrollbackHttp,
+  type TimelineRequest,
+} from "./http.ts";
 export { ScrollbackClient, type Sides } from "./socket-client.ts";
 export * from "./types.ts";
 export { MessageWindow } from "./window.ts";

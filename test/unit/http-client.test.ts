@@ -70,6 +70,16 @@ describe("ScrollbackHttp", () => {
         { url: "http://host:1/v1/channels/c.1/timeline?points=7" },
       ],
       [
+        (h) => h.timeline({ points: 200, exact: false }),
+        { total: 0, points: [] },
+        { url: "http://host:1/v1/channels/c.1/timeline?points=200&exact=false" },
+      ],
+      [
+        (h) => h.timeline({ exact: true }),
+        { total: 0, points: [] },
+        { url: "http://host:1/v1/channels/c.1/timeline?exact=true" },
+      ],
+      [
         (h) => h.simulator(),
         SIM,
         { method: "GET", url: "http://host:1/v1/channels/c.1/simulator" },
