@@ -79,6 +79,21 @@ export class ChangeRows {
     return found;
   }
 
+  /** Which of these late ordinals belong to deleted messages (indexed lookups, 100 to a query). */
+  deletedLate(ordinals: readonly number[]): Set<number> {
+    const found = new Set<number>();
+    for (let i = 0; i < ordinals.length; i += MAX_PARAMS) {
+      const chunk = ordinals.slice(i, i + MAX_PARAMS);
+      for (const row of this.#sql.all<{ late_no: number }>(
+        `SELECT late_no FROM tombstones WHERE late_no IN (${chunk.map(() => "?").join(", ")})`,
+        ...chunk,
+      )) {
+        found.add(row.late_no);
+      }
+    }
+    return found;
+  }
+
   bury(t: Tombstone): void {
     this.#sql.run(
       "INSERT INTO tombstones (id, seq, ts, late_no, deleted_seq) VALUES (?, ?, ?, ?, ?)",
@@ -168,6 +183,25 @@ export class ChangeRows {
   /** A deleted message's reactions are erased. */
   eraseReactions(id: string): void {
     this.#sql.run("DELETE FROM reactions WHERE id = ?", blob(id));
+  }
+
+  /** Who has each emoji on, for each of `ids` (messages a relay pushes: each user's `mine`). */
+  reactors(ids: readonly string[]): Map<string, Map<string, string[]>> {
+    const found = new Map<string, Map<string, string[]>>();
+    for (let i = 0; i < ids.length; i += MAX_PARAMS) {
+      const chunk = ids.slice(i, i + MAX_PARAMS);
+      const rows = this.#sql.all<{ id: ArrayBuffer; user: string; emoji: string }>(
+        `SELECT id, user, emoji FROM reactions WHERE is_on = 1 AND id IN (${chunk.map(() => "?").join(", ")})`,
+        ...chunk.map(blob),
+      );
+      for (const row of rows) {
+        const id = fromBlob(row.id);
+        const byEmoji = found.get(id) ?? new Map<string, string[]>();
+        byEmoji.set(row.emoji, [...(byEmoji.get(row.emoji) ?? []), row.user]);
+        found.set(id, byEmoji);
+      }
+    }
+    return found;
   }
 
   /** The emojis `user` has on, for each of `ids`: rows read are that user's reactions on them. */

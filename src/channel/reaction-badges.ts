@@ -39,8 +39,23 @@ export class ReactionBadges {
   /** Users whose count the current write changed, with their count before it. */
   #before = new Map<string, number>();
 
-  constructor(sql: Sql) {
+  /** The channel's seq now. */
+  readonly #seq: () => number;
+  /** When each user's count last changed (since this object woke), by seq. */
+  readonly #touched = new Map<string, number>();
+  /** The seq when this object woke: what changed before is not in #touched. */
+  #woke: number;
+
+  constructor(sql: Sql, seq: () => number) {
     this.#sql = sql;
+    this.#seq = seq;
+    this.#woke = Number.MAX_SAFE_INTEGER;
+  }
+
+  /** Once the store has loaded its state: counts changed from now on are kept. */
+  woke(): void {
+    this.#woke = this.#seq();
+    this.#touched.clear();
   }
 
   /** At the user's first connection (later ones do nothing): reactions from now on count. */
@@ -132,14 +147,7 @@ export class ReactionBadges {
       );
       this.#count(m.author, -1);
     } else if (badge.first_seq === unreadSeq) {
-      // The first unread one went: the badge is ordered by the next (one message's registers).
-      this.#sql.run(
-        `UPDATE reaction_badges SET first_seq =
-           (SELECT min(unread_seq) FROM reactions WHERE id = ?1 AND unread_seq IS NOT NULL)
-         WHERE author = ?2 AND id = ?1`,
-        blob(m.id),
-        m.author,
-      );
+      this.#reorder(m.author, m.id);
     }
   }
 
@@ -153,23 +161,56 @@ export class ReactionBadges {
     if (gone.length > 0) this.#count(m.author, -1);
   }
 
-  /** The user saw these messages' reactions: their badges go. */
-  seen(user: string, ids: Iterable<string>): void {
+  /**
+   * The user saw these messages' reactions, as they were at `upTo` (a
+   * relay's pushes are reported after they were made): the reactions that
+   * arrived by then are read, and a badge goes when none unread is left.
+   */
+  seen(user: string, ids: Iterable<string>, upTo = Number.MAX_SAFE_INTEGER): void {
     let cleared = 0;
     for (const id of ids) {
-      const gone = this.#sql.all(
-        "DELETE FROM reaction_badges WHERE author = ? AND id = ? RETURNING n",
+      const read = this.#sql.all(
+        `UPDATE reactions SET unread_seq = NULL
+         WHERE id = ? AND unread_seq IS NOT NULL AND unread_seq <= ? RETURNING 1`,
+        blob(id),
+        upTo,
+      ).length;
+      if (read === 0) continue;
+      const badge = this.#sql.one<{ n: number }>(
+        "UPDATE reaction_badges SET n = n - ? WHERE author = ? AND id = ? RETURNING n",
+        read,
         user,
         blob(id),
       );
-      if (gone.length === 0) continue;
-      this.#sql.run(
-        "UPDATE reactions SET unread_seq = NULL WHERE id = ? AND unread_seq IS NOT NULL",
-        blob(id),
-      );
+      if (!badge) continue;
+      if (badge.n > 0) {
+        this.#reorder(user, id);
+        continue;
+      }
+      this.#sql.run("DELETE FROM reaction_badges WHERE author = ? AND id = ?", user, blob(id));
       cleared++;
     }
     if (cleared > 0) this.#count(user, -cleared);
+  }
+
+  /** Whether the author has unread reactions on the message (one indexed row). */
+  has(author: string, id: string): boolean {
+    return (
+      this.#sql.one(
+        "SELECT 1 AS x FROM reaction_badges WHERE author = ? AND id = ?",
+        author,
+        blob(id),
+      ) !== undefined
+    );
+  }
+
+  /**
+   * Users whose count changed after `since`; undefined when this object
+   * cannot tell (it woke after `since`: it keeps them in memory only).
+   */
+  touchedSince(since: number): string[] | undefined {
+    if (since < this.#woke) return undefined;
+    return [...this.#touched].flatMap(([user, seq]) => (seq > since ? [user] : []));
   }
 
   /** Ids of the user's messages with unread reactions whose key lies in [first, last] (null: open). */
@@ -198,7 +239,19 @@ export class ReactionBadges {
     this.#before = new Map();
   }
 
+  /** The badge's first unread reaction went: it is ordered by the next (one message's registers). */
+  #reorder(author: string, id: string): void {
+    this.#sql.run(
+      `UPDATE reaction_badges SET first_seq =
+         (SELECT min(unread_seq) FROM reactions WHERE id = ?1 AND unread_seq IS NOT NULL)
+       WHERE author = ?2 AND id = ?1`,
+      blob(id),
+      author,
+    );
+  }
+
   #count(user: string, delta: number): void {
+    this.#touched.set(user, this.#seq());
     if (!this.#before.has(user)) this.#before.set(user, this.unread(user));
     this.#sql.run("UPDATE reaction_readers SET unread = unread + ? WHERE user = ?", delta, user);
     this.#cache.delete(user);

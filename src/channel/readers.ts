@@ -69,9 +69,9 @@ export class Readers {
     if (reacted.length > 0) this.seeReactions(user, reacted);
   }
 
-  /** The user was shown these messages of theirs with their reactions (a push). */
-  seeReactions(user: string, ids: readonly string[]): void {
-    this.#channel.write(() => this.badges.seen(user, ids));
+  /** The user was shown these messages of theirs with their reactions (a push; by a relay: as at `upTo`). */
+  seeReactions(user: string, ids: readonly string[], upTo?: number): void {
+    this.#channel.write(() => this.badges.seen(user, ids, upTo));
   }
 
   /** `reactions.ack`: every reaction on the user's messages read. */

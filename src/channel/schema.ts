@@ -12,8 +12,10 @@ import type { Sql } from "./sql.ts";
  * change log, deleted late ordinals. 4: the reader's place (protocol 1.2):
  * unread reactions and read markers. 5: the bucket directory's pages mark
  * deleted bounds (page format 2), so the timeline reads bucket starts from memory.
+ * 6: relays (issue 18): which relay each user's sockets are on, and how far
+ * each relay has pushed its sockets.
  */
-export const SCHEMA_VERSION = 5;
+export const SCHEMA_VERSION = 6;
 
 const SCHEMA = [
   `CREATE TABLE messages (
@@ -57,6 +59,15 @@ const CHANGES_SCHEMA = [
   // Deleted late ordinals: a sparse Fenwick tree, one node a row (core/ordinal-counts.ts).
   "CREATE TABLE late_gone (node INTEGER PRIMARY KEY, count INTEGER NOT NULL)",
   "CREATE INDEX seen_late_no ON seen (late_no)",
+];
+
+/** Schema 5 → 6: the channel's relays (relays.ts). */
+const RELAYS_SCHEMA = [
+  // A user's sockets all live on one relay (their home, kept once given); `sockets`: open now.
+  "CREATE TABLE relay_users (user TEXT PRIMARY KEY, relay INTEGER NOT NULL, sockets INTEGER NOT NULL) WITHOUT ROWID",
+  "CREATE INDEX relay_users_relay ON relay_users (relay, sockets)",
+  // Each relay: the seq it has pushed its sockets up to, and how many sockets it holds.
+  "CREATE TABLE relays (relay INTEGER PRIMARY KEY, cursor INTEGER NOT NULL, sockets INTEGER NOT NULL)",
 ];
 
 /** Schema 3 → 4: unread reactions (reaction-badges.ts) and read markers (read-markers.ts). */
@@ -112,6 +123,7 @@ export function migrate(sql: Sql, meta: Meta, transaction: (fn: () => void) => v
     if (version < 4) for (const statement of READER_PLACE_SCHEMA) sql.run(statement);
     // Pages a schema-1 migration just wrote are format 2 already (schema 1 had no deletes).
     if (version >= 2 && version < 5) migrateBoundMarks(sql);
+    if (version < 6) for (const statement of RELAYS_SCHEMA) sql.run(statement);
     meta.set("schema", String(SCHEMA_VERSION));
   });
 }

@@ -83,7 +83,7 @@ export class ChannelStore {
     );
     this.readers = new Readers(
       this.late,
-      new ReactionBadges(this.#sql),
+      new ReactionBadges(this.#sql, () => this.seq),
       new ReadMarkers(this.#sql, (key) => this.#index.rank(key)),
       { total: () => this.total, seq: () => this.seq, write: (fn) => this.#write(fn) },
     );
@@ -109,6 +109,7 @@ export class ChannelStore {
     Object.assign(this.#tips, this.#rows.tips(), { goneTotal: this.late.goneTotal() });
     this.late.forget();
     this.readers.badges.forget();
+    this.readers.badges.woke();
     this.readers.markers.forget();
   }
 
@@ -174,6 +175,16 @@ export class ChannelStore {
   /** The emojis `user` has on, for each of `ids` (rows read: that user's reactions on them). */
   mine(user: string, ids: readonly string[]): Map<string, Set<string>> {
     return this.#changes.mine(user, ids);
+  }
+
+  /** Which of these late ordinals belong to deleted messages. */
+  deletedLate(ordinals: readonly number[]): Set<number> {
+    return ordinals.length === 0 ? new Set() : this.#changes.deletedLate(ordinals);
+  }
+
+  /** Who has each emoji on, for each of `ids`. */
+  reactors(ids: readonly string[]): Map<string, Map<string, string[]>> {
+    return this.#changes.reactors(ids);
   }
 
   /** Wire messages for one user (see Queries.wire). */

@@ -6,12 +6,13 @@
 import { initialView } from "../core/view.ts";
 import { Scope } from "../protocol/access.ts";
 import { errorResponse } from "../protocol/errors.ts";
-import { PROTOCOL_MINOR, PROTOCOL_VERSION } from "../protocol/schemas.ts";
+import { type HelloFrame, PROTOCOL_MINOR, PROTOCOL_VERSION } from "../protocol/schemas.ts";
 import { offeredSubprotocols, SUBPROTOCOL, SUBPROTOCOL_HEADER } from "../protocol/subprotocol.ts";
 import { EXP_HEADER, SCOPE_HEADER, USER_HEADER } from "./contract.ts";
 import type { Room } from "./dispatch.ts";
 import type { Session } from "./session.ts";
 import { send } from "./sockets.ts";
+import type { ChannelStore } from "./store.ts";
 
 export function upgrade(room: Room, channel: string, request: Request): Response {
   const user = request.headers.get(USER_HEADER);
@@ -34,7 +35,16 @@ export function upgrade(room: Room, channel: string, request: Request): Response
   const [client, server] = [pair[0], pair[1]];
   sockets.accept(server, session);
   room.pushes.greeted(server);
-  send(server, {
+  send(server, helloFrame(store, channel, user));
+  // Workers send a 101's headers as they are: the chosen subprotocol is ours to name.
+  const speaks = offeredSubprotocols(request.headers.get(SUBPROTOCOL_HEADER)).includes(SUBPROTOCOL);
+  const headers = speaks ? { [SUBPROTOCOL_HEADER]: SUBPROTOCOL } : {};
+  return new Response(null, { status: 101, webSocket: client, headers });
+}
+
+/** The `hello` of a new socket of `user`: a user's first connection starts their counts. */
+export function helloFrame(store: ChannelStore, channel: string, user: string): HelloFrame {
+  return {
     type: "hello",
     protocol: PROTOCOL_VERSION,
     minor: PROTOCOL_MINOR,
@@ -44,9 +54,5 @@ export function upgrade(room: Room, channel: string, request: Request): Response
     ...store.readers.greet(user),
     newest: store.newest,
     seq: store.seq,
-  });
-  // Workers send a 101's headers as they are: the chosen subprotocol is ours to name.
-  const speaks = offeredSubprotocols(request.headers.get(SUBPROTOCOL_HEADER)).includes(SUBPROTOCOL);
-  const headers = speaks ? { [SUBPROTOCOL_HEADER]: SUBPROTOCOL } : {};
-  return new Response(null, { status: 101, webSocket: client, headers });
+  };
 }

@@ -158,6 +158,8 @@ describe("wake", () => {
         "reaction_badges",
         "reaction_readers",
         "read_markers",
+        "relay_users",
+        "relays",
       ]) {
         sql.exec(`DROP TABLE ${table}`);
       }

@@ -1,0 +1,164 @@
+/**
+ * The channel object's side of its relays' operations (relay-contract.ts):
+ * take a relay's report (what its sockets were shown becomes seen, its
+ * sockets are counted), then build the segment its sockets are owed since
+ * its cursor, run its request (a frame, a greeting), and give the counts of
+ * the users whose counts the relay cannot work out itself. The channel's
+ * work per operation grows with what changed since the relay's cursor, not
+ * with the relay's sockets.
+ */
+import { initialView, type View } from "../core/view.ts";
+import { errorFrame, ProtocolError, toErrorInfo } from "../protocol/errors.ts";
+import type { ClientFrame, ServerFrame } from "../protocol/schemas.ts";
+import { dispatch, type Origin, type Room } from "./dispatch.ts";
+import { missedSince } from "./missed.ts";
+import type {
+  RelayAnswer,
+  RelayReport,
+  RelayRequest,
+  RelaySegment,
+  Snapshot,
+} from "./relay-contract.ts";
+import type { Relays } from "./relays.ts";
+import type { Session } from "./session.ts";
+import { type ChannelStore, keyOf, type StoredMessage, toWire } from "./store.ts";
+import { helloFrame } from "./upgrade.ts";
+
+/** What a relay operation acts on. */
+export interface RelayRoom extends Room {
+  readonly relays: Relays;
+  /** The channel's name (its hello says it). */
+  readonly channel: string;
+}
+
+/** One operation of relay `relay`: its report first, then its request. */
+export async function serveRelay(
+  room: RelayRoom,
+  relay: number,
+  report: RelayReport,
+  request: RelayRequest,
+): Promise<RelayAnswer> {
+  const { store, relays } = room;
+  const cursor = relays.report(relay, report);
+  applySeen(store, report);
+  const missed = missedSince(store, cursor);
+  const seq = store.seq;
+  relays.answered(relay, seq);
+  const segment = missed && seq > cursor ? segmentOf(store, cursor, missed) : undefined;
+  // Users whose counts the relay cannot work out from the segment alone.
+  const users = new Set(request.snapshots);
+  if (request.kind !== "pull") users.add(request.user);
+  const touched = store.readers.badges.touchedSince(cursor);
+  const lateGone = missed?.removed.some((t) => t.lateNo !== null) ?? false;
+  for (const user of relays.usersOf(relay)) {
+    if (touched === undefined || lateGone || touched.includes(user)) users.add(user);
+  }
+  const snapshots: Record<string, Snapshot> = {};
+  const answer: Mutable<RelayAnswer> = {
+    seq,
+    snapshots,
+    ...(segment ? { segment } : {}),
+    ...(missed ? {} : { reset: true as const }),
+  };
+  if (request.kind === "greet") {
+    answer.hello = helloFrame(store, room.channel, request.user);
+  } else if (request.kind === "frame") {
+    Object.assign(answer, await run(room, request.user, request.scope, request.frame));
+  }
+  for (const user of users) snapshots[user] = snapshot(store, user, segment);
+  return answer;
+}
+
+/** A frame of a relay's socket, run as if it were this object's (its answers collected). */
+export async function run(
+  room: Room,
+  user: string,
+  scope: Session["scope"],
+  frame: ClientFrame,
+): Promise<{ replies: ServerFrame[]; view?: View; others?: ServerFrame }> {
+  const replies: ServerFrame[] = [];
+  let view: View | undefined;
+  let others: ServerFrame | undefined;
+  const origin: Origin = {
+    // The view does not matter here: the relay keeps it, and frames declare it whole.
+    session: { user, scope, view: initialView(null) },
+    send: (f) => replies.push(f),
+    setView: (v) => {
+      view = v;
+    },
+    tellOthers: (f) => {
+      others = f;
+    },
+  };
+  try {
+    await dispatch(room, origin, frame);
+  } catch (err) {
+    if (!(err instanceof ProtocolError)) console.error(`[relay frame ${frame.type}]`, err);
+    replies.push(errorFrame(toErrorInfo(err), frame.rid));
+  }
+  return { replies, ...(view ? { view } : {}), ...(others ? { others } : {}) };
+}
+
+/** What the relay's sockets were shown becomes seen, as it was when they were shown. */
+function applySeen(store: ChannelStore, report: RelayReport): void {
+  for (const { user, late, reactions } of report.seen) {
+    // A late message deleted since it was shown is nobody's to see any more.
+    const gone = store.deletedLate(late);
+    store.late.markSeen(
+      user,
+      late.filter((o) => !gone.has(o)),
+    );
+    if (reactions.length > 0) {
+      store.readers.seeReactions(user, reactions, report.applied ?? store.seq);
+    }
+  }
+}
+
+/** The segment since `from`: what was missed, in arrival order, with positions and reactors. */
+function segmentOf(
+  store: ChannelStore,
+  from: number,
+  missed: NonNullable<ReturnType<typeof missedSince>>,
+): RelaySegment {
+  const { inserted, removed, updated } = missed;
+  const positions: Record<string, number> = {};
+  for (const list of [inserted, updated]) {
+    const at = store.positionsOf(list.map(keyOf));
+    list.forEach((m, i) => {
+      positions[m.id] = at[i] as number;
+    });
+  }
+  const reacted = [...inserted, ...updated].filter((m) => m.reactions.length > 0);
+  const reactors: Record<string, [string, string[]][]> = {};
+  for (const [id, byEmoji] of store.reactors(reacted.map((m) => m.id))) reactors[id] = [...byEmoji];
+  const item = (m: StoredMessage) => ({ author: m.author, lateNo: m.lateNo, message: toWire(m) });
+  return {
+    from,
+    seq: store.seq,
+    total: store.total,
+    inserted: [...inserted].sort((a, b) => a.seq - b.seq).map(item),
+    removed: removed.map((t) => ({ id: t.id, ts: t.ts })),
+    updated: updated.map(item),
+    positions,
+    reactors,
+    unreadFor: reacted.filter((m) => store.readers.badges.has(m.author, m.id)).map((m) => m.id),
+  };
+}
+
+/** A user's place now, and which of the segment's news is still unread for them. */
+function snapshot(store: ChannelStore, user: string, segment: RelaySegment | undefined): Snapshot {
+  const marker = store.readers.markers.get(user);
+  const unread = store.late.unreadTest(user);
+  const late = (segment?.inserted ?? []).flatMap((m) =>
+    m.lateNo !== null && unread(m.lateNo) ? [m.lateNo] : [],
+  );
+  const reactions = (segment?.unreadFor ?? []).filter((id) => store.readers.badges.has(user, id));
+  return {
+    counts: store.readers.counts(user),
+    marker: marker.key,
+    readCount: marker.readCount,
+    stillUnread: { late, reactions },
+  };
+}
+
+type Mutable<T> = { -readonly [K in keyof T]: T[K] };
