@@ -21,7 +21,15 @@ import { compareKeys } from "../support/keys.ts";
 import { ChannelModel } from "../support/model.ts";
 import { closeAll } from "../support/socket.ts";
 import { initialView, type SocketModel } from "../support/views.ts";
-import type { Anchor, ChangeResult, Code, Draft, Frame, PageBody } from "../support/wire.ts";
+import type {
+  Anchor,
+  ChangeResult,
+  Code,
+  Counts,
+  Draft,
+  Frame,
+  PageBody,
+} from "../support/wire.ts";
 import {
   anyTsArb,
   authorArb,
@@ -249,7 +257,7 @@ function badgeChanged(
   socket: SocketModel,
   sockets: readonly SocketModel[],
   elsewhere: Map<SocketModel, Frame[]>,
-  before: number,
+  before: Counts,
 ): void {
   for (const [s, frame] of model.badgeChanged(socket, sockets, before))
     elsewhere.get(s)?.push(frame);
@@ -288,7 +296,7 @@ function answerTo(
       const { first, last, live } = call;
       if (first && last && compareKeys(first, last) > 0)
         return [errorFrame("bad_request", call.rid)];
-      const before = model.unread(user);
+      const before = model.counts(user);
       socket.view = { first, last, live };
       model.seeRange(user, first, last);
       badgeChanged(model, socket, sockets, elsewhere, before);
@@ -320,8 +328,8 @@ function answerTo(
       return [{ type: "late.list", ...rid, unread: unread.length, items }];
     }
     case "late.ack": {
-      const before = model.unread(user);
-      model.ack(user);
+      const before = model.counts(user);
+      model.places.lateAck(user);
       badgeChanged(model, socket, sockets, elsewhere, before);
       return [{ type: "view", ...rid, ...model.counts(user), seq: model.seq }];
     }
