@@ -54,20 +54,27 @@ export function deliver(
         log(`push to a socket of ${peer.session.user} failed`, err);
       }
     });
+  // Each user's reaction count before the group: the writes' own, or before a push made some seen.
+  const before = new Map(effect.badges);
   each(({ ws, session }, k) => {
     const push = pushes[k];
     if (!push) return;
+    const { user } = session;
     for (const frame of push.frames) sendRaw(ws, frame);
-    store.late.markSeen(session.user, push.seenLate);
-    if (push.shownOwn.length > 0) store.readers.seeReactions(session.user, push.shownOwn);
+    store.late.markSeen(user, push.seenLate);
+    if (push.shownOwn.length > 0) {
+      if (!before.has(user)) before.set(user, store.readers.badges.unread(user));
+      store.readers.seeReactions(user, push.shownOwn);
+    }
     if (push.next !== session.view) sockets.setView(ws, session, push.next);
   });
   // Second pass: counts include what the user's other sockets were just pushed. A group
   // that inserted or deleted moves every socket's total; one that only edited or reacted
-  // tells only the users whose reaction count it changed.
+  // tells only the users whose reaction count it changed (by its writes, or by what it
+  // showed them: an update of a message whose older reactions they had not seen).
   const told = (user: string) => {
-    const before = effect.badges.get(user);
-    return before !== undefined && before !== store.readers.badges.unread(user);
+    const was = before.get(user);
+    return was !== undefined && was !== store.readers.badges.unread(user);
   };
   const { total, seq } = segment;
   each(({ ws, session }, k) => {
