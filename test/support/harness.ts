@@ -91,6 +91,8 @@ export class Harness {
   readonly peers: Peer[] = [];
   /** What each socket was pushed for the last write (or wave of writes) checked. */
   pushed = new Map<SocketModel, Frame[]>();
+  /** Frames and answers received and compared with the model's so far. */
+  compared = 0;
   readonly #transport: Transport;
   #rids = 0;
 
@@ -108,6 +110,7 @@ export class Harness {
     const client = await this.#transport.open(this.channel, user);
     const hello = await client.next("hello");
     this.model.connect(user);
+    this.compared++;
     expect(hello).toEqual({
       type: "hello",
       protocol: 1,
@@ -186,6 +189,7 @@ export class Harness {
     const before = this.model.counts(peer.socket.user);
     expect(others).toEqual([]);
     expect(reply).toEqual(expected(rid));
+    this.compared++;
     const sockets = this.#sockets();
     await this.#expectOthers(peer, this.model.badgeChanged(peer.socket, sockets, before));
     return reply;
@@ -203,11 +207,13 @@ export class Harness {
     const outcome = this.model.read(peer.socket.user, id);
     if (outcome === "not_found") {
       expect(reply).toMatchObject({ type: "error", rid, code: "not_found" });
+      this.compared++;
       await this.#expectOthers(peer, new Map());
       return reply;
     }
     const { read, unread, moved } = outcome;
     expect(reply).toEqual({ type: "read", rid, read, unread, seq: this.model.seq });
+    this.compared++;
     const sockets = this.#sockets();
     await this.#expectOthers(
       peer,
@@ -225,6 +231,7 @@ export class Harness {
     expect(others).toEqual([]);
     const list = this.model.reactionsList(peer.socket.user, limit ?? DEFAULT_LIST);
     expect(reply).toEqual({ type: "reactions.list", rid, ...list });
+    this.compared++;
     return reply;
   }
 
@@ -240,6 +247,7 @@ export class Harness {
     if (page === "not_found")
       expect(reply).toMatchObject({ type: "error", rid, code: "not_found" });
     else expect(reply).toEqual({ type: "page", rid, ...page });
+    this.compared++;
     return reply;
   }
 
@@ -254,7 +262,9 @@ export class Harness {
         .map(async (p) => {
           const frame = expected.get(p.socket);
           const label = `status on ${p.socket.user}'s socket after ${origin.socket.user}'s frame`;
-          expect(await p.client.drain(), label).toEqual(frame ? [frame] : []);
+          const got = await p.client.drain();
+          expect(got, label).toEqual(frame ? [frame] : []);
+          this.compared += got.length;
         }),
     );
   }
@@ -264,6 +274,7 @@ export class Harness {
     const { status, body } = await this.#transport.post(this.channel, drafts);
     expect(status).toBe(200);
     const outcome = await this.arrived(drafts);
+    this.compared++;
     const inserted = outcome.results.filter((r) => !r.duplicate).length;
     expect(body).toEqual({
       inserted,
@@ -322,6 +333,7 @@ export class Harness {
     const { outcomes, pushes } = this.model.group([write], this.#sockets());
     const outcome = outcomes[0] as WriteOutcome;
     const frames = await from.client.drain();
+    this.compared += frames.length;
     const replies = frames.filter((f) => "rid" in f && f.rid === rid);
     expect(replies, `the reply to ${rid}`).toEqual([this.#reply(type, rid, outcome)]);
     const own = frames.filter((f) => !replies.includes(f));
@@ -351,6 +363,7 @@ export class Harness {
     const { outcomes, pushes } = this.model.group([write], this.#sockets());
     const outcome = outcomes[0] as ChangeOutcome;
     expect(answer, `POST changes as ${user}`).toEqual(this.#answer(outcome));
+    this.compared++;
     await this.#checkPushes(pushes);
     return outcome;
   }
@@ -407,6 +420,8 @@ export class Harness {
     }
     // Every group is stored and pushed by the time its replies are out.
     for (const [peer, frames] of got) frames.push(...(await peer.client.drain()));
+    this.compared += replies.length;
+    for (const frames of got.values()) this.compared += frames.length;
     const ends = [...new Set(replies.map((r) => r.seq))].sort((a, b) => a - b);
     const expected = new Map<Peer, Frame[]>(this.peers.map((p) => [p, []]));
     let from = 0;
@@ -457,6 +472,7 @@ export class Harness {
         .filter((p) => pushes.has(p.socket))
         .map(async (p) => {
           const got = await p.client.drain();
+          this.compared += got.length;
           expect(normalizePushes(got), `pushes to ${p.socket.user}`).toEqual(
             normalizePushes(pushes.get(p.socket) ?? []),
           );
@@ -478,6 +494,7 @@ export class Harness {
       throw new Error("page: asked for an unknown id");
     }
     expect(reply).toEqual({ type: "page", rid, ...expected });
+    this.compared++;
     return expected;
   }
 }
