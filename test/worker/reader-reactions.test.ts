@@ -18,7 +18,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { del, edit, msg, react } from "../support/data.ts";
 import { type Concurrent, Harness, type Peer } from "../support/harness.ts";
 import type { Stored } from "../support/model.ts";
-import { mulberry32, randInt } from "../support/random.ts";
+import { eachSeed, mulberry32, pick, pickWeighted, randInt } from "../support/random.ts";
 import { closeAll } from "../support/socket.ts";
 import { type Change, type Draft, MAX_LIST } from "../support/wire.ts";
 import { holdCommits } from "./gate.ts";
@@ -57,7 +57,7 @@ class Run {
   }
 
   pick<T>(xs: readonly T[]): T {
-    return xs[randInt(this.rand, 0, xs.length - 1)] as T;
+    return pick(this.rand, xs);
   }
 
   get users(): string[] {
@@ -239,17 +239,9 @@ const STEPS: readonly (readonly [number, string, (run: Run, user: string) => Pro
 
 /** One random step; answers its name. */
 async function step(run: Run): Promise<string> {
-  const total = STEPS.reduce((n, [w]) => n + w, 0);
-  let r = run.rand() * total;
-  const user = run.pick(run.users);
-  for (const [weight, name, act] of STEPS) {
-    r -= weight;
-    if (r < 0) {
-      await act(run, user);
-      return name;
-    }
-  }
-  throw new Error("no step drawn");
+  const [, name, act] = pickWeighted(run.rand, STEPS);
+  await act(run, run.pick(run.users));
+  return name;
 }
 
 /** Every user's reactions.list (every item) and reactions.next, against the model. */
@@ -270,29 +262,23 @@ describe("unread reactions against the model", () => {
   it("counts, lists and clears them as the model does, whatever the users do", async () => {
     const tally: Tally = { steps: new Map(), lists: 0, peak: 0 };
     let compared = 0;
-    for (let seed = FIRST_SEED; seed < FIRST_SEED + RUNS; seed++) {
+    await eachSeed(FIRST_SEED, RUNS, async (seed) => {
       const run = new Run(`reactions-model-${seed}`, seed);
-      try {
-        // The channel starts with messages by everyone, the latecomer included.
-        const authors = [...USERS, LATECOMER];
-        await run.h.post(
-          Array.from({ length: 24 }, (_, i) => msg(`m${i}`, 1_000 * (i + 1), authors[i % 4])),
-        );
-        for (const user of USERS) await join(run, user);
-        for (let s = 0; s < STEPS_A_RUN; s++) {
-          if (s === STEPS_A_RUN / 2) await join(run, LATECOMER);
-          const name = await step(run);
-          tally.steps.set(name, (tally.steps.get(name) ?? 0) + 1);
-          if (s % CHECK_EVERY === CHECK_EVERY - 1) await checkpoint(run, tally);
-        }
-        await checkpoint(run, tally);
-        compared += run.h.compared;
-      } catch (err) {
-        throw new Error(`seed ${seed}: ${err instanceof Error ? err.message : String(err)}`, {
-          cause: err,
-        });
+      // The channel starts with messages by everyone, the latecomer included.
+      const authors = [...USERS, LATECOMER];
+      await run.h.post(
+        Array.from({ length: 24 }, (_, i) => msg(`m${i}`, 1_000 * (i + 1), authors[i % 4])),
+      );
+      for (const user of USERS) await join(run, user);
+      for (let s = 0; s < STEPS_A_RUN; s++) {
+        if (s === STEPS_A_RUN / 2) await join(run, LATECOMER);
+        const name = await step(run);
+        tally.steps.set(name, (tally.steps.get(name) ?? 0) + 1);
+        if (s % CHECK_EVERY === CHECK_EVERY - 1) await checkpoint(run, tally);
       }
-    }
+      await checkpoint(run, tally);
+      compared += run.h.compared;
+    });
     console.log(
       `unread reactions: ${RUNS} runs × ${STEPS_A_RUN} steps ${JSON.stringify(Object.fromEntries(tally.steps))}; ${compared} frames compared with the model, ${tally.lists} list items, at most ${tally.peak} unread for one user`,
     );
