@@ -1,8 +1,9 @@
 /**
- * Fuzzing the WebSocket (PROTOCOL.md: errors, WebSocket, and 1.2's changes):
- * at least 10,000 generated frames a run, valid and invalid mixed —
- * arbitrary JSON, near-valid frames with a field broken, valid frames of
- * every type, `change` frames included. Each frame is judged by the
+ * Fuzzing the WebSocket (PROTOCOL.md: errors, WebSocket, and 1.2's changes
+ * and reader's place): at least 10,000 generated frames a run, valid and
+ * invalid mixed — arbitrary JSON, near-valid frames with a field broken,
+ * valid frames of every type, `change`, `read`, `reactions.next/list/ack`
+ * and `first_unread` pages included. Each frame is judged by the
  * independent rules in oracle.ts and its answer compared with the kit's
  * channel model (test/support/model.ts): valid ones answer like the model
  * (a change the user may not make: `forbidden`), with the pushes the model
@@ -67,7 +68,7 @@ const keyArb = fc.oneof(
   fc.record({ ts: anyTsArb, id: idArb, author: authorArb, text: textArb, seq: fc.nat() }),
 );
 const anchorArb: fc.Arbitrary<Anchor> = fc.oneof(
-  fc.constantFrom("newest" as const, "oldest" as const),
+  fc.constantFrom("newest" as const, "oldest" as const, "first_unread" as const),
   fc.record({ id: idArb }),
   fc.record({
     position: fc.oneof(
@@ -125,6 +126,23 @@ const changeFrameArb = fc.record(
   { type: fc.constant("change"), ...optionalRid, changes: changesArb },
   { requiredKeys: ["type", "changes"] },
 );
+/** Protocol 1.2: the reader's place. */
+const reactionsNextArb = fc.record(
+  { type: fc.constant("reactions.next"), ...optionalRid, before: sideArb, after: sideArb },
+  { requiredKeys: ["type"] },
+);
+const reactionsListArb = fc.record(
+  { type: fc.constant("reactions.list"), ...optionalRid, limit: fc.integer({ min: 1, max: 100 }) },
+  { requiredKeys: ["type"] },
+);
+const reactionsAckArb = fc.record(
+  { type: fc.constant("reactions.ack"), ...optionalRid },
+  { requiredKeys: ["type"] },
+);
+const readArb = fc.record(
+  { type: fc.constant("read"), ...optionalRid, id: idArb },
+  { requiredKeys: ["type", "id"] },
+);
 const pingArb = fc.record(
   { type: fc.constant("ping"), ...optionalRid },
   { requiredKeys: ["type"] },
@@ -138,6 +156,10 @@ const validFrameArb = fc.oneof(
   { weight: 2, arbitrary: lateListArb },
   { weight: 1, arbitrary: lateAckArb },
   { weight: 4, arbitrary: changeFrameArb },
+  { weight: 2, arbitrary: reactionsNextArb },
+  { weight: 2, arbitrary: reactionsListArb },
+  { weight: 1, arbitrary: reactionsAckArb },
+  { weight: 3, arbitrary: readArb },
   { weight: 1, arbitrary: pingArb },
 ) as fc.Arbitrary<Json>;
 
@@ -149,6 +171,10 @@ const FRAME_TYPES = [
   "late.list",
   "late.ack",
   "change",
+  "reactions.next",
+  "reactions.list",
+  "reactions.ack",
+  "read",
   "ping",
 ];
 /** An object with a known or unknown type and random fields. */
@@ -169,6 +195,7 @@ const typedNoiseArb = fc
         "live",
         "limit",
         "changes",
+        "id",
         "x",
       ),
       wrongValueArb,
@@ -346,12 +373,56 @@ function answerTo(
         ...(pushes.get(socket) ?? []),
       ];
     }
+    case "reactions.next": {
+      const page = model.reactionsNext(user, call.before, call.after);
+      return page === "not_found"
+        ? [errorFrame("not_found", call.rid)]
+        : [{ type: "page", ...rid, ...page }];
+    }
+    case "reactions.list":
+      return [{ type: "reactions.list", ...rid, ...model.reactionsList(user, call.limit) }];
+    case "reactions.ack": {
+      const before = model.counts(user);
+      model.places.reactionsAck(user);
+      badgeChanged(model, socket, sockets, elsewhere, before);
+      return [{ type: "view", ...rid, ...model.counts(user), seq: model.seq }];
+    }
+    case "read": {
+      const outcome = model.read(user, call.id);
+      if (outcome === "not_found") return [errorFrame("not_found", call.rid)];
+      if (outcome.moved) {
+        for (const [s, frame] of model.markerMoved(socket, sockets)) elsewhere.get(s)?.push(frame);
+      }
+      const { read, unread } = outcome;
+      return [{ type: "read", ...rid, read, unread, seq: model.seq }];
+    }
     case "ping":
       return [{ type: "pong", ...rid }];
     default: {
       const unreachable: never = call;
       throw new Error(`unhandled ${JSON.stringify(unreachable)}`);
     }
+  }
+}
+
+/** How a reader's-place frame (protocol 1.2) was answered, for the tally; undefined for others. */
+function placeAnswer(call: Call, reply: Frame): string | undefined {
+  const found = reply.type !== "error";
+  switch (call.type) {
+    case "read":
+      return found ? "read" : "read not_found";
+    case "reactions.list":
+      return reply.type === "reactions.list" && reply.items.length > 0
+        ? "reactions listed"
+        : "reactions.list empty";
+    case "reactions.next":
+      return found ? "reactions.next page" : "reactions.next not_found";
+    case "reactions.ack":
+      return "reactions.ack";
+    case "page":
+      return call.anchor === "first_unread" ? "first_unread" : undefined;
+    default:
+      return undefined;
   }
 }
 
@@ -386,6 +457,8 @@ describe("WebSocket fuzz", () => {
     /** Protocol 1.2: valid `change` frames, refused ones, and each change's outcome. */
     const changes = new Map<string, number>();
     const counted = (what: string) => changes.set(what, (changes.get(what) ?? 0) + 1);
+    /** Protocol 1.2: what the reader's-place frames answered. */
+    const place = new Map<string, number>();
     await holds(
       fc.asyncProperty(
         fc.array(wsInputArb, WS_FRAMES_PER_RUN),
@@ -404,7 +477,7 @@ describe("WebSocket fuzz", () => {
             user,
             total: model.total,
             ...model.counts(user),
-            read: null,
+            read: model.places.marker(user),
             newest: model.newest,
             seq: model.seq,
           });
@@ -430,6 +503,8 @@ describe("WebSocket fuzz", () => {
               if (reply?.type === "changed") for (const r of reply.results) counted(r.outcome);
               else counted("forbidden");
             }
+            const what = verdict.ok && reply ? placeAnswer(verdict.call, reply) : undefined;
+            if (what) place.set(what, (place.get(what) ?? 0) + 1);
             for (const frame of answer) want.push({ frame, sent });
           }
           frames += inputs.length;
@@ -459,8 +534,12 @@ describe("WebSocket fuzz", () => {
     for (const what of ["applied", "pending", "stale", "deleted", "forbidden"]) {
       expect(changes.get(what) ?? 0, what).toBeGreaterThan(0);
     }
+    // And the reader's place answered each way: reads found and not, unread reactions listed.
+    for (const what of ["read", "read not_found", "reactions listed", "reactions.next page"]) {
+      expect(place.get(what) ?? 0, what).toBeGreaterThan(0);
+    }
     console.log(
-      `WebSocket fuzz: ${frames} frames (${tally.valid} valid, ${tally.invalid} invalid), changes ${JSON.stringify(Object.fromEntries(changes))}, ${model.tombstones.size} messages deleted`,
+      `WebSocket fuzz: ${frames} frames (${tally.valid} valid, ${tally.invalid} invalid), changes ${JSON.stringify(Object.fromEntries(changes))}, reader's place ${JSON.stringify(Object.fromEntries(place))}, ${model.tombstones.size} messages deleted`,
     );
     expect(await stats(channel)).toEqual(model.stats(channel));
     expect(await allMessages(channel)).toEqual(model.sorted.map((m) => model.wire(m)));
