@@ -110,35 +110,26 @@ const sendArb = fc.record(
   },
   { requiredKeys: ["type", "messages"] },
 );
-const lateNextArb = fc.record(
-  { type: fc.constant("late.next"), ...optionalRid, before: sideArb, after: sideArb },
-  { requiredKeys: ["type"] },
-);
-const lateListArb = fc.record(
-  { type: fc.constant("late.list"), ...optionalRid, limit: fc.integer({ min: 1, max: 100 }) },
-  { requiredKeys: ["type"] },
-);
-const lateAckArb = fc.record(
-  { type: fc.constant("late.ack"), ...optionalRid },
-  { requiredKeys: ["type"] },
-);
+/** `late.next` and (1.2) `reactions.next`: a page around the first unread. */
+const nextArb = (type: string) =>
+  fc.record(
+    { type: fc.constant(type), ...optionalRid, before: sideArb, after: sideArb },
+    { requiredKeys: ["type"] },
+  );
+/** `late.list` and (1.2) `reactions.list`. */
+const listArb = (type: string) =>
+  fc.record(
+    { type: fc.constant(type), ...optionalRid, limit: fc.integer({ min: 1, max: 100 }) },
+    { requiredKeys: ["type"] },
+  );
+/** `late.ack` and (1.2) `reactions.ack`. */
+const ackArb = (type: string) =>
+  fc.record({ type: fc.constant(type), ...optionalRid }, { requiredKeys: ["type"] });
 const changeFrameArb = fc.record(
   { type: fc.constant("change"), ...optionalRid, changes: changesArb },
   { requiredKeys: ["type", "changes"] },
 );
-/** Protocol 1.2: the reader's place. */
-const reactionsNextArb = fc.record(
-  { type: fc.constant("reactions.next"), ...optionalRid, before: sideArb, after: sideArb },
-  { requiredKeys: ["type"] },
-);
-const reactionsListArb = fc.record(
-  { type: fc.constant("reactions.list"), ...optionalRid, limit: fc.integer({ min: 1, max: 100 }) },
-  { requiredKeys: ["type"] },
-);
-const reactionsAckArb = fc.record(
-  { type: fc.constant("reactions.ack"), ...optionalRid },
-  { requiredKeys: ["type"] },
-);
+/** Protocol 1.2: moves the read marker. */
 const readArb = fc.record(
   { type: fc.constant("read"), ...optionalRid, id: idArb },
   { requiredKeys: ["type", "id"] },
@@ -152,13 +143,13 @@ const validFrameArb = fc.oneof(
   { weight: 4, arbitrary: pageArb },
   { weight: 3, arbitrary: viewArb },
   { weight: 5, arbitrary: sendArb },
-  { weight: 2, arbitrary: lateNextArb },
-  { weight: 2, arbitrary: lateListArb },
-  { weight: 1, arbitrary: lateAckArb },
+  { weight: 2, arbitrary: nextArb("late.next") },
+  { weight: 2, arbitrary: listArb("late.list") },
+  { weight: 1, arbitrary: ackArb("late.ack") },
   { weight: 4, arbitrary: changeFrameArb },
-  { weight: 2, arbitrary: reactionsNextArb },
-  { weight: 2, arbitrary: reactionsListArb },
-  { weight: 1, arbitrary: reactionsAckArb },
+  { weight: 2, arbitrary: nextArb("reactions.next") },
+  { weight: 2, arbitrary: listArb("reactions.list") },
+  { weight: 1, arbitrary: ackArb("reactions.ack") },
   { weight: 3, arbitrary: readArb },
   { weight: 1, arbitrary: pingArb },
 ) as fc.Arbitrary<Json>;

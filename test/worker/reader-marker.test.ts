@@ -15,10 +15,11 @@
 import { evictDurableObject } from "cloudflare:test";
 import { afterEach, describe, expect, it } from "vitest";
 import { del, msg } from "../support/data.ts";
-import { Harness, type Peer } from "../support/harness.ts";
+import { Harness } from "../support/harness.ts";
 import type { Stored } from "../support/model.ts";
-import { eachSeed, mulberry32, pick, pickWeighted, randInt } from "../support/random.ts";
+import { eachSeed, pickWeighted, randInt } from "../support/random.ts";
 import { closeAll } from "../support/socket.ts";
+import { TabbedRun } from "../support/tabs.ts";
 import type { Key } from "../support/wire.ts";
 import { api, channelStub, transport } from "./net.ts";
 
@@ -44,25 +45,13 @@ interface Tally {
   markersGone: number;
 }
 
-class Run {
-  readonly h: Harness;
-  readonly rand: () => number;
-  readonly tabs = new Map<string, Peer[]>();
+class Run extends TabbedRun {
   readonly tally: Tally;
   #fresh = 0;
 
   constructor(channel: string, seed: number, tally: Tally) {
-    this.h = new Harness(channel, transport);
-    this.rand = mulberry32(seed);
+    super(new Harness(channel, transport), seed);
     this.tally = tally;
-  }
-
-  pick<T>(xs: readonly T[]): T {
-    return pick(this.rand, xs);
-  }
-
-  tab(user: string): Peer {
-    return this.pick(this.tabs.get(user) as Peer[]);
   }
 
   marker(user: string): Key | null {
@@ -187,14 +176,9 @@ const STEPS: readonly (readonly [number, string, (run: Run, user: string) => Pro
     6,
     "reconnect", // hello carries read and unread
     async (run, user) => {
-      const tabs = run.tabs.get(user) as Peer[];
-      const k = randInt(run.rand, 0, 1);
-      const since = (tabs[k] as Peer).client.seq;
-      run.h.disconnect(tabs[k] as Peer);
-      tabs[k] = await run.h.connect(user);
-      if (run.rand() < 0.5) {
-        await run.h.resume(tabs[k] as Peer, since, { first: null, last: null, live: true });
-      }
+      const { peer, since } = await run.reopen(user);
+      if (run.rand() < 0.5)
+        await run.h.resume(peer, since, { first: null, last: null, live: true });
     },
   ],
   [
@@ -230,9 +214,7 @@ describe("the read marker against the model", () => {
       await run.h.post(
         Array.from({ length: 20 }, (_, i) => msg(`m${i}`, 1_000 * (i + 1), USERS[i % 2])),
       );
-      for (const user of USERS) {
-        run.tabs.set(user, [await run.h.connect(user), await run.h.connect(user)]);
-      }
+      for (const user of USERS) await run.open(user);
       for (let s = 0; s < STEPS_A_RUN; s++) {
         const name = await step(run);
         tally.steps.set(name, (tally.steps.get(name) ?? 0) + 1);

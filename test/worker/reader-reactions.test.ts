@@ -18,8 +18,9 @@ import { afterEach, describe, expect, it } from "vitest";
 import { del, edit, msg, react } from "../support/data.ts";
 import { type Concurrent, Harness, type Peer } from "../support/harness.ts";
 import type { Stored } from "../support/model.ts";
-import { eachSeed, mulberry32, pick, pickWeighted, randInt } from "../support/random.ts";
+import { eachSeed, pickWeighted, randInt } from "../support/random.ts";
 import { closeAll } from "../support/socket.ts";
+import { TabbedRun } from "../support/tabs.ts";
 import { type Change, type Draft, MAX_LIST } from "../support/wire.ts";
 import { holdCommits } from "./gate.ts";
 import { channelStub, transport } from "./net.ts";
@@ -43,30 +44,10 @@ interface Tally {
   peak: number;
 }
 
-class Run {
-  readonly h: Harness;
-  readonly rand: () => number;
-  readonly tabs = new Map<string, Peer[]>();
+class Run extends TabbedRun {
   /** Ids of messages never sent yet, some with reactions held for them. */
   readonly ahead: string[] = [];
   #fresh = 0;
-
-  constructor(channel: string, seed: number) {
-    this.h = new Harness(channel, transport);
-    this.rand = mulberry32(seed);
-  }
-
-  pick<T>(xs: readonly T[]): T {
-    return pick(this.rand, xs);
-  }
-
-  get users(): string[] {
-    return [...this.tabs.keys()];
-  }
-
-  tab(user = this.pick(this.users)): Peer {
-    return this.pick(this.tabs.get(user) as Peer[]);
-  }
 
   /** A message present now, or undefined on an empty channel. */
   present(): Stored | undefined {
@@ -108,11 +89,6 @@ class Run {
   }
 }
 
-/** Connects a user with two tabs. */
-async function join(run: Run, user: string): Promise<void> {
-  run.tabs.set(user, [await run.h.connect(user), await run.h.connect(user)]);
-}
-
 /** A random range of the list as a view, sometimes open at an end, sometimes live. */
 async function declareSome(run: Run, peer: Peer): Promise<void> {
   const { sorted } = run.h.model;
@@ -147,17 +123,10 @@ async function together(run: Run): Promise<void> {
 
 /** A tab closes and comes back: sometimes with resume from what it had, over a new view. */
 async function reconnect(run: Run, user: string): Promise<void> {
-  const { h } = run;
-  const tabs = run.tabs.get(user) as Peer[];
-  const k = randInt(run.rand, 0, 1);
-  const old = tabs[k] as Peer;
-  const since = old.client.seq;
-  h.disconnect(old);
-  const peer = await h.connect(user);
-  tabs[k] = peer;
-  if (run.rand() < 0.6 && h.model.total > 0) {
+  const { peer, since } = await run.reopen(user);
+  if (run.rand() < 0.6 && run.h.model.total > 0) {
     const m = run.present() as Stored;
-    await h.resume(peer, Math.max(0, since - randInt(run.rand, 0, 5)), {
+    await run.h.resume(peer, Math.max(0, since - randInt(run.rand, 0, 5)), {
       first: m,
       last: run.rand() < 0.5 ? null : m,
       live: run.rand() < 0.5,
@@ -263,15 +232,15 @@ describe("unread reactions against the model", () => {
     const tally: Tally = { steps: new Map(), lists: 0, peak: 0 };
     let compared = 0;
     await eachSeed(FIRST_SEED, RUNS, async (seed) => {
-      const run = new Run(`reactions-model-${seed}`, seed);
+      const run = new Run(new Harness(`reactions-model-${seed}`, transport), seed);
       // The channel starts with messages by everyone, the latecomer included.
       const authors = [...USERS, LATECOMER];
       await run.h.post(
         Array.from({ length: 24 }, (_, i) => msg(`m${i}`, 1_000 * (i + 1), authors[i % 4])),
       );
-      for (const user of USERS) await join(run, user);
+      for (const user of USERS) await run.open(user);
       for (let s = 0; s < STEPS_A_RUN; s++) {
-        if (s === STEPS_A_RUN / 2) await join(run, LATECOMER);
+        if (s === STEPS_A_RUN / 2) await run.open(LATECOMER);
         const name = await step(run);
         tally.steps.set(name, (tally.steps.get(name) ?? 0) + 1);
         if (s % CHECK_EVERY === CHECK_EVERY - 1) await checkpoint(run, tally);
