@@ -21,7 +21,8 @@ import { eachSeed, pickWeighted, randInt } from "../support/random.ts";
 import { closeAll } from "../support/socket.ts";
 import { TabbedRun } from "../support/tabs.ts";
 import type { Key } from "../support/wire.ts";
-import { api, channelStub, transport } from "./net.ts";
+import { hs256 } from "./jwt.ts";
+import { api, channelStub, securedFetch, securedTransport, TEST_SECRET, transport } from "./net.ts";
 
 afterEach(closeAll);
 
@@ -229,5 +230,35 @@ describe("the read marker against the model", () => {
     expect(tally.stayed).toBeGreaterThan(0);
     expect(tally.missing).toBeGreaterThan(0);
     expect(tally.markersGone).toBeGreaterThan(0);
+  });
+});
+
+describe("first_unread with a token", () => {
+  it("opens the token's user's marker, whatever ?user= says", async () => {
+    const h = new Harness("marker-token", securedTransport([]));
+    await h.post(Array.from({ length: 12 }, (_, i) => msg(`m${i}`, 1_000 * (i + 1), "ann")));
+    const ann = await h.connect("ann");
+    await h.connect("bob");
+    await h.read(ann, "m7");
+    const page = async (sub: string, query: string) => {
+      const jwt = await hs256({ sub, ch: "*", scope: "read" }, TEST_SECRET);
+      const res = await securedFetch(
+        `/v1/channels/${h.channel}/messages?anchor=first_unread&before=1&after=1${query}`,
+        { headers: { Authorization: `Bearer ${jwt}` } },
+      );
+      expect(res.status).toBe(200);
+      return res.json();
+    };
+    for (const [sub, query] of [
+      ["ann", ""],
+      ["ann", "&user=bob"],
+      ["bob", "&user=ann"],
+    ] as const) {
+      expect(await page(sub, query), `${sub}${query}`).toEqual(
+        h.model.page("first_unread", 1, 1, sub, "http"),
+      );
+    }
+    expect(await page("ann", "&user=bob")).toMatchObject({ firstUnread: 8 });
+    expect(await page("bob", "")).toMatchObject({ firstUnread: 0 });
   });
 });
