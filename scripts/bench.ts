@@ -3,10 +3,11 @@
  * `wrangler dev` with fresh state, seeds each size through the HTTP API, then
  * measures from a real client over WebSocket (and HTTP where the op is HTTP):
  * p50 / p99 latency and the SQLite rows each op reads (from Server-Timing),
- * beside the naive OFFSET / count(*) page on the same data, and after a server
- * restart the first page of every size (a wake: rows read and time); then
- * edits and deletes (protocol 1.2) and pages after 10,000 deletes. Prints a
- * markdown table and writes bench/results.json.
+ * beside the naive OFFSET / count(*) page on the same data, and the timeline
+ * (exact and at bucket starts); then edits and deletes (protocol 1.2) and
+ * pages after 10,000 deletes; and after a server restart the first page of
+ * every size (a wake: rows read and time). Prints a markdown table and writes
+ * bench/results.json.
  */
 import { mkdirSync, writeFileSync } from "node:fs";
 import os from "node:os";
@@ -226,6 +227,31 @@ async function measureReads(server: Server, size: number): Promise<void> {
     rows.naive_position ?? null,
     "HTTP, OFFSET + count(*)",
   );
+  await measureTimeline(base, size);
+}
+
+/** How many times each timeline op runs a size: its rows are the point, and they do not vary. */
+const TIMELINE_SAMPLES = 20;
+
+/**
+ * `timeline?points=1000` over HTTP, exact (the contract: a share of a
+ * bucket read a point) and with `exact=false` (bucket starts from memory),
+ * with the rows each reads.
+ */
+async function measureTimeline(base: string, size: number): Promise<void> {
+  for (const [op, query, note] of [
+    ["timeline", "points=1000", "HTTP, 1,000 exact points"],
+    ["timeline_spaced", "points=1000&exact=false", "HTTP, 1,000 points at bucket starts"],
+  ] as const) {
+    const ms: number[] = [];
+    const rows: number[] = [];
+    for (let i = 0; i < Math.min(SAMPLES, TIMELINE_SAMPLES); i++) {
+      const r = await timedGet(`${base}/timeline?${query}`);
+      ms.push(r.ms);
+      rows.push(r.rows);
+    }
+    record(op, size, ms, rows, note);
+  }
 }
 
 /**

@@ -8,6 +8,8 @@ export interface Env {
   /** Per-socket frame budget: frames a second, and the burst. */
   WS_RATE?: string;
   WS_BURST?: string;
+  /** "0" pushes every group in the turn that stored it, not merged when pushes fall behind (the bench compares). */
+  PUSH_COALESCE?: string;
   /** "1" enables GET /v1/channels/{ch}/naive, the OFFSET baseline for `npm run bench`. */
   BENCH_NAIVE?: string;
 }

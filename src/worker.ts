@@ -163,8 +163,8 @@ app.post("/v1/channels/:ch/changes", guard("write"), limit(MAX_BODY_BYTES), asyn
 
 app.get("/v1/channels/:ch/timeline", guard("read"), (c) => {
   const { channel } = c.var;
-  const { points } = parseOrThrow(TimelineQuery, query(c));
-  return reply(stub(c, channel).timeline(points));
+  const { points, exact } = parseOrThrow(TimelineQuery, query(c));
+  return reply(stub(c, channel).timeline(points, exact));
 });
 
 // The naive baseline (count(*) and OFFSET), only where the bench turned it on.

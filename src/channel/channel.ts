@@ -20,7 +20,9 @@ import type {
   Timeline,
 } from "../protocol/schemas.ts";
 import type { Outcome } from "./contract.ts";
+import { deliver } from "./delivery.ts";
 import { draftOf, type Room, receive } from "./dispatch.ts";
+import { PushQueue } from "./push-queue.ts";
 import { Simulator } from "./simulator.ts";
 import { Sockets } from "./sockets.ts";
 import { ChannelStore } from "./store.ts";
@@ -58,9 +60,26 @@ export class Channel extends DurableObject<Env> {
       rate: positive(this.env.WS_RATE, 200),
       burst: positive(this.env.WS_BURST, 400),
     });
-    const writer = new Writer(store, sockets, () => this.ctx.storage.sync(), this.#log);
+    const pushes = new PushQueue(store, sockets, {
+      coalesce: this.env.PUSH_COALESCE !== "0",
+      later: (fn) => setTimeout(fn, 0),
+      deliver: (deliveries) =>
+        deliver(
+          deliveries.map(({ effect, peers }) => ({ effect: effect.net(store), peers })),
+          sockets,
+          store,
+          this.#log,
+        ),
+      log: this.#log,
+    });
+    const writer = new Writer(
+      store,
+      (effects) => pushes.stored(effects),
+      () => this.ctx.storage.sync(),
+      this.#log,
+    );
     const simulator = new Simulator(store, this.ctx.storage, (write) => writer.write(write));
-    this.#open = { store, sockets, simulator, write: (write) => writer.write(write) };
+    this.#open = { store, sockets, pushes, simulator, write: (write) => writer.write(write) };
     return this.#open;
   }
 
@@ -107,8 +126,9 @@ export class Channel extends DurableObject<Env> {
     return this.#call(({ store }) => store.naivePage(position, before, after));
   }
 
-  async timeline(points: number): Promise<Outcome<Timeline>> {
-    return this.#call(({ store }) => store.timeline(points));
+  /** `exact` false: points at bucket starts near the even positions (an extension; see store.timeline). */
+  async timeline(points: number, exact = true): Promise<Outcome<Timeline>> {
+    return this.#call(({ store }) => store.timeline(points, exact));
   }
 
   /** Stores a batch from HTTP; `author` fills in messages that have none. */

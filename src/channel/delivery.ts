@@ -7,7 +7,7 @@
  * failure (a seen mark that cannot be stored, a socket that is closing)
  * stays that socket's.
  */
-import { type PushLookup, pushFrames, type Segment } from "../core/push-frames.ts";
+import { type PushLookup, pushFrames, type Segment, type SocketPush } from "../core/push-frames.ts";
 import type { Message } from "../protocol/schemas.ts";
 import type { NetEffect } from "./group-effect.ts";
 import { type Peer, type Sockets, send, sendRaw } from "./sockets.ts";
@@ -25,40 +25,55 @@ export function segmentOf(effect: NetEffect, store: ChannelStore): Segment<Messa
   };
 }
 
-/** Pushes a net effect (one group's, or several's merged) to `peers`. */
+/** A net effect (one group's, or several's merged) and the sockets it is owed to. */
+export interface Delivery {
+  readonly effect: NetEffect;
+  readonly peers: readonly Peer[];
+}
+
+/**
+ * Pushes each delivery's effect to its sockets: first every socket's
+ * `insert`/`remove`/`update` (and what they make seen), then every `status`,
+ * so a user's counts include what all of the user's sockets were just pushed.
+ */
 export function deliver(
-  effect: NetEffect,
-  peers: readonly Peer[],
+  deliveries: readonly Delivery[],
   sockets: Sockets,
   store: ChannelStore,
   log: (what: string, err: unknown) => void,
 ): void {
-  const moved = effect.inserted.length + effect.removed.length > 0;
-  if (!moved && effect.updated.length + effect.badges.size === 0) return;
-  if (peers.length === 0) return;
   const lookup: PushLookup = {
     positions: (keys) => store.positionsOf(keys),
     mine: (user, ids) => store.mine(user, ids),
   };
-  const segment = segmentOf(effect, store);
-  const pushes = pushFrames(
-    segment,
-    peers.map((p) => ({ view: p.session.view, user: p.session.user })),
-    lookup,
-  );
-  const each = (pass: (peer: Peer, k: number) => void) =>
-    peers.forEach((peer, k) => {
-      try {
-        pass(peer, k);
-      } catch (err) {
-        log(`push to a socket of ${peer.session.user} failed`, err);
-      }
-    });
-  // Each user's reaction count before the group: the writes' own, or before a push made some seen.
-  const before = new Map(effect.badges);
-  each(({ ws, session }, k) => {
-    const push = pushes[k];
-    if (!push) return;
+  const each = (
+    pass: (peer: Peer, push: SocketPush, plan: Planned) => void,
+    planned: Planned[],
+  ) => {
+    for (const plan of planned) {
+      plan.peers.forEach((peer, k) => {
+        const push = plan.pushes[k];
+        if (!push) return;
+        try {
+          pass(peer, push, plan);
+        } catch (err) {
+          log(`push to a socket of ${peer.session.user} failed`, err);
+        }
+      });
+    }
+  };
+  const planned = deliveries.flatMap(({ effect, peers }): Planned[] => {
+    const moved = effect.inserted.length + effect.removed.length > 0;
+    if (!moved && effect.updated.length + effect.badges.size === 0) return [];
+    if (peers.length === 0) return [];
+    const segment = segmentOf(effect, store);
+    const targets = peers.map((p) => ({ view: p.session.view, user: p.session.user }));
+    const pushes = pushFrames(segment, targets, lookup);
+    // Each user's reaction count before: the writes' own, or before a push made some seen.
+    const before = new Map(effect.badges);
+    return [{ effect, peers, segment, moved, pushes, before }];
+  });
+  each(({ ws, session }, push, { before }) => {
     const { user } = session;
     for (const frame of push.frames) sendRaw(ws, frame);
     store.late.markSeen(user, push.seenLate);
@@ -67,27 +82,39 @@ export function deliver(
       store.readers.seeReactions(user, push.shownOwn);
     }
     if (push.next !== session.view) sockets.setView(ws, session, push.next);
-  });
-  // Second pass: counts include what the user's other sockets were just pushed. A group
-  // that inserted or deleted moves every socket's total; one that only edited or reacted
-  // tells only the users whose reaction count it changed (by its writes, or by what it
-  // showed them: an update of a message whose older reactions they had not seen).
-  const told = (user: string) => {
-    const was = before.get(user);
-    return was !== undefined && was !== store.readers.badges.unread(user);
-  };
-  const { total, seq } = segment;
-  each(({ ws, session }, k) => {
-    const push = pushes[k];
-    if (!push || !(moved || told(session.user))) return;
-    const { latest } = push;
-    send(ws, {
-      type: "status",
-      total,
-      ...store.readers.counts(session.user),
-      shifted: push.shifted,
-      ...(latest.length > 0 ? { latest } : {}),
-      seq,
-    });
-  });
+  }, planned);
+  // Second pass: a group that inserted or deleted moves every socket's total; one that
+  // only edited or reacted tells only the users whose reaction count it changed (by its
+  // writes, or by what it showed them: an update of a message whose older reactions they
+  // had not seen).
+  for (const plan of planned) {
+    const { before, moved, segment } = plan;
+    const told = (user: string) => {
+      const was = before.get(user);
+      return was !== undefined && was !== store.readers.badges.unread(user);
+    };
+    each(
+      ({ ws, session }, push) => {
+        if (!(moved || told(session.user))) return;
+        const { latest } = push;
+        send(ws, {
+          type: "status",
+          total: segment.total,
+          ...store.readers.counts(session.user),
+          shifted: push.shifted,
+          ...(latest.length > 0 ? { latest } : {}),
+          seq: segment.seq,
+        });
+      },
+      [plan],
+    );
+  }
+}
+
+interface Planned extends Delivery {
+  readonly segment: Segment<Message>;
+  readonly moved: boolean;
+  readonly pushes: SocketPush[];
+  /** Users whose reaction count the writes or the pushes changed, with their count before. */
+  readonly before: Map<string, number>;
 }

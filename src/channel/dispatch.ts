@@ -8,6 +8,7 @@ import { allows } from "../protocol/access.ts";
 import { errorFrame, ProtocolError, toErrorInfo } from "../protocol/errors.ts";
 import { readFrame } from "../protocol/frame-reader.ts";
 import type { ClientFrame, NewMessage, ServerFrame, StatusFrame } from "../protocol/schemas.ts";
+import type { PushQueue } from "./push-queue.ts";
 import { resume } from "./resume.ts";
 import type { Session } from "./session.ts";
 import { type Sockets, send, sendRaw } from "./sockets.ts";
@@ -18,6 +19,8 @@ import { changing, inserting, type Stored, type Write } from "./writer.ts";
 export interface Room {
   readonly store: ChannelStore;
   readonly sockets: Sockets;
+  /** Stored groups not yet pushed to every socket (push-queue.ts). */
+  readonly pushes: PushQueue;
   /** Stores a write (with every other write pending now) and delivers the group; see writer.ts. */
   write<R extends Stored>(write: Write<R>): Promise<R>;
 }
@@ -48,6 +51,8 @@ export async function receive(
       }
       const { frame } = reading;
       try {
+        // No reply may overtake a push: the groups waiting for this socket go first.
+        room.pushes.catchUp(ws);
         await dispatch(room, ws, room.sockets.session(ws) ?? session, frame);
       } catch (err) {
         if (!(err instanceof ProtocolError)) log(`frame ${frame.type} failed`, err);

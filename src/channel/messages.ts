@@ -5,9 +5,10 @@
  * reads only the rows it returns or counts. It also answers the position
  * index's range questions inside one bucket ({@link BucketRows}).
  */
+
+import type { BucketRows } from "../core/buckets.ts";
 import type { ReactionCounts } from "../core/changes.ts";
 import type { Key } from "../core/key.ts";
-import type { BucketRows } from "../core/position-index.ts";
 import {
   COLUMNS,
   type MessageRow,
@@ -76,14 +77,25 @@ export class MessageRows implements BucketRows {
   }
 
   nth(lo: Key, hi: Key, offset: number, fromEnd: boolean): Key | undefined {
+    return this.#walk(lo, hi, fromEnd, 1, offset)[0];
+  }
+
+  scan(lo: Key, hi: Key, count: number, fromEnd: boolean): Key[] {
+    return count > 0 ? this.#walk(lo, hi, fromEnd, count, 0) : [];
+  }
+
+  /** Keys of rows with lo ≤ key < hi from one end, `limit` of them after skipping `offset`. */
+  #walk(lo: Key, hi: Key, fromEnd: boolean, limit: number, offset: number): Key[] {
     const range = keyRange(lo, hi);
     const order = fromEnd ? "ts DESC, id DESC" : "ts, id";
-    const row = this.#sql.one<MessageRow>(
-      `SELECT ts, id FROM messages WHERE ${range.where} ORDER BY ${order} LIMIT 1 OFFSET ?`,
-      ...range.args,
-      offset,
-    );
-    return row ? keyOfRow(row) : undefined;
+    return this.#sql
+      .all<MessageRow>(
+        `SELECT ts, id FROM messages WHERE ${range.where} ORDER BY ${order} LIMIT ? OFFSET ?`,
+        ...range.args,
+        limit,
+        offset,
+      )
+      .map(keyOfRow);
   }
 
   keys(lo: Key, hi: Key): Key[] {

@@ -6,6 +6,7 @@
  */
 import { compareKeys, firstKeyAt, type Key } from "../core/key.ts";
 import type { PositionIndex } from "../core/position-index.ts";
+import { bucketPoints, exactPoints } from "../core/timeline.ts";
 import { ProtocolError } from "../protocol/errors.ts";
 import type {
   Anchor,
@@ -127,17 +128,17 @@ export class Queries {
     return { key, position: this.#index().rank(key) };
   }
 
-  /** `timeline`: the ts at N evenly spaced positions, for scrollbar labels. */
-  timeline(points: number): Timeline {
-    const total = this.#index().total;
-    if (total === 0) return { total, points: [] };
-    const out: { position: number; ts: number }[] = [];
-    for (let i = 0; i < points; i++) {
-      const position = Math.round((i * (total - 1)) / (points - 1));
-      const key = this.#index().keyAt(position) as Key;
-      out.push({ position, ts: key.ts });
-    }
-    return { total, points: out };
+  /**
+   * `timeline`: the ts at N evenly spaced positions, for scrollbar labels.
+   * Exact (the contract) or, with `exact` false, at the nearest bucket starts
+   * from the directory in memory (see core/timeline.ts).
+   */
+  timeline(points: number, exact = true): Timeline {
+    const index = this.#index();
+    const newest = this.#parts.tips.newest;
+    const out =
+      exact || newest === null ? exactPoints(index, points) : bucketPoints(index, points, newest);
+    return { total: index.total, points: out };
   }
 
   /** Unread late messages, oldest arrival first, with their positions. */

@@ -3,16 +3,17 @@
  * settings. Durable Object SQLite has no `PRAGMA user_version`, so the
  * version lives in `meta` and each object migrates once, on first use.
  */
-import { BUCKET_PAGES_SCHEMA, migrateBucketRows } from "./bucket-pages.ts";
+import { BUCKET_PAGES_SCHEMA, migrateBoundMarks, migrateBucketRows } from "./bucket-pages.ts";
 import type { Sql } from "./sql.ts";
 
 /**
  * Bumped when the schema changes. 2: the bucket table became pages of
  * buckets. 3: changes (protocol 1.2): edits, reactions, tombstones, the
  * change log, deleted late ordinals. 4: the reader's place (protocol 1.2):
- * unread reactions and read markers.
+ * unread reactions and read markers. 5: the bucket directory's pages mark
+ * deleted bounds (page format 2), so the timeline reads bucket starts from memory.
  */
-export const SCHEMA_VERSION = 4;
+export const SCHEMA_VERSION = 5;
 
 const SCHEMA = [
   `CREATE TABLE messages (
@@ -109,6 +110,8 @@ export function migrate(sql: Sql, meta: Meta, transaction: (fn: () => void) => v
     if (version === 1) migrateBucketRows(sql);
     if (version < 3) for (const statement of CHANGES_SCHEMA) sql.run(statement);
     if (version < 4) for (const statement of READER_PLACE_SCHEMA) sql.run(statement);
+    // Pages a schema-1 migration just wrote are format 2 already (schema 1 had no deletes).
+    if (version >= 2 && version < 5) migrateBoundMarks(sql);
     meta.set("schema", String(SCHEMA_VERSION));
   });
 }

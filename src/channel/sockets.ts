@@ -66,6 +66,11 @@ export class Sockets {
     return next;
   }
 
+  /** Whether the object has any socket at all. */
+  any(): boolean {
+    return this.#ctx.getWebSockets().length > 0;
+  }
+
   /** Every socket with a session. */
   peers(): Peer[] {
     return this.#ctx.getWebSockets().flatMap((ws) => {

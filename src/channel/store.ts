@@ -186,9 +186,9 @@ export class ChannelStore {
     return this.#queries.page(anchor, before, after, reader);
   }
 
-  /** `timeline`: the ts at N evenly spaced positions, for scrollbar labels. */
-  timeline(points: number): Timeline {
-    return this.#queries.timeline(points);
+  /** `timeline`: the ts at N evenly spaced positions (or, not `exact`, at bucket starts near them). */
+  timeline(points: number, exact = true): Timeline {
+    return this.#queries.timeline(points, exact);
   }
 
   /** Unread late messages, oldest arrival first, with their positions. */

@@ -33,6 +33,7 @@ export function upgrade(room: Room, channel: string, request: Request): Response
   const pair = new WebSocketPair();
   const [client, server] = [pair[0], pair[1]];
   sockets.accept(server, session);
+  room.pushes.greeted(server);
   send(server, {
     type: "hello",
     protocol: PROTOCOL_VERSION,

@@ -18,9 +18,7 @@
 
 import type { Actor } from "../core/changes.ts";
 import type { Change } from "../protocol/schemas.ts";
-import { deliver } from "./delivery.ts";
 import { GroupEffect } from "./group-effect.ts";
-import type { Sockets } from "./sockets.ts";
 import type { ChangeResultSet, ChannelStore, Draft, Effect, InsertResult } from "./store.ts";
 
 /** Most writes in one group: bounds the turn, and so every reply's wait. */
@@ -131,7 +129,8 @@ type Outcome = { ok: true; effect: Effect } | { ok: false; err: unknown };
 
 export class Writer {
   readonly #store: ChannelStore;
-  readonly #sockets: Sockets;
+  /** Takes a stored group's effects to push (push-queue.ts). */
+  readonly #stored: (effects: readonly Effect[]) => void;
   readonly #log: (what: string, err: unknown) => void;
   /** Resolves once every write made so far is durable (`ctx.storage.sync`). */
   readonly #durable: () => Promise<void>;
@@ -145,12 +144,12 @@ export class Writer {
 
   constructor(
     store: ChannelStore,
-    sockets: Sockets,
+    stored: (effects: readonly Effect[]) => void,
     durable: () => Promise<void>,
     log: (what: string, err: unknown) => void,
   ) {
     this.#store = store;
-    this.#sockets = sockets;
+    this.#stored = stored;
     this.#durable = durable;
     this.#log = log;
   }
@@ -216,26 +215,19 @@ export class Writer {
     this.#durable().then(this.#committed, this.#committed);
     // Every reply of the group tells the same total: the channel after the group.
     const total = this.#store.total;
-    const effect = new GroupEffect();
+    const effects: Effect[] = [];
     group.forEach((p, i) => {
       const outcome = outcomes[i];
       if (!outcome?.ok) {
         p.reject(outcome?.err);
         return;
       }
-      effect.add(outcome.effect);
+      effects.push(outcome.effect);
       p.answer(total);
     });
+    // Replies first (each writer's `stored`), then the group's pushes.
     try {
-      if (!effect.empty) {
-        deliver(
-          effect.net(this.#store),
-          this.#sockets.peers(),
-          this.#sockets,
-          this.#store,
-          this.#log,
-        );
-      }
+      this.#stored(effects);
     } catch (err) {
       // The group is stored and acknowledged whatever happens to its pushes.
       this.#log("fan-out failed", err);

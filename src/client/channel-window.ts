@@ -1,129 +1,97 @@
 /**
- * A {@link MessageWindow} bound to a {@link ScrollbackClient}: it pages, jumps,
- * declares its view and applies every push (`insert`, `remove`, `update`,
- * `status`) and resync, so a frontend only renders `window` on `change`.
- *
- * Every view it declares goes out as `resume` since the window's `seq`, not
- * `view`: arrivals that land between a page and its declaration are replayed
- * exactly in the reply, instead of being pushed for the old view.
- *
- * The reader is the position last passed to `show` (or a jump's anchor);
- * `reader` follows that row as rows land or vanish above it, so a renderer
- * that scrolls by position keeps what the reader sees still by scrolling to
- * `reader` after a change (react-virtuoso needs only `firstItemIndex`).
+ * The window a frontend renders a channel from: a {@link WindowFeed} (pages,
+ * jumps, declarations, every push and resync applied) with the badges'
+ * jumps and acks, and protocol 1.2's reader's place: open at the first
+ * unread message, the "new messages" line (`firstUnread`), jump to the next
+ * unread reaction, and move the read marker as the reader scrolls
+ * (`markRead`, throttled by {@link ReadThrottle}).
  */
-import type { Anchor, PageBody } from "../protocol/schemas.ts";
-import type { ScrollbackClient } from "./socket-client.ts";
-import type { ResumedReply } from "./types.ts";
-import { MessageWindow } from "./window.ts";
+import { compareKeys } from "../core/key.ts";
+import type { PageBody } from "../protocol/schemas.ts";
+import { ReadThrottle } from "./read-throttle.ts";
+import type { ScrollbackClient, Sides } from "./socket-client.ts";
+import type { ViewReply } from "./types.ts";
+import { type ChannelWindowOptions, MAX_SIDE, WindowFeed } from "./window-feed.ts";
 
-/** Largest `before` / `after` of a page (PROTOCOL.md). */
-const MAX_SIDE = 200;
+export type { ChannelWindowOptions };
 
-export interface ChannelWindowOptions {
-  /** Most messages held; the side away from the reader is trimmed (default 600). */
-  readonly maxSize?: number;
-  /** Messages fetched beyond what is asked for, each side (default 60). */
-  readonly margin?: number;
+/** Where {@link ChannelWindow.open} opens, and how many rows the screen shows (default 50). */
+export interface OpenOptions {
+  readonly at?: "newest" | "first_unread";
+  readonly rows?: number;
 }
 
-export class ChannelWindow {
-  /** What to render. */
-  readonly window = new MessageWindow();
-  readonly #client: ScrollbackClient;
-  readonly #maxSize: number;
-  readonly #margin: number;
-  readonly #listeners = new Set<() => void>();
-  readonly #off: (() => void)[];
-  /** The latest wish of `show`: only one operation runs at a time, the last wish wins. */
-  #wish: { from: number; to: number; live: boolean } | undefined;
-  #busy: Promise<void> | undefined;
-  /** A page has been placed: before it the total is unknown, not 0. */
-  #placed = false;
-  /** Counts declarations: a reply to one that a later one superseded is not applied. */
-  #declared = 0;
+export class ChannelWindow extends WindowFeed {
+  readonly #reads: ReadThrottle;
 
   constructor(client: ScrollbackClient, options: ChannelWindowOptions = {}) {
-    this.#client = client;
-    this.#maxSize = options.maxSize ?? 600;
-    this.#margin = options.margin ?? 60;
+    super(client, options);
     const w = this.window;
-    this.#off = [
-      client.on("insert", (frame) => {
-        if (w.applyInsert(frame)) this.#trimmed();
-      }),
-      client.on("remove", (frame) => {
-        if (w.applyRemove(frame)) this.#changed();
-      }),
-      client.on("update", (frame) => {
-        if (w.applyUpdate(frame)) this.#changed();
-      }),
-      client.on("status", (frame) => {
-        w.applyStatus(frame);
-        this.#changed();
-      }),
-      client.on("resync", (event) => {
-        if (!event.complete) {
-          // Already declared by the client: pushes apply at once, whatever declaration was in flight.
-          this.#placed = true;
-          w.replace(event.page, { live: event.live, lateUnread: event.lateUnread });
-        } else if (w.resumeFrom === event.since) {
-          w.applyResumed(event);
-        } else if (w.seq < event.seq) {
-          // The window moved since that resume was sent: read its place again.
-          this.#later(() => this.#jumpAround());
-          return;
-        }
-        this.#trimmed();
-      }),
-    ];
-  }
-
-  /** The reader's position: the last `show`'s `from`, following its row as rows land or vanish above it. */
-  get reader(): number {
-    return this.window.reader;
-  }
-
-  /** Calls `listener` after every change of `window`; returns the unsubscribe function. */
-  onChange(listener: () => void): () => void {
-    this.#listeners.add(listener);
-    return () => this.#listeners.delete(listener);
-  }
-
-  /** Stops listening to the client. */
-  dispose(): void {
-    for (const off of this.#off) off();
-    this.#listeners.clear();
-  }
-
-  /** Opens at the newest messages, live. */
-  async open(rows = 50): Promise<void> {
-    await this.jump("newest", { before: Math.min(MAX_SIDE, rows + this.#margin), after: 0 });
+    this.#reads = new ReadThrottle(
+      {
+        send: async (row) => {
+          w.applyCounts(await client.read(row.id));
+          this.changed();
+        },
+        marker: () => w.read,
+        // Deleted before its `read` went out: the row above it, as far as the reader got.
+        fallback: (gone) => w.messages.findLast((m) => compareKeys(m, gone) < 0),
+      },
+      options.readEveryMs ?? 250,
+    );
   }
 
   /**
-   * Replaces the window with a page around `anchor` and declares it; live when
-   * asked (default: when the page ends at the newest message and the anchor is
-   * `newest`). Resolves with the page.
+   * Protocol 1.2: the position of the user's first unread message, for a
+   * "new messages" line above it; null when nothing is unread. It follows
+   * that message as messages land or vanish above it, and moves down when
+   * the marker does (`markRead`, or another tab's `read`).
    */
-  async jump(
-    anchor: Anchor,
-    sides: { before?: number; after?: number; live?: boolean } = {},
-  ): Promise<PageBody> {
-    const { live, ...request } = sides;
-    const page = await this.#client.page({ anchor, ...request });
-    this.#place(page, live ?? (anchor === "newest" && !page.hasNewer));
-    await this.#declare();
-    return page;
+  get firstUnread(): number | null {
+    return this.window.firstUnread;
+  }
+
+  /** Stops listening to the client; a `read` that `markRead` still holds back goes out now. */
+  override dispose(): void {
+    this.#reads.dispose();
+    super.dispose();
+  }
+
+  /**
+   * Opens the channel: live at the newest messages (`at: "newest"`, the
+   * default), or (protocol 1.2) at the user's first unread message, with
+   * `rows + margin` messages each side of it and the reader on the last
+   * message read above it, so the "new messages" line ({@link firstUnread})
+   * shows just under the top of the screen; with nothing unread that is the
+   * newest messages, live. A number is `rows`: the rows on screen (default 50).
+   */
+  async open(options: number | OpenOptions = {}): Promise<void> {
+    const { at = "newest", rows = 50 } = typeof options === "number" ? { rows: options } : options;
+    const side = Math.min(MAX_SIDE, rows + this.margin);
+    if (at === "newest") {
+      await this.openNewest(rows);
+      return;
+    }
+    const page = await this.client.page({ anchor: "first_unread", before: side, after: side });
+    // The page tells `unread` by where the first unread message is: absent, nothing is.
+    const first = page.firstUnread ?? page.total;
+    const reader = first < page.total ? Math.max(0, first - 1) : undefined;
+    this.place(page, !page.hasNewer, reader, { unread: page.total - first });
+    await this.declare();
   }
 
   /** Jumps to the first unread late message (null when none), `before` / `after` around it. */
-  async late(sides: { before?: number; after?: number } = {}): Promise<PageBody | null> {
-    const page = await this.#client.lateNext(sides);
-    if (!page) return null;
-    this.#place(page, false);
-    await this.#declare();
-    return page;
+  late(sides: Sides = {}): Promise<PageBody | null> {
+    return this.#goTo(this.client.lateNext(sides));
+  }
+
+  /**
+   * Protocol 1.2: jumps to the user's message whose unread reaction arrived
+   * first (null when none), `before` / `after` around it. Declaring the view
+   * there marks its reactions seen: `reactionsUnread` drops.
+   */
+  reactions(sides: Sides = {}): Promise<PageBody | null> {
+    return this.#goTo(this.client.reactionsNext(sides));
   }
 
   /**
@@ -131,130 +99,49 @@ export class ChannelWindow {
    * reply; the user's other tabs hear it from the server's `status`.
    */
   async ack(): Promise<number> {
-    const { lateUnread } = await this.#client.lateAck();
-    this.window.setLateUnread(lateUnread);
-    this.#changed();
-    return lateUnread;
+    return (await this.#counts(this.client.lateAck())).lateUnread;
+  }
+
+  /** Protocol 1.2: marks every reaction to the user's messages read (`reactions.ack`), as `ack` does. */
+  async ackReactions(): Promise<number> {
+    return (await this.#counts(this.client.reactionsAck())).reactionsUnread;
   }
 
   /**
-   * Asks for positions `from` … `to − 1` (what is on screen) to be held, and
-   * for the window to follow the bottom or not; pages only what is missing.
-   * The reader is at `reader` (default `from`: give the first row on screen
-   * when asking for rows beyond it). Calls made while one runs are merged:
-   * the last one wins.
+   * Protocol 1.2: the reader has reached the message at position `upTo`
+   * (the last row on screen; held rows only): the read marker moves there.
+   * Without it, only when the window is at the bottom (live): to the newest
+   * message. Call it on every scroll and arrival: at most one `read` goes
+   * out per `readEveryMs`, the furthest row reached, none that would not
+   * move the marker, and the last is never dropped (it goes when the pause
+   * ends, after a reconnect, or on `dispose`).
    */
-  show(from: number, to: number, live = false, reader = from): Promise<void> {
-    this.#wish = { from, to, live };
-    this.window.setReader(reader);
-    this.#busy ??= this.#run().finally(() => {
-      this.#busy = undefined;
-    });
-    return this.#busy;
-  }
-
-  async #run(): Promise<void> {
-    for (let wish = this.#wish; wish; wish = this.#wish) {
-      this.#wish = undefined;
-      await this.#fill(wish.from, wish.to, wish.live);
-    }
-  }
-
-  async #fill(from: number, to: number, live: boolean): Promise<void> {
+  markRead(upTo?: number): void {
     const w = this.window;
-    const m = this.#margin;
-    // Before the first page the total is unknown: ask for the whole screen.
-    if (this.#placed) to = Math.min(to, w.total);
-    if (live && w.live && w.end === w.total) return;
-    const covered = w.messages.length > 0 && from >= w.start && to <= w.end && !w.frozen;
-    if (covered && live === w.live) return;
-    if (covered || (live && w.end === w.total && !w.frozen && w.messages.length > 0)) {
-      w.setLive(live && w.end === w.total);
-      await this.#declare();
-      return;
-    }
-    const near = !w.frozen && w.messages.length > 0 && to >= w.start - m && from <= w.end + m;
-    const first = w.messages[0];
-    const last = w.messages.at(-1);
-    if (near && first && last && from < w.start) {
-      const before = Math.min(MAX_SIDE, w.start - from + m);
-      const page = await this.#client.page({ anchor: { id: first.id }, before, after: 0 });
-      if (!w.merge(page)) this.#place(page, false, w.reader);
-    } else if (near && first && last && to > w.end) {
-      const after = Math.min(MAX_SIDE, to - w.end + m);
-      const page = await this.#client.page({ anchor: { id: last.id }, before: 0, after });
-      if (!w.merge(page)) this.#place(page, false, w.reader);
-    } else {
-      const before = Math.min(MAX_SIDE, m);
-      const after = Math.min(MAX_SIDE, Math.max(0, to - from) + m);
-      const page = await this.#client.page({ anchor: { position: from }, before, after });
-      this.#place(page, false, w.reader);
-    }
-    w.setLive(live && w.end === w.total);
-    w.trim(this.#maxSize);
-    await this.#declare();
+    const bottom = upTo ?? (w.live ? w.end - 1 : w.start - 1);
+    const row = w.at(Math.min(bottom, w.end - 1));
+    if (row) this.#reads.reach(row);
   }
 
-  /** Replaces the window with a page, the reader on its anchor unless given: frozen until declared. */
-  #place(page: PageBody, live: boolean, reader?: number): void {
-    this.#placed = true;
-    this.window.replace(page, { live, ...(reader === undefined ? {} : { reader }) });
-    this.window.freeze();
-    this.#changed();
+  /** Places and declares the page a `late.next` or `reactions.next` answered. */
+  async #goTo(next: Promise<PageBody | null>): Promise<PageBody | null> {
+    const page = await next;
+    if (!page) return null;
+    this.place(page, false);
+    await this.declare();
+    return page;
   }
 
-  /** Declares the window's view by `resume` since its seq and applies the replay. */
-  async #declare(): Promise<void> {
-    const w = this.window;
-    const view = w.declare();
-    const since = w.seq;
-    const declaration = ++this.#declared;
-    let resumed: ResumedReply;
-    try {
-      resumed = await this.#client.resume({ since, ...view });
-    } catch (err) {
-      // A reconnect's resync takes over a declaration the connection lost.
-      if (isDisconnected(err)) return;
-      throw err;
-    }
-    // A later declaration (a concurrent jump) owns the window now: this
-    // reply is for a view it no longer holds. A reconnect's resync may have
-    // got here first.
-    if (declaration !== this.#declared || !w.frozen || w.seq !== since) return;
-    const outcome = w.applyResumed(resumed);
-    if (!outcome.complete) {
-      await this.jump(outcome.anchor, { before: this.#margin, after: this.#margin + 50 });
-      return;
-    }
-    this.#trimmed();
+  /** Takes the counts an ack's reply carries (the user's other tabs hear them from a `status`). */
+  async #counts(acked: Promise<ViewReply>): Promise<ViewReply> {
+    const reply = await acked;
+    this.window.applyCounts(reply);
+    this.changed();
+    return reply;
   }
 
-  /** After a resync that no longer fits: page again around the first message held. */
-  async #jumpAround(): Promise<void> {
-    const w = this.window;
-    const first = w.messages[0];
-    if (w.live || !first) await this.open();
-    else await this.jump({ id: first.id }, { before: 0, after: MAX_SIDE });
+  /** Back after a drop: a `read` the connection lost goes out now. */
+  protected override greeted(): void {
+    this.#reads.flush();
   }
-
-  #later(task: () => Promise<unknown>): void {
-    task().catch(() => this.#changed());
-  }
-
-  #trimmed(): void {
-    const w = this.window;
-    w.trim(this.#maxSize);
-    // Rows trimmed off the top stay in the declared view, remembered to keep
-    // `start` exact under deletes; declaring what is held forgets them.
-    if (w.hiddenAbove > this.#maxSize && !w.frozen) this.#later(() => this.#declare());
-    this.#changed();
-  }
-
-  #changed(): void {
-    for (const listener of this.#listeners) listener();
-  }
-}
-
-function isDisconnected(err: unknown): boolean {
-  return typeof err === "object" && err !== null && "code" in err && err.code === "disconnected";
 }

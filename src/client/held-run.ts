@@ -122,20 +122,34 @@ export class HeldRun {
     this.#set([...this.#rows, ...taken].sort(compareKeys));
   }
 
-  /** Drops deleted ids: a held row leaves `start` alone, a remembered one above the run moves it up. */
-  drop(ids: readonly string[]): void {
-    if (ids.length === 0) return;
+  /**
+   * Drops deleted ids: a held row leaves `start` alone, a remembered one
+   * above the run moves it up. Answers the keys of the rows it dropped.
+   */
+  drop(ids: readonly string[]): Key[] {
+    if (ids.length === 0) return [];
     const gone = new Set(ids);
     const kept: Message[] = [];
+    const dropped: Key[] = [];
     let aboveReader = 0;
     this.#rows.forEach((m, i) => {
       if (!gone.delete(m.id)) kept.push(m);
-      else if (i < this.readerIndex) aboveReader++;
+      else {
+        dropped.push(keyOf(m));
+        if (i < this.readerIndex) aboveReader++;
+      }
     });
-    for (const id of gone) if (this.#hidden.delete(id)) this.start--;
+    for (const id of gone) {
+      const key = this.#hidden.get(id);
+      if (key === undefined) continue;
+      this.#hidden.delete(id);
+      this.start--;
+      dropped.push(key);
+    }
     this.readerIndex -= aboveReader;
     this.firstItemIndex += aboveReader;
     this.#set(kept);
+    return dropped;
   }
 
   /** Replaces held rows by id with their final state (edits, reactions); nothing moves. */

@@ -32,7 +32,10 @@ export interface HttpOptions {
   readonly channel: string;
   /** A JWT, sent as `Authorization: Bearer`, for a worker with AUTH_SECRET. */
   readonly token?: string | undefined;
-  /** Who makes changes on an open worker (with a token, the server takes the token's subject). */
+  /**
+   * The user on an open worker (with a token, the server takes the token's
+   * subject): who makes changes, whose read marker `first_unread` means.
+   */
   readonly user?: string | undefined;
   /** How long a call may take, in ms (default 15,000); a call may override it. */
   readonly timeoutMs?: number;
@@ -129,6 +132,24 @@ export function anchorQuery(anchor: Anchor): string {
   return `ts:${anchor.ts}`;
 }
 
+/** What `timeline` asks for. */
+export interface TimelineRequest {
+  /** 2–1,000; the server's default (100) when omitted. */
+  readonly points?: number;
+  /**
+   * `false` (an extension of the contract): each point is the start of the
+   * server's position-index bucket nearest its even position (within 256
+   * messages) or the newest message, read from memory: a real message with
+   * its exact position and ts, ascending, fewer than `points` on a small
+   * channel. Meant for scrollbar labels. Default true: the contract's exact
+   * positions round(i·(total−1)/(N−1)).
+   */
+  readonly exact?: boolean;
+}
+
+/** A query string, or nothing when the query is empty. */
+const searchOf = (query: URLSearchParams): string => (query.size > 0 ? `?${query}` : "");
+
 /** One channel over HTTP: stats, pages, inserts, changes, the timeline and the simulator. */
 export class ScrollbackHttp {
   readonly #options: HttpOptions;
@@ -148,17 +169,24 @@ export class ScrollbackHttp {
     return this.#call("", { ...call, schema: Stats });
   }
 
-  /** A page around an anchor (default: the newest message, 25 each side). */
+  /**
+   * A page around an anchor (default: the newest message, 25 each side).
+   * `first_unread` (protocol 1.2) is the user's: the token's subject, or the
+   * options' `user` on an open worker (sent as `?user=`); its page carries
+   * `firstUnread`, absent when nothing is unread.
+   */
   page(
     request: { anchor?: Anchor; before?: number; after?: number } = {},
     call: CallOptions = {},
   ): Promise<PageBody> {
     const query = new URLSearchParams();
-    if (request.anchor !== undefined) query.set("anchor", anchorQuery(request.anchor));
+    const { anchor } = request;
+    if (anchor !== undefined) query.set("anchor", anchorQuery(anchor));
     if (request.before !== undefined) query.set("before", String(request.before));
     if (request.after !== undefined) query.set("after", String(request.after));
-    const search = query.size > 0 ? `?${query}` : "";
-    return this.#call(`/messages${search}`, { ...call, schema: PageBody });
+    const { user } = this.#options;
+    if (anchor === "first_unread" && user !== undefined) query.set("user", user);
+    return this.#call(`/messages${searchOf(query)}`, { ...call, schema: PageBody });
   }
 
   /** Stores a batch (1–10,000), all or nothing; resolves with the counts. */
@@ -185,10 +213,17 @@ export class ScrollbackHttp {
     });
   }
 
-  /** Evenly spaced `{ position, ts }` points (2–1,000; the server's default when omitted). */
-  timeline(points?: number, call: CallOptions = {}): Promise<Timeline> {
-    const search = points === undefined ? "" : `?points=${points}`;
-    return this.#call(`/timeline${search}`, { ...call, schema: Timeline });
+  /**
+   * Evenly spaced `{ position, ts }` points: a count (2–1,000; the server's
+   * default when omitted), or `{ points, exact: false }` for the cheap
+   * points at bucket starts near them (see {@link TimelineRequest}).
+   */
+  timeline(request: number | TimelineRequest = {}, call: CallOptions = {}): Promise<Timeline> {
+    const { points, exact } = typeof request === "number" ? { points: request } : request;
+    const query = new URLSearchParams();
+    if (points !== undefined) query.set("points", String(points));
+    if (exact !== undefined) query.set("exact", String(exact));
+    return this.#call(`/timeline${searchOf(query)}`, { ...call, schema: Timeline });
   }
 
   /** The simulator's state (needs the admin scope). */

@@ -19,18 +19,25 @@ export type {
   HelloFrame,
   InsertFrame,
   Key,
+  LateItem,
   Message,
   NewMessage,
   PageBody,
   Reaction,
+  ReactionsItem,
   RemoveFrame,
   SentFrame,
   StatusFrame,
   UpdateFrame,
 } from "../protocol/schemas.ts";
-export { ChannelWindow, type ChannelWindowOptions } from "./channel-window.ts";
-export { type CallOptions, type HttpOptions, ScrollbackHttp } from "./http.ts";
-export { ScrollbackClient } from "./socket-client.ts";
+export { ChannelWindow, type ChannelWindowOptions, type OpenOptions } from "./channel-window.ts";
+export {
+  type CallOptions,
+  type HttpOptions,
+  ScrollbackHttp,
+  type TimelineRequest,
+} from "./http.ts";
+export { ScrollbackClient, type Sides } from "./socket-client.ts";
 export * from "./types.ts";
 export { MessageWindow } from "./window.ts";
 export {

@@ -62,6 +62,8 @@ export async function repage(
         },
         live,
         lateUnread: resumed.lateUnread,
+        reactionsUnread: resumed.reactionsUnread,
+        unread: resumed.unread,
         total: state.total,
         seq: state.seq,
       };

@@ -6,236 +6,95 @@
  * `resync` event tells the app what it missed, exactly. Frames are
  * validated with the server's zod schemas. A request resolves with its
  * reply's body (no `type`, `rid`) or fails with a {@link ScrollbackError}.
+ * The socket, its replies and its reconnects are {@link Connection}'s; this
+ * is one typed call per frame of the protocol.
  *
  *   const client = new ScrollbackClient({ url: "http://127.0.0.1:8787", channel: "demo", user: "alice" });
  *   client.on("insert", (f) => list.add(f.messages));
  *   await client.connect();
  *   const page = await client.page({ anchor: { position: 370_000 }, before: 25, after: 25 });
  */
-import type {
-  Anchor,
-  Change,
-  ClientFrameInput,
-  HelloFrame,
-  LateListReplyFrame,
-  NewMessage,
-  PageBody,
-  ServerFrame,
-} from "../protocol/schemas.ts";
-import { Emitter, type Listener } from "./emitter.ts";
-import { Replies } from "./replies.ts";
+import type { Anchor, Change, HelloFrame, Key, NewMessage, PageBody } from "../protocol/schemas.ts";
+import { Connection } from "./connection.ts";
+import type { Listener } from "./emitter.ts";
 import { resync } from "./resume.ts";
 import {
   type ChangedReply,
   type ClientEvents,
   type ClientOptions,
+  type LateListReply,
+  type ReactionsListReply,
+  type ReadReply,
   type ResumedReply,
   ScrollbackError,
   type SentReply,
   type ViewReply,
   type ViewState,
 } from "./types.ts";
-import { isPush, Watermark } from "./watermark.ts";
-import {
-  body,
-  closedError,
-  readServerFrame,
-  reconnectDelay,
-  socketTarget,
-  toError,
-} from "./wire.ts";
+import { body } from "./wire.ts";
+
+/** `before` / `after` of a page around a jump's target (default 25 each). */
+export type Sides = { before?: number; after?: number };
 
 export class ScrollbackClient {
-  readonly #options: ClientOptions;
-  readonly #events = new Emitter<ClientEvents>();
-  readonly #replies = new Replies();
-  #socket: WebSocket | undefined;
-  #view: ViewState | undefined;
-  #attempt = 0;
-  #closed = false;
-  #opened: Promise<HelloFrame> | undefined;
-  /** The seq delivered, the reconnect's resume point, the resumes in flight. */
-  readonly #watermark = new Watermark();
-  /** Has a socket been greeted before: the next `hello` is a reconnect. */
-  #greeted = false;
+  readonly #connection: Connection;
 
   constructor(options: ClientOptions) {
-    this.#options = options;
+    this.#connection = new Connection(options, (view, since) => resync(this, view, since));
   }
 
   /** Subscribes to an event; returns the unsubscribe function. */
   on<E extends keyof ClientEvents>(event: E, listener: Listener<ClientEvents[E]>): () => void {
-    return this.#events.on(event, listener);
+    return this.#connection.on(event, listener);
   }
 
   /** The last `seq` delivered: every push, page, `view` and `resumed` (not `sent` or `changed`: their pushes follow them). */
   get seq(): number {
-    return this.#watermark.seq;
+    return this.#connection.seq;
   }
 
   /** What a reconnect's `resume` starts from: the last group delivered whole (a group without `status` is replayed). */
   get resumeFrom(): number {
-    return this.#watermark.resumeFrom;
+    return this.#connection.resumeFrom;
   }
 
   /** The view last declared (by `view` or `resume`), restored on reconnect. */
   get declaredView(): ViewState | undefined {
-    return this.#view;
+    return this.#connection.declaredView;
+  }
+
+  /**
+   * Protocol 1.2: the user's read marker (null: none) as the server last
+   * told this socket, in `hello`, a `read` reply or another tab's `status`;
+   * undefined before the first `hello`.
+   */
+  get readMarker(): Key | null | undefined {
+    return this.#connection.readMarker;
   }
 
   /** Opens the socket; resolves with the server's `hello`. After `close()`: fails with `disconnected`. */
   connect(): Promise<HelloFrame> {
-    if (this.#closed) return Promise.reject(closedError());
-    this.#opened ??= this.#open();
-    return this.#opened;
+    return this.#connection.connect();
   }
 
   /** Closes for good: no reconnect; pending and later requests fail with `disconnected`. */
   close(): void {
-    this.#closed = true;
-    const socket = this.#socket;
-    this.#socket = undefined;
-    this.#opened = undefined;
-    try {
-      socket?.close(1000, "client closed");
-    } catch {
-      // Not open yet: nothing to close.
-    }
-    this.#failPending("client closed");
-    if (socket) this.#events.emit("disconnect", { reconnecting: false });
+    this.#connection.close();
   }
 
-  #open(): Promise<HelloFrame> {
-    const Ctor = this.#options.WebSocket ?? globalThis.WebSocket;
-    return new Promise((resolve, reject) => {
-      const { url, protocols } = socketTarget(this.#options);
-      const socket = new Ctor(url, protocols);
-      this.#socket = socket;
-      let greeted = false;
-      // A server going away can leave a connection attempt hanging: give up on it in time.
-      const giveUp = setTimeout(() => lost(), this.#options.timeoutMs ?? 15_000);
-      const lost = () => {
-        clearTimeout(giveUp);
-        if (!greeted) reject(new ScrollbackError("disconnected", "could not connect"));
-        if (this.#socket !== socket) return;
-        this.#socket = undefined;
-        this.#opened = undefined;
-        try {
-          socket.close();
-        } catch {
-          // Never opened: nothing to close.
-        }
-        this.#failPending("connection lost");
-        const reconnecting = !this.#closed;
-        this.#events.emit("disconnect", { reconnecting });
-        if (reconnecting) this.#scheduleReconnect();
-      };
-      socket.addEventListener("message", (event) => {
-        if (this.#socket !== socket) return;
-        const read = readServerFrame(event.data);
-        if (!read) return;
-        if ("error" in read) {
-          this.#events.emit("error", read.error);
-          return;
-        }
-        const { frame } = read;
-        if (frame.type === "hello") {
-          greeted = true;
-          clearTimeout(giveUp);
-          this.#attempt = 0;
-          const reconnect = this.#greeted;
-          this.#greeted = true;
-          if (!reconnect) {
-            // The socket starts live, holding the newest message: that is the first view.
-            this.#watermark.greeted(frame.seq);
-            this.#view ??= { first: frame.newest, last: frame.newest, live: true };
-          }
-          this.#events.emit("hello", frame);
-          resolve(frame);
-          if (reconnect) this.#resync();
-          return;
-        }
-        this.#dispatch(frame);
-      });
-      socket.addEventListener("close", lost);
-      socket.addEventListener("error", lost);
-    });
+  /**
+   * A page around an anchor (default: the newest message, 25 each side).
+   * Protocol 1.2: `"first_unread"` is the first message after the user's
+   * read marker (the newest when nothing is unread); its page carries
+   * `firstUnread`, that message's position, absent when nothing is unread.
+   */
+  async page(request: { anchor?: Anchor } & Sides = {}): Promise<PageBody> {
+    return body(await this.#connection.request({ type: "page", ...request }, "page"));
   }
 
-  #scheduleReconnect(): void {
-    const delay = reconnectDelay(this.#options.backoff, this.#attempt++);
-    setTimeout(() => {
-      if (!this.#closed) this.connect().catch(() => {});
-    }, delay);
-  }
-
-  #dispatch(frame: ServerFrame): void {
-    if (isPush(frame)) {
-      // A resume in flight replays the pushes of later groups (they concern the view it replaces).
-      if (this.#watermark.pushed(frame)) this.#events.emit(frame.type, frame as never);
-      return;
-    }
-    // `sent` and `changed` are left out on purpose: their group's pushes come after them.
-    if (frame.type === "page" || frame.type === "view" || frame.type === "resumed") {
-      this.#watermark.replied(frame.seq);
-    }
-    const rid = "rid" in frame ? frame.rid : undefined;
-    if (frame.type === "resumed" && rid !== undefined) this.#watermark.settled(rid);
-    if (!this.#replies.settle(rid, frame) && frame.type === "error") {
-      this.#events.emit("error", new ScrollbackError(frame.code, frame.message));
-    }
-  }
-
-  #failPending(reason: string): void {
-    this.#replies.failAll(reason);
-    this.#watermark.lost();
-  }
-
-  /** Sends one frame and waits for its reply; `onSent` runs once the frame is on the wire. */
-  async #request<T extends ServerFrame["type"]>(
-    frame: ClientFrameInput,
-    expect: T,
-    onSent?: (rid: string) => void,
-  ): Promise<Extract<ServerFrame, { type: T }>> {
-    await this.connect();
-    const socket = this.#socket;
-    if (this.#closed) throw closedError();
-    if (!socket) throw new ScrollbackError("disconnected", "not connected");
-    const rid = this.#replies.rid();
-    const timeoutMs = this.#options.timeoutMs ?? 15_000;
-    const reply = this.#replies.wait(rid, timeoutMs, frame.type, () =>
-      this.#watermark.settled(rid),
-    );
-    try {
-      socket.send(JSON.stringify({ ...frame, rid }));
-    } catch (err) {
-      // Settle at once, and leave no timer behind.
-      this.#replies.drop(rid);
-      reply.catch(() => {});
-      throw new ScrollbackError(
-        "disconnected",
-        `could not send: ${err instanceof Error ? err.message : String(err)}`,
-      );
-    }
-    onSent?.(rid);
-    const answer = await reply;
-    if (answer.type !== expect) {
-      throw new ScrollbackError("bad_request", `expected ${expect}, got ${answer.type}`);
-    }
-    return answer as Extract<ServerFrame, { type: T }>;
-  }
-
-  /** A page around an anchor (default: the newest message, 25 each side). */
-  async page(
-    request: { anchor?: Anchor; before?: number; after?: number } = {},
-  ): Promise<PageBody> {
-    return body(await this.#request({ type: "page", ...request }, "page"));
-  }
-
-  /** Declares the range the client holds; resolves with `{ lateUnread, seq }`. Restored on reconnect. */
+  /** Declares the range the client holds; resolves with the user's counts and `seq`. Restored on reconnect. */
   async view(view: ViewState): Promise<ViewReply> {
-    this.#view = view;
-    return body(await this.#request({ type: "view", ...view }, "view"));
+    return body(await this.#connection.request({ type: "view", ...view }, "view"));
   }
 
   /**
@@ -246,18 +105,15 @@ export class ScrollbackClient {
    * view over a page read at `since` without losing what lands in between.
    */
   async resume(request: ViewState & { since: number }): Promise<ResumedReply> {
-    const view = { first: request.first, last: request.last, live: request.live };
-    this.#view = view;
+    const { since, first, last, live } = request;
     return body(
-      await this.#request({ type: "resume", since: request.since, ...view }, "resumed", (rid) =>
-        this.#watermark.resuming(rid, request.since),
-      ),
+      await this.#connection.request({ type: "resume", since, first, last, live }, "resumed"),
     );
   }
 
   /** Stores messages; resolves with `{ results, total, seq }` once they are durable. */
   async send(messages: NewMessage[]): Promise<SentReply> {
-    return body(await this.#request({ type: "send", messages }, "sent"));
+    return body(await this.#connection.request({ type: "send", messages }, "sent"));
   }
 
   /**
@@ -265,42 +121,65 @@ export class ScrollbackClient {
    * with `{ results: [{ id, outcome, seq? }], total, seq }` once stored.
    */
   async change(changes: Change[]): Promise<ChangedReply> {
-    return body(await this.#request({ type: "change", changes }, "changed"));
+    return body(await this.#connection.request({ type: "change", changes }, "changed"));
   }
 
   /** A page around the first-arrived unread late message, or null when there is none. */
-  async lateNext(request: { before?: number; after?: number } = {}): Promise<PageBody | null> {
+  lateNext(request: Sides = {}): Promise<PageBody | null> {
+    return this.#pageOrNull({ type: "late.next", ...request });
+  }
+
+  /** Unread late messages, oldest arrival first. */
+  async lateList(limit?: number): Promise<LateListReply> {
+    const frame = { type: "late.list" as const, ...(limit === undefined ? {} : { limit }) };
+    return body(await this.#connection.request(frame, "late.list"));
+  }
+
+  /** Marks every late message read; resolves with the user's counts (`lateUnread: 0`) and `seq`. */
+  async lateAck(): Promise<ViewReply> {
+    return body(await this.#connection.request({ type: "late.ack" }, "view"));
+  }
+
+  /**
+   * Protocol 1.2: a page around the user's message whose unread reaction
+   * arrived first (`anchorIndex` on it), or null when none is unread. Like
+   * `lateNext` it marks nothing seen: declaring a view over it does.
+   */
+  reactionsNext(request: Sides = {}): Promise<PageBody | null> {
+    return this.#pageOrNull({ type: "reactions.next", ...request });
+  }
+
+  /** Protocol 1.2: the user's messages with unread reactions, oldest unread first, and `unread` (their count). */
+  async reactionsList(limit?: number): Promise<ReactionsListReply> {
+    const frame = { type: "reactions.list" as const, ...(limit === undefined ? {} : { limit }) };
+    return body(await this.#connection.request(frame, "reactions.list"));
+  }
+
+  /** Protocol 1.2: every reaction on the user's messages read; resolves with the counts (`reactionsUnread: 0`). */
+  async reactionsAck(): Promise<ViewReply> {
+    return body(await this.#connection.request({ type: "reactions.ack" }, "view"));
+  }
+
+  /**
+   * Protocol 1.2: moves the user's read marker forward to message `id` (it
+   * never moves back); resolves with `{ read, unread, seq }`: the marker
+   * after it and the messages after that. An unknown id is `not_found`.
+   */
+  async read(id: string): Promise<ReadReply> {
+    return body(await this.#connection.request({ type: "read", id }, "read"));
+  }
+
+  /** A page, or null for `not_found` (nothing unread to go to). */
+  async #pageOrNull(frame: {
+    type: "late.next" | "reactions.next";
+    before?: number;
+    after?: number;
+  }): Promise<PageBody | null> {
     try {
-      return body(await this.#request({ type: "late.next", ...request }, "page"));
+      return body(await this.#connection.request(frame, "page"));
     } catch (err) {
       if (err instanceof ScrollbackError && err.code === "not_found") return null;
       throw err;
     }
-  }
-
-  /** Unread late messages, oldest arrival first. */
-  async lateList(limit?: number): Promise<Omit<LateListReplyFrame, "type" | "rid">> {
-    return body(
-      await this.#request(
-        { type: "late.list", ...(limit === undefined ? {} : { limit }) },
-        "late.list",
-      ),
-    );
-  }
-
-  /** Marks every late message read; resolves with `{ lateUnread: 0, seq }`. */
-  async lateAck(): Promise<ViewReply> {
-    return body(await this.#request({ type: "late.ack" }, "view"));
-  }
-
-  /** After a reconnect: one `resync` event; a failure is an `error` event (the next reconnect tries again). */
-  #resync(): void {
-    const view = this.#view ?? { first: null, last: null, live: true };
-    resync(this, view, this.#watermark.resumeFrom)
-      .then((event) => this.#events.emit("resync", event))
-      .catch((err: unknown) => {
-        if (err instanceof ScrollbackError && err.code === "disconnected") return;
-        this.#events.emit("error", toError(err));
-      });
   }
 }

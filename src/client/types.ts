@@ -4,7 +4,10 @@ import type {
   HelloFrame,
   InsertFrame,
   Key,
+  LateListReplyFrame,
   PageBody,
+  ReactionsListReplyFrame,
+  ReadReplyFrame,
   RemoveFrame,
   ResumedFrame,
   SentFrame,
@@ -16,8 +19,23 @@ import { ScrollbackError } from "./errors.ts";
 
 /** A reply's body: the frame without its envelope (`type`, `rid`). */
 export type Body<F> = Omit<F, "type" | "rid">;
-/** What `view` and `lateAck` resolve with. */
+/** What `view`, `lateAck` and `reactionsAck` resolve with: the user's counts and `seq`. */
 export type ViewReply = Body<ViewReplyFrame>;
+/** What `lateList` resolves with: `{ unread, items }`. */
+export type LateListReply = Body<LateListReplyFrame>;
+/** What `reactionsList` resolves with (protocol 1.2): `{ unread, items }`, `unread` being `reactionsUnread`. */
+export type ReactionsListReply = Body<ReactionsListReplyFrame>;
+/** What `read` resolves with (protocol 1.2): `{ read, unread, seq }`, the marker after it. */
+export type ReadReply = Body<ReadReplyFrame>;
+/**
+ * A user's counts (protocol 1.2's three): unread late messages, the user's
+ * messages with unread reactions, messages after the read marker.
+ */
+export interface Counts {
+  readonly lateUnread: number;
+  readonly reactionsUnread: number;
+  readonly unread: number;
+}
 /** What `send` resolves with. */
 export type SentReply = Body<SentFrame>;
 /** What `resume` resolves with. */
@@ -39,14 +57,13 @@ export type ViewState = { first: Key | null; last: Key | null; live: boolean };
  */
 export type ResyncEvent =
   | ({ complete: true; since: number } & Omit<ResumedReply, "complete">)
-  | {
+  | ({
       complete: false;
       page: PageBody;
       live: boolean;
-      lateUnread: number;
       total: number;
       seq: number;
-    };
+    } & Counts);
 
 export interface ClientOptions {
   /** The worker's base URL: http(s):// or ws(s)://. */

@@ -51,10 +51,15 @@ export class Watermark {
   /**
    * A push: false when a `resume` in flight replays it (its group came after
    * that resume's `since`), so it must be held back. The rest of a group
-   * begun before (seq = since) is in no reply: it passes.
+   * begun before (seq = since) is in no reply: it passes. So does a `status`
+   * with `read` (protocol 1.2: another socket's `read` moved the marker): it
+   * belongs to no group and no reply repeats the marker; held back, it
+   * moves no watermark.
    */
   pushed(frame: PushFrame): boolean {
-    for (const since of this.#resuming.values()) if (frame.seq > since) return false;
+    for (const since of this.#resuming.values()) {
+      if (frame.seq > since) return frame.type === "status" && frame.read !== undefined;
+    }
     this.#seq = Math.max(this.#seq, frame.seq);
     if (frame.type === "status") this.#resumeFrom = Math.max(this.#resumeFrom, frame.seq);
     return true;

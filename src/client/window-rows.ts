@@ -16,6 +16,42 @@ export interface PageLike {
   readonly anchorIndex?: number | undefined;
 }
 
+/**
+ * What a virtual list asks of a window's rows, by absolute position: is it
+ * held, its message, a stable key, where an id is. A window provides
+ * `start` and `messages`.
+ */
+export abstract class HeldRows {
+  /** Position of `messages[0]`. */
+  abstract get start(): number;
+  abstract get messages(): readonly Message[];
+  /** Position just after the last message held. */
+  get end(): number {
+    return this.start + this.messages.length;
+  }
+  /** Is the message at position `p` held? */
+  has(position: number): boolean {
+    return position >= this.start && position < this.end;
+  }
+  /** The message at position `p`, if held. */
+  at(position: number): Message | undefined {
+    return this.messages[position - this.start];
+  }
+  /** Index of a message id in `messages`, or −1. */
+  indexOf(id: string): number {
+    return this.messages.findIndex((m) => m.id === id);
+  }
+  /** Position of a held message id, or undefined. */
+  positionOf(id: string): number | undefined {
+    const i = this.indexOf(id);
+    return i < 0 ? undefined : this.start + i;
+  }
+  /** A stable key for the item at position `p`: the message id when held (ids are unique), else `#p`. */
+  keyAt(position: number): string {
+    return this.at(position)?.id ?? `#${position}`;
+  }
+}
+
 /** A plain copy of the window's state. */
 export interface WindowState {
   /** Position of `messages[0]`. */
@@ -25,6 +61,12 @@ export interface WindowState {
   readonly total: number;
   /** The user's unread late messages (the badge). */
   readonly lateUnread: number;
+  /** Protocol 1.2: the user's messages with unread reactions. */
+  readonly reactionsUnread: number;
+  /** Protocol 1.2: messages after the user's read marker. */
+  readonly unread: number;
+  /** Protocol 1.2: the user's read marker (null: none). */
+  readonly read: Key | null;
   /** Following the bottom: new bottom arrivals are appended. */
   readonly live: boolean;
   /** The channel's `seq` as of the last frame applied. */

@@ -1,22 +1,16 @@
 /**
  * A window on a channel: the contiguous run of messages a frontend holds, at
- * exact absolute positions, kept current by the server's frames. Pure: no DOM,
- * no socket. Feed it what the server says (pages, `insert`, `remove`,
- * `update`, `status`, `resumed`) and render from it; {@link ChannelWindow}
- * does the feeding. The rows and how each frame moves them are
- * {@link HeldRun}'s; this decides which frames apply.
- *
- * Groups (docs/protocol.md, "Applying pushes to a window"): after each
- * stored group a socket gets `insert`, `remove`, `update` and `status`, each
- * at most once, in that order, all carrying the group's `seq`. A frame whose
- * `seq` is above the window's opens a group; frames of that `seq` continue
- * it until its `status` (a group of edits and reactions alone mostly has
- * none; one may have no `insert`); every other frame (of a closed group, or
- * read by a page already: seq ≤ the page's) is in what the window holds and
- * is ignored, but for a `status`'s badge. So each frame applies exactly
- * once, the `remove` and `update` that follow a group's `insert` included.
+ * exact absolute positions, kept current by the server's frames, and the
+ * reader's place (protocol 1.2: the counts, the read marker, the first
+ * unread message). Pure: no DOM, no socket. Feed it what the server says
+ * (pages, `hello`, `insert`, `remove`, `update`, `status`, `resumed`, the
+ * `read` and `view` replies) and render from it; {@link ChannelWindow} does
+ * the feeding. Which frames apply is {@link GroupGate}'s; the rows and how
+ * each frame moves them are {@link HeldRun}'s; the counts and the marker
+ * {@link ReaderPlace}'s.
  */
 import type {
+  HelloFrame,
   InsertFrame,
   Key,
   Message,
@@ -25,31 +19,31 @@ import type {
   StatusFrame,
   UpdateFrame,
 } from "../protocol/schemas.ts";
+import { GroupGate } from "./group-gate.ts";
 import { HeldRun } from "./held-run.ts";
-import type { DeclaredView, PageLike, ResumeOutcome, WindowState } from "./window-rows.ts";
+import { ReaderPlace } from "./reader-place.ts";
+import type { Counts } from "./types.ts";
+import {
+  type DeclaredView,
+  HeldRows,
+  type PageLike,
+  type ResumeOutcome,
+  type WindowState,
+} from "./window-rows.ts";
 
-export class MessageWindow {
+export class MessageWindow extends HeldRows {
   readonly #run = new HeldRun();
+  readonly #gate = new GroupGate();
+  readonly #place = new ReaderPlace();
   #total = 0;
-  #lateUnread = 0;
   #live = false;
-  /** The seq of the last frame applied. */
-  #seq = 0;
-  /** Every group up to this seq is applied whole: what a reconnect resumes from. */
-  #resumeFrom = 0;
-  /** The group `#seq` may still have frames to come (no `status` yet). */
-  #open = false;
-  /** Set between a page that replaced the window and the `resumed` that declared it. */
-  #frozen = false;
+  /** A page has placed the window: from then on `total` is the window's own, not a greeting's. */
+  #placed = false;
   /** The first key of the view last declared (undefined: none declared by this window). */
   #declaredFirst: Key | null | undefined;
 
   get start(): number {
     return this.#run.start;
-  }
-  /** Position just after the last message held. */
-  get end(): number {
-    return this.#run.end;
   }
   get messages(): readonly Message[] {
     return this.#run.rows;
@@ -57,23 +51,40 @@ export class MessageWindow {
   get total(): number {
     return this.#total;
   }
+  /** The user's unread late messages (the late badge). */
   get lateUnread(): number {
-    return this.#lateUnread;
+    return this.#place.lateUnread;
+  }
+  /** Protocol 1.2: the user's messages with unread reactions (the reactions badge). */
+  get reactionsUnread(): number {
+    return this.#place.reactionsUnread;
+  }
+  /** Protocol 1.2: messages after the user's read marker (all of them when there is none). */
+  get unread(): number {
+    return this.#place.unread(this.#total);
+  }
+  /** Protocol 1.2: the user's read marker, the key of the newest message read (null: none). */
+  get read(): Key | null {
+    return this.#place.read;
+  }
+  /** Protocol 1.2: the position of the first unread message (the "new messages" line), null when none. */
+  get firstUnread(): number | null {
+    return this.#place.firstUnread(this.#total);
   }
   get live(): boolean {
     return this.#live;
   }
   /** The channel's seq as of the last frame applied. */
   get seq(): number {
-    return this.#seq;
+    return this.#gate.seq;
   }
   /** What a reconnect resumes from: every group up to it applied whole (see the client's `Watermark`). */
   get resumeFrom(): number {
-    return this.#resumeFrom;
+    return this.#gate.resumeFrom;
   }
   /** True between {@link freeze} or {@link declare} and the next {@link applyResumed}: new groups are ignored. */
   get frozen(): boolean {
-    return this.#frozen;
+    return this.#gate.frozen;
   }
   /** react-virtuoso's `firstItemIndex`: the reader's row keeps its item index (see {@link HeldRun}). */
   get firstItemIndex(): number {
@@ -88,27 +99,6 @@ export class MessageWindow {
     return this.#run.hidden;
   }
 
-  /** Is the message at position `p` held? */
-  has(position: number): boolean {
-    return position >= this.start && position < this.end;
-  }
-  /** The message at position `p`, if held. */
-  at(position: number): Message | undefined {
-    return this.#run.rows[position - this.start];
-  }
-  /** Index of a message id in `messages`, or −1. */
-  indexOf(id: string): number {
-    return this.#run.rows.findIndex((m) => m.id === id);
-  }
-  /** Position of a held message id, or undefined. */
-  positionOf(id: string): number | undefined {
-    const i = this.indexOf(id);
-    return i < 0 ? undefined : this.start + i;
-  }
-  /** A stable key for the item at position `p`: the message id when held (ids are unique), else `#p`. */
-  keyAt(position: number): string {
-    return this.at(position)?.id ?? `#${position}`;
-  }
   /** The view that holds exactly what is held (an empty window keeps its place by its last first key). */
   view(): DeclaredView {
     return this.#run.view(this.#live);
@@ -119,8 +109,7 @@ export class MessageWindow {
    * pushed before the reply and are not in it); newer groups wait for it.
    */
   declare(): DeclaredView {
-    this.#frozen = true;
-    this.#resumeFrom = this.#seq;
+    this.#gate.declared();
     const view = this.view();
     this.#declaredFirst = view.first;
     return view;
@@ -131,9 +120,12 @@ export class MessageWindow {
       start: this.start,
       messages: [...this.messages],
       total: this.#total,
-      lateUnread: this.#lateUnread,
+      lateUnread: this.lateUnread,
+      reactionsUnread: this.reactionsUnread,
+      unread: this.unread,
+      read: this.read,
       live: this.#live,
-      seq: this.#seq,
+      seq: this.seq,
     };
   }
 
@@ -145,19 +137,18 @@ export class MessageWindow {
    */
   replace(
     page: PageLike,
-    options: { live?: boolean; lateUnread?: number; reader?: number } = {},
+    options: { live?: boolean; counts?: Partial<Counts>; reader?: number } = {},
   ): this {
-    this.#frozen = false;
-    this.#open = false;
+    this.#gate.paged(page.seq, false);
     this.#run.reset(
       page.messages,
       page.start,
       options.reader ?? page.start + (page.anchorIndex ?? 0),
     );
     this.#total = page.total;
-    this.#seq = this.#resumeFrom = page.seq;
+    this.#placed = true;
     this.#live = options.live ?? false;
-    if (options.lateUnread !== undefined) this.#lateUnread = options.lateUnread;
+    if (options.counts) this.#place.take(options.counts, page.total);
     return this;
   }
 
@@ -170,7 +161,7 @@ export class MessageWindow {
    * until declared. False, and nothing changed, when it does not fit.
    */
   merge(page: PageLike): boolean {
-    if (page.seq < this.#seq || this.#frozen) return false;
+    if (page.seq < this.seq || this.frozen) return false;
     if (page.messages.length === 0) return page.total === this.#total;
     const pageEnd = page.start + page.messages.length;
     if (page.start > this.end || pageEnd < this.start) return false;
@@ -181,20 +172,36 @@ export class MessageWindow {
     const below = page.messages.slice(Math.max(0, this.end - page.start));
     this.#run.grow(above, below);
     this.#total = page.total;
-    this.#open = false;
-    this.#seq = this.#resumeFrom = page.seq;
-    this.#frozen = above.length + below.length > 0;
+    this.#gate.paged(page.seq, above.length + below.length > 0);
     return true;
   }
 
   /** Ignores new groups until the `resumed` that declares the new view (see {@link ChannelWindow}). */
   freeze(): void {
-    this.#frozen = true;
+    this.#gate.frozen = true;
   }
 
-  /** Takes the user's badge from a reply that carries it (a `view` or `late.ack` reply). */
-  setLateUnread(lateUnread: number): void {
-    this.#lateUnread = lateUnread;
+  /**
+   * Takes what a reply without a total tells of the reader's place: the
+   * `read` reply (the marker, `unread`), the `view` reply to `view`,
+   * `late.ack` and `reactions.ack` (the counts). `unread` is measured
+   * against the window's `total`.
+   */
+  applyCounts(reply: Partial<Counts> & { read?: Key | null }): void {
+    this.#place.take(reply, this.#total);
+  }
+
+  /**
+   * Takes a `hello`: the marker and the badges; before any page also the
+   * total and `unread` (after a reconnect the `resumed` that follows brings
+   * them, counted with the rows).
+   */
+  applyHello(hello: HelloFrame): void {
+    const { read, lateUnread, reactionsUnread } = hello;
+    this.#place.take({ read, lateUnread, reactionsUnread }, 0);
+    if (this.#placed) return;
+    this.#total = hello.total;
+    this.#place.take(hello, hello.total);
   }
 
   /** Sets whether the window follows the bottom (declare the view afterwards). */
@@ -209,35 +216,39 @@ export class MessageWindow {
 
   /** Applies an `insert` push; false when it was ignored (stale or frozen). */
   applyInsert(frame: InsertFrame): boolean {
-    if (!this.#accept(frame.seq)) return false;
+    if (!this.#gate.accept(frame.seq)) return false;
     this.#run.take(frame.messages, this.#live);
+    this.#place.arrived(frame.messages);
     this.#total = frame.total;
     return true;
   }
 
   /** Applies a `remove` push (protocol 1.2): drops held ids; one above the run moves `start` up. */
   applyRemove(frame: RemoveFrame): boolean {
-    if (!this.#accept(frame.seq)) return false;
-    this.#run.drop(frame.ids);
+    if (!this.#gate.accept(frame.seq)) return false;
+    this.#place.removed(this.#run.drop(frame.ids));
     this.#total = frame.total;
     return true;
   }
 
   /** Applies an `update` push (protocol 1.2): held messages replaced by id; nothing moves. */
   applyUpdate(frame: UpdateFrame): boolean {
-    if (!this.#accept(frame.seq)) return false;
+    if (!this.#gate.accept(frame.seq)) return false;
     this.#run.update(frame.messages);
     return true;
   }
 
-  /** Applies a `status` push; the badge always, the rest unless the window already has it. */
+  /**
+   * Applies a `status` push: the counts (and a marker) always, the rest
+   * unless the window already has it. One with `read` (another tab's `read`
+   * moved the marker) closes no group: it moved nothing else.
+   */
   applyStatus(frame: StatusFrame): boolean {
-    this.#lateUnread = frame.lateUnread;
-    if (!this.#accept(frame.seq)) return false;
+    this.#place.take(frame, frame.total);
+    if (frame.read !== undefined || !this.#gate.accept(frame.seq)) return false;
     this.#run.start += frame.shifted;
     this.#total = frame.total;
-    this.#open = false;
-    this.#resumeFrom = this.#seq;
+    this.#gate.closed();
     this.#settleEmptyLive();
     return true;
   }
@@ -250,9 +261,8 @@ export class MessageWindow {
    * around the anchor returned.
    */
   applyResumed(frame: Omit<ResumedFrame, "type" | "rid">): ResumeOutcome {
-    this.#frozen = false;
-    this.#open = false;
-    this.#lateUnread = frame.lateUnread;
+    this.#gate.resumed(frame.complete ? frame.seq : undefined);
+    this.#place.take(frame, frame.total);
     if (!frame.complete) {
       const first = this.messages[0];
       return { complete: false, anchor: first && !this.#live ? { id: first.id } : "newest" };
@@ -263,7 +273,6 @@ export class MessageWindow {
     this.#run.update(frame.updated);
     this.#run.start += frame.shifted;
     this.#total = frame.total;
-    this.#seq = this.#resumeFrom = Math.max(this.#seq, frame.seq);
     this.#settleEmptyLive();
     return { complete: true };
   }
@@ -276,19 +285,6 @@ export class MessageWindow {
   trim(max: number, reader?: number): number {
     if (reader !== undefined) this.setReader(reader);
     return this.#run.trim(max, this.#live);
-  }
-
-  /**
-   * Is a frame of `seq` to be applied? Yes for the rest of the group in
-   * progress (even frozen: a declaration's reply does not replay it), and
-   * for a newer group unless frozen; that one becomes the group in progress.
-   */
-  #accept(seq: number): boolean {
-    if (seq === this.#seq && this.#open) return true;
-    if (this.#frozen || seq <= this.#seq) return false;
-    this.#seq = seq;
-    this.#open = true;
-    return true;
   }
 
   /** A live window that holds nothing sits at the bottom. */

@@ -9,28 +9,43 @@
  * share with the previous id (front coding). All numbers are LEB128 varints.
  *
  *     varint n                      buckets in the page, ≥ 1
- *     varint size₀
+ *     varint s₀                     size₀ · 2 + gone₀
  *     n − 1 times:
  *       varint t                    0: an absolute ts follows (float64, big-endian);
  *                                   else ts = previous ts + t − 1
  *       varint shared               code units shared with the previous id
  *       varint k, k × varint unit   the rest of the id, as UTF-16 code units
- *       varint sizeᵢ
+ *       varint sᵢ                   sizeᵢ · 2 + goneᵢ
+ *
+ * `gone` is 1 when the bound's message was deleted ({@link Bucket.boundGone}).
+ * Format 1 (schemas 2–4, before deletes marked bounds) wrote the size alone;
+ * it is read only to migrate.
  *
  * The escape to an absolute ts exists because two safe-integer ts can lie more
  * than 2^53 apart (the first bucket's bound is MIN_KEY), and such a delta is
  * not exact in a double.
  */
+import type { Bucket } from "./buckets.ts";
 import type { Key } from "./key.ts";
-import type { Bucket } from "./position-index.ts";
+
+/** 2: sizes carry the bound's mark. 1: sizes alone (schemas 2–4). */
+export type PageFormat = 1 | 2;
+export const PAGE_FORMAT: PageFormat = 2;
 
 /** The buckets of a page as bytes; `buckets[0].lo` is left to the caller to keep. */
-export function encodePage(buckets: readonly Bucket[]): Uint8Array<ArrayBuffer> {
+export function encodePage(
+  buckets: readonly Bucket[],
+  format: PageFormat = PAGE_FORMAT,
+): Uint8Array<ArrayBuffer> {
   const first = buckets[0];
   if (first === undefined) throw new RangeError("a page holds at least one bucket");
   const out = new ByteWriter();
+  const size = (bucket: Bucket): void => {
+    if (format === 1 && bucket.boundGone) throw new RangeError("format 1 cannot mark a bound");
+    out.varint(format === 1 ? bucket.size : bucket.size * 2 + (bucket.boundGone ? 1 : 0));
+  };
   out.varint(buckets.length);
-  out.varint(first.size);
+  size(first);
   let prev = first.lo;
   for (const bucket of buckets.slice(1)) {
     const { ts, id } = bucket.lo;
@@ -46,18 +61,28 @@ export function encodePage(buckets: readonly Bucket[]): Uint8Array<ArrayBuffer> 
     out.varint(shared);
     out.varint(id.length - shared);
     for (let i = shared; i < id.length; i++) out.varint(id.charCodeAt(i));
-    out.varint(bucket.size);
+    size(bucket);
     prev = bucket.lo;
   }
   return out.bytes();
 }
 
 /** The buckets {@link encodePage} wrote, the first one's lower bound being `first`. */
-export function decodePage(first: Key, bytes: Uint8Array): Bucket[] {
+export function decodePage(
+  first: Key,
+  bytes: Uint8Array,
+  format: PageFormat = PAGE_FORMAT,
+): Bucket[] {
   const input = new ByteReader(bytes);
+  const bucket = (lo: Key): Bucket => {
+    const value = input.varint();
+    if (format === 1) return { lo, size: value };
+    const size = Math.floor(value / 2);
+    return value % 2 === 1 ? { lo, size, boundGone: true } : { lo, size };
+  };
   const n = input.varint();
   if (n < 1) throw new Error("corrupt bucket page: no buckets");
-  const buckets: Bucket[] = [{ lo: first, size: input.varint() }];
+  const buckets: Bucket[] = [bucket(first)];
   let prev = first;
   for (let b = 1; b < n; b++) {
     const t = input.varint();
@@ -68,7 +93,7 @@ export function decodePage(first: Key, bytes: Uint8Array): Bucket[] {
     let id = prev.id.slice(0, shared);
     for (let i = 0; i < rest; i++) id += String.fromCharCode(input.varint());
     const lo = { ts, id };
-    buckets.push({ lo, size: input.varint() });
+    buckets.push(bucket(lo));
     prev = lo;
   }
   if (!input.done) throw new Error("corrupt bucket page: trailing bytes");

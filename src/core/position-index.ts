@@ -12,7 +12,9 @@
  * in the store, which answers range questions inside one bucket through its
  * (ts, id) index, so every lookup reads at most one bucket's rows.
  *
- * Deletes (protocol 1.2) only lower a bucket's size: no row is read. A bucket
+ * Deletes (protocol 1.2) only lower a bucket's size: no row is read. A
+ * deleted bound stays, marked, so the directory knows which bounds are stored
+ * messages' keys (a bucket's first row, for the timeline, with no read). A bucket
  * that shrinks until it and a neighbour fit in {@link SPLIT_FILL} rows merges
  * into that neighbour (their bounds simply join), so mass deletes do not
  * leave thousands of near-empty buckets; a bucket whose bound names a
@@ -20,8 +22,11 @@
  * stable, and may stay small or empty: an empty bucket costs a Fenwick slot
  * and nothing else.
  */
+import { type Bucket, type BucketRows, type BucketSpan, boundStored } from "./buckets.ts";
 import { Fenwick } from "./fenwick.ts";
 import { compareKeys, type Key, MAX_KEY, MIN_KEY, upperBound } from "./key.ts";
+
+export { type Bucket, type BucketRows, type BucketSpan, boundStored } from "./buckets.ts";
 
 /** Most rows a bucket keeps: bounds the rows any single lookup reads. */
 export const MAX_BUCKET = 512;
@@ -43,22 +48,6 @@ export interface PositionIndexOptions {
    * tiny one to reach thousands of buckets with a few thousand rows.
    */
   readonly bucketSize?: number;
-}
-
-/** A bucket: the rows with lo ≤ key < the next bucket's lo. */
-export interface Bucket {
-  readonly lo: Key;
-  readonly size: number;
-}
-
-/** Range questions the store answers over its rows, each in O(rows in range). */
-export interface BucketRows {
-  /** How many rows have lo ≤ key < hi. */
-  count(lo: Key, hi: Key): number;
-  /** The key at `offset` among rows with lo ≤ key < hi, counted from the low end or the high end. */
-  nth(lo: Key, hi: Key, offset: number, fromEnd: boolean): Key | undefined;
-  /** Every key with lo ≤ key < hi, ascending (used only to split a bucket). */
-  keys(lo: Key, hi: Key): Key[];
 }
 
 export class PositionIndex {
@@ -123,11 +112,19 @@ export class PositionIndex {
   /** The key at position `p` (0 ≤ p < total), or undefined outside. */
   keyAt(p: number): Key | undefined {
     if (!Number.isInteger(p) || p < 0 || p >= this.total) return undefined;
-    const { bucket, offset } = this.#sizes.seek(p);
-    const { lo, hi, size } = this.#bounds(bucket);
+    const { start, size, lo, hi } = this.locate(p);
+    const offset = p - start;
     // Walk in from the nearer end of the bucket: at most half of it is read.
     const fromEnd = offset >= size / 2;
     return this.rows.nth(lo, hi, fromEnd ? size - 1 - offset : offset, fromEnd);
+  }
+
+  /** The bucket holding position `p` (0 ≤ p < total), from memory: O(log buckets), no row read. */
+  locate(p: number): BucketSpan {
+    const { bucket, offset } = this.#sizes.seek(p);
+    const { lo, hi, size } = this.#bounds(bucket);
+    const first = boundStored(this.#buckets[bucket] as Bucket) ? lo : undefined;
+    return { start: p - offset, size, lo, hi, first };
   }
 
   /** Records rows just stored by the caller (in any order). */
@@ -136,7 +133,7 @@ export class PositionIndex {
       const b = this.#bucketOf(key);
       this.#sizes.add(b, 1);
       const bucket = this.#buckets[b] as Bucket;
-      this.#buckets[b] = { lo: bucket.lo, size: bucket.size + 1 };
+      this.#buckets[b] = { ...bucket, size: bucket.size + 1 };
       this.#dirty.add(bucket.lo);
     }
     this.#splitOversized();
@@ -145,7 +142,8 @@ export class PositionIndex {
   /**
    * Records rows just deleted by the caller (keys that were stored). O(log
    * buckets) each, no row read; `pinned` names bounds that must stay (the
-   * directory's page names), which never merge away.
+   * directory's page names), which never merge away. A deleted bound stays,
+   * marked {@link Bucket.boundGone}.
    */
   removed(keys: Iterable<Key>, pinned: (lo: Key) => boolean = () => false): void {
     const touched = new Set<Key>();
@@ -154,7 +152,8 @@ export class PositionIndex {
       const bucket = this.#buckets[b] as Bucket;
       if (bucket.size === 0) throw new RangeError("removed a key from an empty bucket");
       this.#sizes.add(b, -1);
-      const next = { lo: bucket.lo, size: bucket.size - 1 };
+      const gone = compareKeys(key, bucket.lo) === 0 ? { boundGone: true as const } : {};
+      const next: Bucket = { ...bucket, size: bucket.size - 1, ...gone };
       this.#buckets[b] = next;
       this.#dirty.add(next.lo);
       touched.add(next.lo);
@@ -209,7 +208,8 @@ export class PositionIndex {
   /**
    * Merges each touched bucket into a neighbour when both fit in a split
    * piece's fill: the later bucket's bound disappears and its rows join the
-   * earlier one. A bound that is pinned (or the first, MIN_KEY) stays.
+   * earlier one, which keeps its own bound (and mark). A bound that is pinned
+   * (or the first, MIN_KEY) stays.
    */
   #mergeSmall(touched: ReadonlySet<Key>, pinned: (lo: Key) => boolean): void {
     let changed = false;
@@ -222,10 +222,10 @@ export class PositionIndex {
       const prev = this.#buckets[b - 1];
       const next = this.#buckets[b + 1];
       if (prev && !pinned(bucket.lo) && fits(prev, bucket)) {
-        this.#buckets.splice(b - 1, 2, { lo: prev.lo, size: prev.size + bucket.size });
+        this.#buckets.splice(b - 1, 2, { ...prev, size: prev.size + bucket.size });
         this.#dirty.add(prev.lo);
       } else if (next && !pinned(next.lo) && fits(bucket, next)) {
-        this.#buckets.splice(b, 2, { lo: bucket.lo, size: bucket.size + next.size });
+        this.#buckets.splice(b, 2, { ...bucket, size: bucket.size + next.size });
       } else continue;
       changed = true;
     }
@@ -242,11 +242,13 @@ export class PositionIndex {
       const pieces = splitSizes(keys.length, isLast, this.#max, this.#fill);
       const replacement: Bucket[] = [];
       let start = 0;
+      const old = this.#buckets[b] as Bucket;
       for (const pieceSize of pieces) {
-        // The first piece keeps the old lo so the buckets still tile the key space.
-        const pieceLo = start === 0 ? lo : (keys[start] as Key);
-        replacement.push({ lo: pieceLo, size: pieceSize });
-        this.#dirty.add(pieceLo);
+        // The first piece keeps the old bound (and its mark) so the buckets still tile the key space.
+        const piece: Bucket =
+          start === 0 ? { ...old, size: pieceSize } : { lo: keys[start] as Key, size: pieceSize };
+        replacement.push(piece);
+        this.#dirty.add(piece.lo);
         start += pieceSize;
       }
       this.#buckets.splice(b, 1, ...replacement);

@@ -1,32 +1,25 @@
-/** The demo page's pure presentation helpers: rows as HTML, times, scrollbar labels. */
-import type { Message } from "../client/index.ts";
+/** The demo page's pure presentation helpers: times, escaping, scrollbar labels. */
+
+/** One formatter for every row: `toLocaleString` with options builds a new one on each call. */
+const TIME = new Intl.DateTimeFormat(undefined, {
+  month: "short",
+  day: "numeric",
+  hour: "2-digit",
+  minute: "2-digit",
+});
+const FULL_TIME = new Intl.DateTimeFormat(undefined, { dateStyle: "medium", timeStyle: "medium" });
 
 export function formatTime(ts: number): string {
-  return new Date(ts).toLocaleString(undefined, {
-    month: "short",
-    day: "numeric",
-    hour: "2-digit",
-    minute: "2-digit",
-  });
+  return TIME.format(ts);
+}
+
+/** Date and time to the second: the "edited" mark's tooltip. */
+export function formatFullTime(ts: number): string {
+  return FULL_TIME.format(ts);
 }
 
 export function escapeHtml(s: string): string {
   return s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
-}
-
-/** One rendered row; `data-position` and `data-id` are what the browser tests read. */
-export function rowHtml(p: number, m: Message, highlight: string | null): string {
-  const cls = [
-    "row",
-    m.late ? "late" : "",
-    m.unread ? "unread" : "",
-    m.id === highlight ? "highlight" : "",
-  ];
-  return (
-    `<div class="${cls.join(" ").trim()}" data-position="${p}" data-id="${escapeHtml(m.id)}">` +
-    `<span class="pos">#${p}</span><span class="time">${formatTime(m.ts)}</span>` +
-    `<span class="author">${escapeHtml(m.author)}</span><span class="text">${escapeHtml(m.text)}</span></div>`
-  );
 }
 
 /** The ts at a position between timeline points, interpolated: for the label under the thumb. */

@@ -3,32 +3,24 @@
  * bookkeeping (pages, pushes, shifts, trims, resumes) lives in the client
  * library's ChannelWindow; this file only renders it and turns input into
  * "show positions a … b". It draws its own scrollbar by position: browsers cap
- * element heights near 33 million pixels, far short of a million rows.
+ * element heights near 33 million pixels, far short of a million rows. The
+ * rows (row.ts) carry reactions, edits and deletes (row-actions.ts); a row
+ * with reactions is taller, so how many rows fit comes from geometry.ts.
  */
-import {
-  ChannelWindow,
-  ScrollbackClient,
-  ScrollbackError,
-  ScrollbackHttp,
-} from "../client/index.ts";
-import { formatTime, interpolateTs, rowHtml } from "./format.ts";
+import { ChannelWindow, ScrollbackError } from "../client/index.ts";
+import { connect, USER_KEY } from "./connect.ts";
+import { formatTime, interpolateTs } from "./format.ts";
+import { bottomTop, rowsFrom } from "./geometry.ts";
 import { bindScrolling } from "./input.ts";
+import { PLACEHOLDER_HTML, ROW, type RowUi, rowHeight, rowHtml } from "./row.ts";
+import { bindRowActions } from "./row-actions.ts";
+import { patchRows, type RowView } from "./rows-view.ts";
 
-const ROW = 28;
 /** Rows fetched beyond the screen on each side. */
 const MARGIN = 60;
 /** Most rows the window keeps. */
 const MAX_WINDOW = 600;
-const USER_KEY = "scrollback.user";
-
-const params = new URLSearchParams(location.search);
-const channel = params.get("channel") ?? "demo";
-// The user name survives a reload, and with it the user's late badge (kept by the server).
-const user =
-  params.get("user") ??
-  localStorage.getItem(USER_KEY) ??
-  `guest${Math.floor(Math.random() * 1000)}`;
-localStorage.setItem(USER_KEY, user);
+const { channel, user, client, http, sockets } = connect();
 
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
 const viewport = $<HTMLElement>("viewport");
@@ -43,35 +35,29 @@ const simToggle = $<HTMLButtonElement>("sim-toggle");
 $<HTMLInputElement>("channel").value = channel;
 $<HTMLInputElement>("user").value = user;
 
-// On a secured worker, open the page with #token=<jwt> (npm run token): a
-// fragment is never sent to a server, so it stays out of logs (?token= works too).
-const token = new URLSearchParams(location.hash.slice(1)).get("token") ?? params.get("token");
-/** Every socket the client opened: the browser test drops the connection through it. */
-const sockets: WebSocket[] = [];
-class TrackedSocket extends WebSocket {
-  constructor(url: string, protocols?: string | string[]) {
-    super(url, protocols);
-    sockets.push(this);
-  }
-}
-const client = new ScrollbackClient({
-  url: location.origin,
-  channel,
-  user,
-  WebSocket: TrackedSocket,
-  // The client offers the token as a subprotocol: it never goes in the socket's URL.
-  ...(token ? { token } : {}),
-});
-const http = new ScrollbackHttp({ url: location.origin, channel, token: token ?? undefined });
 const list = new ChannelWindow(client, { maxSize: MAX_WINDOW, margin: MARGIN });
 const w = list.window;
+const actions = bindRowActions({
+  rows: rowsEl,
+  change: (changes) => client.change(changes),
+  messageOf: (id) => w.at(w.positionOf(id) ?? -1),
+  render: () => render(),
+  showError: (err) => showError(err),
+  rest: () => viewport.focus({ preventScroll: true }),
+});
 
 /** What the page adds to the window: where the reader is. */
 const state = {
   /** Position of the first row on screen. */
   top: 0,
-  /** The message in the first row: it keeps the reader's place when rows land above. */
+  /**
+   * The message in the first row: it keeps the reader's place when rows land
+   * or vanish above (so does the window's `reader`, which also covers a first
+   * row not held yet and the one deleted under the reader).
+   */
   topId: null as string | null,
+  /** The user as the server knows them (a token's subject wins over the page's name). */
+  me: user,
   /** Following the bottom of the channel. */
   following: true,
   highlight: null as string | null,
@@ -80,33 +66,53 @@ const state = {
 // For the browser test and for curious developers.
 Object.assign(globalThis, { scrollback: { state, client, window: w, sockets } });
 
+/** Rows on a screen of one-line rows: what the keys page by and the thumb measures. */
 const visibleRows = () => Math.max(1, Math.floor(viewport.clientHeight / ROW));
-const maxTop = () => Math.max(0, w.total - visibleRows());
+const rowUi = (): RowUi => ({ me: state.me, highlight: state.highlight, ...actions });
+/** Rows have their own heights (a line, and one for reactions): the last row's top at the bottom depends on them. */
+const maxTop = () => {
+  const ui = rowUi();
+  return bottomTop(w.total, (p) => rowHeight(w.at(p), ui), viewport.clientHeight);
+};
 
 // ── Rendering ──────────────────────────────────────────────────────────────
 
-/** Puts the reader back where they were: at the bottom, or on the message in the first row. */
+/**
+ * Puts the reader back where they were: at the bottom, or on the message in
+ * the first row, or else where the window's reader went (rows above it
+ * deleted or landed; its own row deleted: the next one).
+ */
 function keepPlace(): void {
   const at = state.topId === null ? undefined : w.positionOf(state.topId);
   if (state.following) state.top = maxTop();
-  else if (at !== undefined) state.top = at;
+  else state.top = at ?? list.reader;
   state.top = Math.min(Math.max(state.top, 0), maxTop());
   state.topId = w.at(state.top)?.id ?? null;
+  w.setReader(state.top);
 }
 
+/**
+ * Draws the rows on screen: from the first row down when parked (rows
+ * deleted in view close up beneath it, nothing above it moves), from the
+ * bottom up when following (the newest row stays at the bottom).
+ */
 function render(): void {
   keepPlace();
-  const n = visibleRows();
-  const html: string[] = [];
-  for (let p = state.top; p < Math.min(w.total, state.top + n); p++) {
+  const ui = rowUi();
+  const n = state.following
+    ? w.total - state.top
+    : rowsFrom(state.top, w.total, (p) => rowHeight(w.at(p), ui), viewport.clientHeight);
+  const rows: RowView[] = [];
+  for (let p = state.top; p < state.top + n; p++) {
     const m = w.at(p);
-    html.push(
+    rows.push(
       m
-        ? rowHtml(p, m, state.highlight)
-        : `<div class="row placeholder" data-position="${p}">…</div>`,
+        ? { key: m.id, position: p, html: rowHtml(m, ui) }
+        : { key: `#${p}`, position: p, html: PLACEHOLDER_HTML },
     );
   }
-  rowsEl.innerHTML = html.join("");
+  rowsEl.classList.toggle("following", state.following);
+  patchRows(rowsEl, rows, fillEditor);
   renderScrollbar();
   totalEl.textContent = `${w.total.toLocaleString()} messages`;
   badge.hidden = w.lateUnread === 0;
@@ -125,6 +131,12 @@ function renderScrollbar(): void {
   thumbLabel.textContent = ts === undefined ? `#${state.top}` : `${formatTime(ts)} · #${state.top}`;
 }
 
+/** A row built anew while its message is edited gets the text typed so far. */
+function fillEditor(el: HTMLElement, key: string): void {
+  const input = el.querySelector<HTMLInputElement>(".edit-text");
+  if (input && actions.editing?.id === key) input.value = actions.editing.draft;
+}
+
 /** The ts at a position: the message's when held, else interpolated from the timeline. */
 function tsAt(position: number): number | undefined {
   return w.at(position)?.ts ?? interpolateTs(state.timeline, position);
@@ -136,7 +148,8 @@ list.onChange(render);
 
 /** Asks the window for what is on screen; rows render at once (placeholders), data follows. */
 function show(): void {
-  list.show(state.top, state.top + visibleRows(), state.following).catch(showError);
+  // One more than whole one-line rows fit: the last one on screen may be cut.
+  list.show(state.top, state.top + visibleRows() + 1, state.following).catch(showError);
 }
 
 let pendingJump: ReturnType<typeof setTimeout> | undefined;
@@ -145,6 +158,7 @@ function scrollTo(top: number): void {
   state.top = Math.round(Math.min(Math.max(top, 0), maxTop()));
   state.following = state.top >= maxTop();
   state.topId = w.at(state.top)?.id ?? null;
+  w.setReader(state.top);
   state.highlight = null;
   render();
   clearTimeout(pendingJump);
@@ -153,7 +167,8 @@ function scrollTo(top: number): void {
 
 function refreshTimeline(): void {
   http
-    .timeline(200)
+    // Labels need real dates near even spacing, not exact spacing: the cheap points.
+    .timeline({ points: 200, exact: false })
     .then((body) => {
       state.timeline = body.points;
       renderScrollbar();
@@ -162,6 +177,8 @@ function refreshTimeline(): void {
 }
 
 client.on("hello", (hello) => {
+  state.me = hello.user;
+  conn.classList.remove("error");
   conn.textContent = `connected as ${hello.user}`;
 });
 client.on("resync", (event) => {
@@ -198,9 +215,9 @@ badge.addEventListener("click", async () => {
   const anchorPosition = page.start + (page.anchorIndex ?? 0);
   state.following = false;
   state.top = Math.max(0, anchorPosition - Math.floor(n / 2));
-  state.topId = null;
   state.top = Math.min(state.top, maxTop());
   state.topId = w.at(state.top)?.id ?? null;
+  w.setReader(state.top);
   render();
 });
 

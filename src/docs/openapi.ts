@@ -5,6 +5,7 @@
  * worker test checks this list against the worker's own routes).
  */
 import { z } from "zod";
+import { MAX_BUCKET } from "../core/position-index.ts";
 import type { Scope } from "../protocol/access.ts";
 import { ERROR_STATUS, type ErrorCode } from "../protocol/errors.ts";
 import {
@@ -121,6 +122,11 @@ export const ROUTES: readonly Route[] = [
     path: "/timeline",
     id: "getTimeline",
     summary: "Evenly spaced (position, ts) points, for a scrollbar's date labels",
+    details:
+      "Exact by default: the message at round(i·(total−1)/(N−1)) for i = 0…N−1. With " +
+      "`exact=false` (an extension): the start of the position index's bucket nearest each of " +
+      "those positions, or the newest message, ascending without repeats (fewer than N points " +
+      "when the channel has fewer buckets), each a real message with its exact position and ts.",
     scope: "read",
     query: TimelineQuery,
     ok: "Timeline",
@@ -168,6 +174,9 @@ const PARAM_HINTS: Record<string, string> = {
   before: "messages before the anchor",
   after: "messages after the anchor",
   points: "how many points",
+  exact:
+    "false: each point at the start of the position index's bucket nearest its even position " +
+    `(within ${MAX_BUCKET / 2} messages), read from memory: no row read per point (an extension of the contract)`,
   user: "the user, on an open worker (with a token the user is its sub)",
 };
 
@@ -176,7 +185,8 @@ const PARAM_HINTS: Record<string, string> = {
  * schema turns into integers: OpenAPI describes such a parameter as an
  * integer (form style), with the bounds and default of the parsed value
  * (a wire form that refuses "-1" has no negatives, whatever the parsed
- * schema's lower bound). Anything else is described by its wire (input) form.
+ * schema's lower bound); `true` / `false` likewise as a boolean. Anything
+ * else is described by its wire (input) form.
  */
 function queryParameter(name: string, schema: z.ZodType): JsonSchema {
   const wire = jsonSchema(schema, "input");
@@ -185,7 +195,9 @@ function queryParameter(name: string, schema: z.ZodType): JsonSchema {
   const value =
     parsed.type === "integer"
       ? { ...parsed, ...(unsigned ? { minimum: Math.max(Number(parsed.minimum ?? 0), 0) } : {}) }
-      : { ...wire, ...("default" in parsed ? { default: parsed.default } : {}) };
+      : parsed.type === "boolean"
+        ? parsed
+        : { ...wire, ...("default" in parsed ? { default: parsed.default } : {}) };
   return {
     name,
     in: "query",

@@ -101,10 +101,22 @@ export const PageQuery = z.object({
   after: queryInt(DIGITS).pipe(z.int().max(MAX_PAGE_SIDE)).default(DEFAULT_PAGE_SIDE),
 });
 
+/** `true` or `false`, nothing else, as a boolean. */
+const queryBool = z
+  .enum(["true", "false"], "must be true or false")
+  .transform((raw) => raw === "true")
+  .pipe(z.boolean());
+
 export const TimelineQuery = z.object({
   points: queryInt(DIGITS)
     .pipe(z.int().min(MIN_TIMELINE_POINTS).max(MAX_TIMELINE_POINTS))
     .default(DEFAULT_TIMELINE_POINTS),
+  /**
+   * An extension of the contract: `false` answers, instead of the exact
+   * positions, the position index's bucket starts nearest them (and the
+   * newest message), read from memory: see docs/protocol.md, "Timeline".
+   */
+  exact: queryBool.default(true),
 });
 
 export const SocketQuery = z.object({

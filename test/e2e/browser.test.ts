@@ -10,7 +10,15 @@
  * back showing exactly a fresh page over the same range; a `#token=` goes as
  * the subprotocol `bearer.<jwt>` (answered `scrollback`) and in no URL; the
  * API reference at /docs lists every route of the OpenAPI document, without a
- * request to any other host. Screenshots of each step go to test-output/browser/.
+ * request to any other host. Protocol 1.2: reactions show under a message and
+ * toggle from a reaction or the picker (by mouse and keyboard), seen by a
+ * second user; the user's own messages, and only those, edit in place (Enter
+ * saves, Escape cancels) and delete after a confirmation; edited messages carry
+ * the mark with the edit's time; messages deleted above a parked reader move
+ * none of the rows on screen, one deleted in view closes up, and a row that
+ * gets reactions moves only the rows below it; on a phone the controls and the
+ * picker fit; a change the server refuses shows its error. Screenshots of
+ * each step go to test-output/browser/ (15-demo.png is docs/demo.png).
  */
 import { existsSync, mkdirSync } from "node:fs";
 import { type Browser, type BrowserContext, chromium, type Page } from "playwright-core";
@@ -18,7 +26,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { api } from "../../scripts/lib/api.ts";
 import { removeStateDir, type Server, startServer } from "../../scripts/lib/server.ts";
 import { SEED_DEFAULTS, seed } from "../../scripts/seed.ts";
-import type { PageBody, Stats } from "../../src/protocol/schemas.ts";
+import type { Change, ChangesReply, Message, PageBody, Stats } from "../../src/protocol/schemas.ts";
 
 /** The routes of the served OpenAPI document, as the reference page labels them. */
 async function documentedRoutes(url: string): Promise<string[]> {
@@ -80,8 +88,8 @@ describe.skipIf(!available)("demo page", () => {
   });
 
   /** What the page shows: [position, id] of each rendered message row. */
-  async function rendered(): Promise<{ position: number; id: string | null }[]> {
-    return page.$$eval(".row", (rows) =>
+  async function rendered(tab = page): Promise<{ position: number; id: string | null }[]> {
+    return tab.$$eval(".row", (rows) =>
       rows.map((row) => ({
         position: Number(row.getAttribute("data-position")),
         id: row.getAttribute("data-id"),
@@ -90,12 +98,12 @@ describe.skipIf(!available)("demo page", () => {
   }
 
   /** Waits until every visible row holds its message (no placeholders left). */
-  async function settled(): Promise<{ position: number; id: string }[]> {
+  async function settled(tab = page): Promise<{ position: number; id: string }[]> {
     // A string: this runs in the page, whose DOM types the Node program does not load.
-    await page.waitForFunction(
+    await tab.waitForFunction(
       "document.querySelectorAll('.row').length > 0 && document.querySelectorAll('.row.placeholder').length === 0",
     );
-    return (await rendered()) as { position: number; id: string }[];
+    return (await rendered(tab)) as { position: number; id: string }[];
   }
 
   async function apiPage(anchor: string, before: number, after: number): Promise<PageBody> {
@@ -315,6 +323,348 @@ describe.skipIf(!available)("demo page", () => {
     await tab.close();
   });
 
+  describe("edits, deletes and reactions (protocol 1.2)", () => {
+    /** A second user's page on the channel: what the tester changes, it sees. */
+    let other: Page;
+    /** The message the reaction test reacts to (the screenshot shows it with its picker open). */
+    let reacted = "";
+    /** How long a change may take to show on a shared, busy machine: generous, never the point. */
+    const SHOWN = { timeout: 60_000, interval: 100 };
+
+    beforeAll(async () => {
+      other = await browser.newPage({ viewport: { width: 1100, height: 700 } });
+      await other.goto(`${server.url}/?channel=${CHANNEL}&user=second`);
+      await settled(other);
+    });
+    afterAll(async () => {
+      await other?.close();
+    });
+
+    const row = (tab: Page, id: string) => tab.locator(`.row[data-id="${id}"]`);
+
+    /** Changes as `user` over HTTP (an open worker takes the body's user). */
+    function changeAs(user: string, changes: Change[]): Promise<ChangesReply> {
+      return api(server, `/v1/channels/${CHANNEL}/changes`, {
+        method: "POST",
+        body: { user, changes },
+      });
+    }
+
+    /** The stored message, as HTTP answers it (no `mine`). */
+    async function stored(id: string): Promise<Message | undefined> {
+      return (await apiPage(`id:${encodeURIComponent(id)}`, 0, 0)).messages[0];
+    }
+
+    /** The reactions a row shows: emoji, count, and pressed (the user's own). */
+    function shownReactions(tab: Page, id: string) {
+      return row(tab, id)
+        .locator(".reactions button")
+        .evaluateAll((chips) =>
+          chips.map((chip) => ({
+            emoji: chip.getAttribute("data-emoji"),
+            count: Number(chip.querySelector(".count")?.textContent),
+            mine: chip.getAttribute("aria-pressed") === "true",
+          })),
+        );
+    }
+
+    /** Waits until the tester's page shows `reactions`, and the second user's the same, none theirs. */
+    async function seenByBoth(
+      id: string,
+      reactions: { emoji: string; count: number; mine: boolean }[],
+    ): Promise<void> {
+      await expect.poll(() => shownReactions(page, id), SHOWN).toEqual(reactions);
+      await expect
+        .poll(() => shownReactions(other, id), SHOWN)
+        .toEqual(reactions.map((r) => ({ ...r, mine: false })));
+    }
+
+    /** The rows on screen: id, position and where each is on screen. */
+    async function onScreen(): Promise<{ id: string; position: number; y: number }[]> {
+      await settled();
+      return page.$$eval(".row", (rows) =>
+        rows.map((r) => ({
+          id: r.getAttribute("data-id") ?? "",
+          position: Number(r.getAttribute("data-position")),
+          y: r.getBoundingClientRect().top,
+        })),
+      );
+    }
+
+    const focusedKey = (tab: Page) => tab.evaluate("document.activeElement?.dataset.key");
+    /** The edited mark's time, as the page formats it (in the browser's locale and zone). */
+    const FULL_TIME = `new Intl.DateTimeFormat(undefined, { dateStyle: "medium", timeStyle: "medium" })`;
+
+    it("shows reactions under a message, the user's own highlighted, toggled from a reaction and from the picker, for every user", async () => {
+      await page.keyboard.press("End");
+      const rows = await settled();
+      await settled(other);
+      // A message on both screens (both follow the bottom), by neither user.
+      const id = rows.at(-3)?.id;
+      if (!id) throw new Error("no rows");
+      reacted = id;
+      await changeAs("peer", [{ kind: "react", id, emoji: "👍", on: true, ts: Date.now() }]);
+      await seenByBoth(id, [{ emoji: "👍", count: 1, mine: false }]);
+      // A click on a reaction adds the user's own.
+      await row(page, id).locator('.reactions [data-emoji="👍"]').click();
+      await seenByBoth(id, [{ emoji: "👍", count: 2, mine: true }]);
+      // The picker by keyboard: Enter opens it on its first emoji, Escape closes it back on its button.
+      const pick = row(page, id).locator('[data-action="pick"]');
+      await pick.focus();
+      await page.keyboard.press("Enter");
+      await expect.poll(() => focusedKey(page), SHOWN).toBe("pick:👍");
+      await page.keyboard.press("Escape");
+      await expect.poll(() => row(page, id).locator(".picker").count(), SHOWN).toBe(0);
+      expect(await focusedKey(page)).toBe("pick");
+      // …and by mouse: 🎉 picked, the picker closed.
+      await row(page, id).hover();
+      await pick.click();
+      await row(page, id).locator('.picker [data-emoji="🎉"]').click();
+      await expect.poll(() => row(page, id).locator(".picker").count(), SHOWN).toBe(0);
+      await seenByBoth(id, [
+        { emoji: "🎉", count: 1, mine: true },
+        { emoji: "👍", count: 2, mine: true },
+      ]);
+      expect((await stored(id))?.reactions).toEqual([
+        { emoji: "🎉", count: 1 },
+        { emoji: "👍", count: 2 },
+      ]);
+      // A click (here Enter) on the user's own reaction takes it off, for every user.
+      await row(page, id).locator('.reactions [data-emoji="🎉"]').focus();
+      await page.keyboard.press("Enter");
+      await seenByBoth(id, [{ emoji: "👍", count: 2, mine: true }]);
+      expect((await stored(id))?.reactions).toEqual([{ emoji: "👍", count: 2 }]);
+      // Every control in the rows says what it does.
+      const unnamed = await page
+        .locator(".row button, .row input")
+        .evaluateAll(
+          (controls) =>
+            controls.filter((c) => !(c.getAttribute("aria-label") || c.textContent?.trim())).length,
+        );
+      expect(unnamed).toBe(0);
+    });
+
+    it("edits and deletes the user's own messages in place, and offers neither on others' messages", async () => {
+      for (const text of ["mine to edit", "mine to delete"]) {
+        await page.fill("#text", text);
+        await page.press("#text", "Enter");
+      }
+      const own = (text: string) =>
+        page.locator(".row.own", { has: page.locator(".text", { hasText: text }) });
+      await own("mine to delete").waitFor({ timeout: SHOWN.timeout });
+      const editId = (await own("mine to edit").getAttribute("data-id")) ?? "";
+      const deleteId = (await own("mine to delete").getAttribute("data-id")) ?? "";
+      // Edit and delete on the user's own rows, and only there.
+      const controls = await page.locator(".row[data-id]").evaluateAll((rows) =>
+        rows.map((r) => ({
+          author: r.querySelector(".author")?.textContent,
+          edit: r.querySelector('[data-action="edit"]') !== null,
+          delete: r.querySelector('[data-action="delete"]') !== null,
+        })),
+      );
+      expect(controls.filter((c) => c.author === "tester").length).toBeGreaterThanOrEqual(2);
+      expect(controls.filter((c) => c.author !== "tester").length).toBeGreaterThan(5);
+      for (const c of controls) {
+        const mine = c.author === "tester";
+        expect(c).toEqual({ author: c.author, edit: mine, delete: mine });
+      }
+      await row(other, editId).waitFor({ timeout: SHOWN.timeout });
+      expect(
+        await row(other, editId).locator("[data-action=edit], [data-action=delete]").count(),
+      ).toBe(0);
+
+      // Escape cancels an edit.
+      const edited = row(page, editId);
+      await edited.hover();
+      await edited.locator('[data-action="edit"]').click();
+      const input = edited.locator(".edit-text");
+      expect(await input.inputValue()).toBe("mine to edit");
+      expect(await focusedKey(page)).toBe("editor");
+      await page.keyboard.type(" and more");
+      expect(await input.inputValue()).toBe("mine to edit and more");
+      await page.keyboard.press("Escape");
+      await expect.poll(() => input.count(), SHOWN).toBe(0);
+      expect(await edited.locator(".text").textContent()).toBe("mine to edit");
+      expect(await edited.locator(".edited").count()).toBe(0);
+      // Enter saves: the new text and the edited mark, the edit's time its tooltip, for every user.
+      await edited.hover();
+      await edited.locator('[data-action="edit"]').click();
+      await input.fill("edited by me");
+      await input.press("Enter");
+      for (const tab of [page, other]) {
+        await expect
+          .poll(() => row(tab, editId).locator(".text").textContent(), SHOWN)
+          .toBe("edited by me");
+      }
+      const saved = await stored(editId);
+      expect(saved?.text).toBe("edited by me");
+      const when = await page.evaluate(`${FULL_TIME}.format(${saved?.edited})`);
+      for (const tab of [page, other]) {
+        expect(await row(tab, editId).locator(".edited").getAttribute("title")).toBe(
+          `edited ${when}`,
+        );
+      }
+
+      // Reactions, an edited message, the picker open.
+      await row(page, reacted).hover();
+      await row(page, reacted).locator('[data-action="pick"]').click();
+      await row(page, reacted).locator(".picker").waitFor();
+      await page.screenshot({ path: `${OUT}/13-changes.png` });
+      await page.keyboard.press("Escape");
+
+      // Delete asks first, and Cancel keeps the message.
+      const doomed = row(page, deleteId);
+      await doomed.hover();
+      await doomed.locator('[data-action="delete"]').click();
+      await doomed.locator('[data-action="delete-no"]').click();
+      expect(await doomed.locator(".confirm").count()).toBe(0);
+      expect(await doomed.count()).toBe(1);
+      await doomed.hover();
+      await doomed.locator('[data-action="delete"]').click();
+      await doomed.locator('[data-action="delete-yes"]').click();
+      for (const tab of [page, other]) {
+        await row(tab, deleteId).waitFor({ state: "detached", timeout: SHOWN.timeout });
+      }
+      await expect(stored(deleteId)).rejects.toMatchObject({ code: "not_found" });
+      // What is left closed up: exactly the newest messages, at their positions.
+      const rows = await settled();
+      const fresh = await apiPage("newest", rows.length - 1, 0);
+      expect(rows.map((r) => r.id)).toEqual(fresh.messages.map((m) => m.id));
+      expect(rows.map((r) => r.position)).toEqual(fresh.messages.map((_, i) => fresh.start + i));
+    });
+
+    it("marks a message its author edited elsewhere, with the edit's time", async () => {
+      const rows = await settled();
+      const id = rows.at(-6)?.id ?? "";
+      const message = await stored(id);
+      if (!message) throw new Error("no message");
+      const ts = Date.now();
+      await changeAs(message.author, [{ kind: "edit", id, text: "changed by its author", ts }]);
+      const when = await page.evaluate(`${FULL_TIME}.format(${ts})`);
+      for (const tab of [page, other]) {
+        await expect
+          .poll(() => row(tab, id).locator(".text").textContent(), SHOWN)
+          .toBe("changed by its author");
+        expect(await row(tab, id).locator(".edited").getAttribute("title")).toBe(`edited ${when}`);
+      }
+    });
+
+    it("keeps the rows the reader sees still when messages above are deleted, and closes up over one deleted in view", async () => {
+      // Parked mid-history.
+      await page.keyboard.press("Home");
+      await settled();
+      for (let i = 0; i < 30; i++) await page.keyboard.press("PageDown");
+      const before = await onScreen();
+      const first = before[0];
+      if (!first || first.position < 100) throw new Error("not parked mid-history");
+      // One just above the screen (held by the window: a remove push), one far above (outside
+      // what it holds: the status's shift); each deleted by its author.
+      const near = (await apiPage(`pos:${first.position - 3}`, 0, 0)).messages[0];
+      const far = (await apiPage("pos:2", 0, 0)).messages[0];
+      if (!near || !far) throw new Error("no messages above");
+      await changeAs(near.author, [{ kind: "delete", id: near.id }]);
+      await changeAs(far.author, [{ kind: "delete", id: far.id }]);
+      await page.waitForFunction(
+        `document.querySelector('.row')?.dataset.position === '${first.position - 2}'`,
+        undefined,
+        { timeout: SHOWN.timeout },
+      );
+      const after = await onScreen();
+      // The same rows at the same places on screen, each two positions up.
+      expect(after.map(({ id, y }) => ({ id, y }))).toEqual(before.map(({ id, y }) => ({ id, y })));
+      expect(after.map((r) => r.position)).toEqual(before.map((r) => r.position - 2));
+      const fresh = await apiPage(`pos:${first.position - 2}`, 0, after.length - 1);
+      expect(after.map((r) => r.id)).toEqual(fresh.messages.map((m) => m.id));
+      await page.screenshot({ path: `${OUT}/14-deleted-above.png` });
+
+      // One deleted in view: the rows above it stay, the rows below move up into its place.
+      const gone = after[3];
+      const next = after[4];
+      const goneMessage = await stored(gone?.id ?? "");
+      if (!gone || !next || !goneMessage) throw new Error("no rows");
+      await changeAs(goneMessage.author, [{ kind: "delete", id: gone.id }]);
+      await row(page, gone.id).waitFor({ state: "detached", timeout: SHOWN.timeout });
+      const closed = await onScreen();
+      expect(closed.slice(0, 3)).toEqual(after.slice(0, 3));
+      const height = next.y - gone.y;
+      expect(closed.slice(3, after.length - 1)).toEqual(
+        after.slice(4).map((r) => ({ id: r.id, position: r.position - 1, y: r.y - height })),
+      );
+      const refreshed = await apiPage(`pos:${first.position - 2}`, 0, closed.length - 1);
+      expect(closed.map((r) => r.id)).toEqual(refreshed.messages.map((m) => m.id));
+    });
+
+    it("grows a row that gets reactions, moving only the rows below it", async () => {
+      const before = await onScreen();
+      const [a, b] = [before[4], before[8]];
+      if (!a || !b || before.length < 14) throw new Error("too few rows");
+      const ts = Date.now();
+      await changeAs("peer", [
+        { kind: "react", id: a.id, emoji: "👍", on: true, ts },
+        { kind: "react", id: b.id, emoji: "🎉", on: true, ts },
+      ]);
+      await changeAs("second", [{ kind: "react", id: a.id, emoji: "❤️", on: true, ts }]);
+      await expect.poll(() => shownReactions(page, b.id), SHOWN).toHaveLength(1);
+      await expect.poll(() => shownReactions(page, a.id), SHOWN).toHaveLength(2);
+      const after = await onScreen();
+      expect(after.slice(0, 5)).toEqual(before.slice(0, 5));
+      const line = (after[5]?.y ?? 0) - (before[5]?.y ?? 0);
+      expect(line).toBeGreaterThan(0);
+      // Each row below a grown one moves down by its line of reactions, and no further.
+      const moved = after
+        .slice(5, 13)
+        .map((r, i) => ({ id: r.id, dy: r.y - (before[5 + i]?.y ?? 0) }));
+      expect(moved).toEqual(
+        before.slice(5, 13).map((r, i) => ({ id: r.id, dy: i < 4 ? line : 2 * line })),
+      );
+
+      // The README's screenshot: late messages, reactions, an edit, the picker open.
+      const c = before[1];
+      const message = await stored(c?.id ?? "");
+      if (!c || !message) throw new Error("no message");
+      await changeAs(message.author, [{ kind: "edit", id: c.id, text: "edited: ship it", ts }]);
+      await row(page, c.id).locator(".edited").waitFor({ timeout: SHOWN.timeout });
+      await row(page, a.id).locator('.reactions [data-emoji="👍"]').click();
+      await expect
+        .poll(() => shownReactions(page, a.id), SHOWN)
+        .toContainEqual({
+          emoji: "👍",
+          count: 2,
+          mine: true,
+        });
+      await row(page, b.id).hover();
+      await row(page, b.id).locator('[data-action="pick"]').click();
+      await row(page, b.id).locator(".picker").waitFor();
+      await page.screenshot({ path: `${OUT}/15-demo.png` });
+      await page.keyboard.press("Escape");
+    });
+
+    it("shows the server's refusal of a change where the page shows errors, and keeps the editor open", async () => {
+      // The page believes it is another message's author (through its debugging handle): the
+      // server, which knows better, refuses the edit.
+      const rows = await onScreen();
+      const target = rows[2];
+      const message = await stored(target?.id ?? "");
+      if (!target || !message) throw new Error("no message");
+      await page.evaluate(`globalThis.scrollback.state.me = ${JSON.stringify(message.author)}`);
+      await page.keyboard.press("ArrowDown");
+      await page.keyboard.press("ArrowUp");
+      const edited = row(page, target.id);
+      await edited.hover();
+      await edited.locator('[data-action="edit"]').click();
+      await edited.locator(".edit-text").fill("not yours");
+      await edited.locator(".edit-text").press("Enter");
+      await page.waitForSelector("#conn.error");
+      expect(await page.locator("#conn").textContent()).toMatch(
+        /^error: changes\[0\]: only its author may edit/,
+      );
+      expect(await edited.locator(".edit-text").inputValue()).toBe("not yours");
+      expect((await stored(target.id))?.text).toBe(message.text);
+      await edited.locator('[data-action="cancel-edit"]').click();
+      await page.evaluate(`globalThis.scrollback.state.me = "tester"`);
+    });
+  });
+
   describe("on a phone (390 px)", () => {
     let context: BrowserContext;
     let phone: Page;
@@ -358,6 +708,22 @@ describe.skipIf(!available)("demo page", () => {
       const author = await phone.locator(".row[data-id] .author").last().boundingBox();
       if (!row || !author) throw new Error("no row");
       expect(row.x + row.width - (author.x + author.width)).toBeGreaterThan(200);
+    });
+
+    it("keeps a message's controls and the reaction picker within the screen", async () => {
+      await phone.fill("#text", "from the phone");
+      await phone.press("#text", "Enter");
+      const own = ".row.own >> nth=-1";
+      await phone.locator(own).waitFor({ timeout: 60_000 });
+      await phone.locator(own).hover();
+      for (const action of ["pick", "edit", "delete"])
+        await reachable(`${own} >> [data-action="${action}"]`);
+      await phone.locator(`${own} >> [data-action="pick"]`).click();
+      for (const emoji of ["👍", "❤️", "😂", "🎉", "👀"])
+        await reachable(`${own} >> .picker [data-emoji="${emoji}"]`);
+      await phone.screenshot({ path: `${OUT}/12-phone-picker.png` });
+      await phone.keyboard.press("Escape");
+      await phone.locator(`${own} >> .picker`).waitFor({ state: "detached" });
     });
 
     it("keeps the user name and the badge across a reload", async () => {

@@ -3,9 +3,12 @@
  * matched by rid, typed pushes, a reconnect after the server goes away
  * that restores the declared view — proven by a push that only that view
  * gets — and ChannelWindows that stay equal to a fresh page while another
- * user deletes, edits and reacts above, inside and below them (1.2); on a
- * worker with AUTH_SECRET, its token goes as a subprotocol (answered
- * `scrollback`, nothing in the URL), or as `?token=` when asked.
+ * user deletes, edits and reacts above, inside and below them (1.2); two
+ * ChannelWindows of one user, one reading and the other following its
+ * marker and counts, and a third opening at the first unread message (1.2,
+ * the reader's place); on a worker with AUTH_SECRET, its token goes as a
+ * subprotocol (answered `scrollback`, nothing in the URL), or as `?token=`
+ * when asked.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { api } from "../../scripts/lib/api.ts";
@@ -250,6 +253,97 @@ describe("ChannelWindow under another user's changes (protocol 1.2)", () => {
     expect(live.window.messages.at(-1)?.id).toBe("newest");
     for (const list of [parked, live]) list.dispose();
     for (const c of clients) c.close();
+  });
+});
+
+describe("ChannelWindows of one user (protocol 1.2, the reader's place)", () => {
+  const channel = "client-e2e-reader";
+  const id = (i: number) => `m${String(i).padStart(3, "0")}`;
+
+  it("follow one tab's reads on the other, and open at the first unread message", async () => {
+    await api(server, `/v1/channels/${channel}/messages`, {
+      method: "POST",
+      body: { messages: history },
+    });
+    const frank = new ScrollbackHttp({ url: server.url, channel, user: "frank" });
+    const clients = [0, 1].map(
+      () => new ScrollbackClient({ url: server.url, channel, user: "hana" }),
+    );
+    const [a, b] = clients as [ScrollbackClient, ScrollbackClient];
+    // Made before connecting: each hears its socket's hello (the marker, the counts).
+    const [tabA, tabB] = [a, b].map((c) => new ChannelWindow(c, { margin: 20 })) as [
+      ChannelWindow,
+      ChannelWindow,
+    ];
+    await Promise.all(clients.map((c) => c.connect()));
+    await Promise.all([tabA.open(30), tabB.open(30)]);
+    /** Both tabs show this marker, unread count and first unread position. */
+    const bothAt = async (read: string | null, unread: number, firstUnread: number | null) => {
+      for (const tab of [tabA, tabB]) {
+        await until(
+          tab,
+          () => (tab.window.read?.id ?? null) === read && tab.window.unread === unread,
+          `the marker on ${read} with ${unread} unread`,
+        );
+        expect(tab.firstUnread).toBe(firstUnread);
+      }
+    };
+    // No marker yet: every message is unread, from the first.
+    await bothAt(null, 200, 0);
+
+    // Tab A reads down to m109; tab B hears it from the server.
+    await tabA.show(90, 110);
+    tabA.markRead(109);
+    await bothAt(id(109), 90, 110);
+    expect(tabA.window.at(110)?.id).toBe(id(110));
+
+    // New messages below the marker raise unread; a late one above it moves the line, not the count.
+    await frank.insert([
+      { id: "new-1", ts: 300_000, text: "new", author: "frank" },
+      { id: "new-2", ts: 300_001, text: "newer", author: "frank" },
+    ]);
+    await bothAt(id(109), 92, 110);
+    await frank.insert([{ id: "late-1", ts: 50_500, text: "late", author: "frank" }]);
+    await bothAt(id(109), 92, 111);
+    // Deleting an unread message lowers it.
+    await frank.change([{ kind: "delete", id: "new-1" }]);
+    await bothAt(id(109), 91, 111);
+
+    // A third tab opens at the first unread message: m110, the reader on m109 just above it.
+    const c = new ScrollbackClient({ url: server.url, channel, user: "hana" });
+    const tabC = new ChannelWindow(c, { margin: 20 });
+    await c.connect();
+    await tabC.open({ at: "first_unread", rows: 30 });
+    const fresh = await new ScrollbackHttp({ url: server.url, channel, user: "hana" }).page({
+      anchor: "first_unread",
+      before: 0,
+      after: 0,
+    });
+    expect([tabC.firstUnread, fresh.firstUnread, tabC.window.unread]).toEqual([111, 111, 91]);
+    expect([tabC.window.at(111)?.id, tabC.window.at(tabC.reader)?.id]).toEqual([id(110), id(109)]);
+
+    // A reaction to hana's message out of every view: both tabs' badge; tab A jumps there, and both clear.
+    const sent = await a.send([{ id: "hana-1", ts: 20_500, text: "mine" }]);
+    expect(sent.results[0]?.duplicate).toBe(false);
+    await frank.change([{ kind: "react", id: "hana-1", emoji: "👍", on: true, ts: 1 }]);
+    for (const tab of [tabA, tabB]) {
+      await until(tab, () => tab.window.reactionsUnread === 1, "the reactions badge");
+    }
+    const page = await tabA.reactions({ before: 2, after: 2 });
+    expect(page?.messages[page.anchorIndex ?? 0]?.id).toBe("hana-1");
+    for (const tab of [tabA, tabB]) {
+      await until(tab, () => tab.window.reactionsUnread === 0, "the reactions badge cleared");
+    }
+
+    // Tab B reaches the bottom: everything is read, on every tab.
+    await tabB.show(tabB.window.total - 30, tabB.window.total, true);
+    tabB.markRead();
+    for (const tab of [tabA, tabB, tabC]) {
+      await until(tab, () => tab.window.read?.id === "new-2", "the marker at the bottom");
+      expect([tab.window.unread, tab.firstUnread]).toEqual([0, null]);
+    }
+    for (const tab of [tabA, tabB, tabC]) tab.dispose();
+    for (const client of [...clients, c]) client.close();
   });
 });
 

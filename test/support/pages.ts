@@ -85,10 +85,46 @@ export function pageOf(
 export function timelineOf(list: OrderedList, points: number): Timeline {
   const { total } = list;
   if (total === 0) return { total, points: [] };
-  const out = [];
-  for (let i = 0; i < points; i++) {
-    const position = Math.round((i * (total - 1)) / (points - 1));
-    out.push({ position, ts: list.tsAt(position) });
-  }
-  return { total, points: out };
+  return {
+    total,
+    points: evenPositions(total, points).map((position) => ({ position, ts: list.tsAt(position) })),
+  };
+}
+
+/** The contract's timeline positions: round(i·(total−1)/(N−1)) for i = 0…N−1. */
+export function evenPositions(total: number, points: number): number[] {
+  return Array.from({ length: points }, (_, i) => Math.round((i * (total - 1)) / (points - 1)));
+}
+
+/**
+ * What is wrong with a timeline asked with `exact=false` (the extension):
+ * each point a real message (its ts the list's at its position), positions
+ * strictly increasing from 0 to total − 1, at most N of them, every even
+ * position within `reach` of a point and every point within `reach` of an
+ * even position. Empty when it is right.
+ */
+export function spacedTimelineProblems(
+  list: OrderedList,
+  points: number,
+  answer: Timeline,
+  reach: number,
+): string[] {
+  const problems: string[] = [];
+  const { total } = list;
+  if (answer.total !== total) problems.push(`total ${answer.total}, not ${total}`);
+  if (total === 0) return answer.points.length === 0 ? problems : [...problems, "points"];
+  const at = answer.points.map((p) => p.position);
+  if (at.length > points) problems.push(`${at.length} points, asked ${points}`);
+  if (at[0] !== 0 || at.at(-1) !== total - 1) problems.push(`ends ${at[0]}…${at.at(-1)}`);
+  answer.points.forEach(({ position, ts }, k) => {
+    if (!Number.isInteger(position) || position < 0 || position >= total) {
+      problems.push(`point ${k} at ${position}`);
+    } else if (ts !== list.tsAt(position)) problems.push(`point ${k}: ts ${ts}, not the message's`);
+    if (k > 0 && position <= (at[k - 1] as number)) problems.push(`point ${k} not after ${k - 1}`);
+  });
+  const targets = evenPositions(total, points);
+  const near = (p: number, among: readonly number[]) => among.some((q) => Math.abs(p - q) <= reach);
+  for (const t of targets) if (!near(t, at)) problems.push(`no point within ${reach} of ${t}`);
+  for (const p of at) if (!near(p, targets)) problems.push(`point ${p} far from every target`);
+  return problems;
 }

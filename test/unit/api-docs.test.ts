@@ -60,7 +60,7 @@ describe("OpenAPI document", () => {
     for (const status of Object.values(http)) expect(statuses).toContain(String(status));
   });
 
-  it("describes numeric query parameters as integers with their bounds and defaults", () => {
+  it("describes numeric query parameters as integers with their bounds and defaults, true/false ones as booleans", () => {
     const page = openApi.paths["/v1/channels/{ch}/messages"]?.get?.parameters ?? [];
     expect(page.find((p) => p.name === "before")).toMatchObject({
       required: false,
@@ -74,6 +74,10 @@ describe("OpenAPI document", () => {
     expect(timeline.find((p) => p.name === "points")).toMatchObject({
       required: false,
       schema: { type: "integer", minimum: 2, maximum: 1000, default: 100 },
+    });
+    expect(timeline.find((p) => p.name === "exact")).toMatchObject({
+      required: false,
+      schema: { type: "boolean", default: true },
     });
   });
 });

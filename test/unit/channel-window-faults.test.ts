@@ -77,6 +77,8 @@ describe("ChannelWindow after an incomplete resync", () => {
       page: repaged,
       live: true,
       lateUnread: 0,
+      reactionsUnread: 0,
+      unread: 0,
       total: 1_020,
       seq: 1_020,
     });

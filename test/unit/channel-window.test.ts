@@ -7,10 +7,11 @@
  * the reader is; after each, the window equals the model and the reader
  * still sees the same row.
  */
-import { describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import { ChannelWindow } from "../../src/client/channel-window.ts";
+import { ScrollbackError } from "../../src/client/errors.ts";
 import type { ScrollbackClient } from "../../src/client/socket-client.ts";
-import type { Anchor } from "../../src/protocol/schemas.ts";
+import type { Anchor, Message } from "../../src/protocol/schemas.ts";
 import { mulberry32, randInt } from "../support/random.ts";
 import { fakeEvents } from "./fake-events.ts";
 import { sameAsModel } from "./window-harness.ts";
@@ -28,8 +29,17 @@ function fakeServer(model: ChannelModel) {
     on,
     async page(request: { anchor: Anchor; before?: number; after?: number }) {
       const { anchor } = request;
+      if (anchor === "first_unread") {
+        const first = model.reader.firstUnread();
+        const page = model.page(
+          first ?? model.list.length - 1,
+          request.before ?? 25,
+          request.after ?? 25,
+        );
+        return first === null ? page : { ...page, firstUnread: first };
+      }
       const at =
-        anchor === "newest" || anchor === "first_unread"
+        anchor === "newest"
           ? model.list.length - 1
           : anchor === "oldest"
             ? 0
@@ -45,10 +55,21 @@ function fakeServer(model: ChannelModel) {
       view = { first: request.first, last: request.last, live: request.live };
       return model.resumed(view, request.since, 1_000);
     },
+    async read(id: string) {
+      reads.push(id);
+      const m = model.list[model.positionOf(id)];
+      if (!m) throw new ScrollbackError("not_found", `no message ${id}`);
+      model.reader.read(m);
+      return { read: model.reader.marker, unread: model.reader.counts().unread, seq: model.seq };
+    },
   };
+  const reads: string[] = [];
   return {
     client: client as unknown as ScrollbackClient,
     resumes: () => resumes,
+    /** The ids of the `read` frames sent. */
+    reads,
+    emit,
     /** One stored group: its frames go to the window, for the view declared now. */
     group(actions: readonly Action[]) {
       model.begin();
@@ -150,5 +171,71 @@ describe("ChannelWindow with changes", () => {
     await settle();
     expect([list.reader, list.window.at(list.reader)?.id]).toEqual([36, seen]);
     list.dispose();
+  });
+});
+
+describe("ChannelWindow's reader's place", () => {
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  it("opens at the first unread message and keeps it, unread and the marker right as messages arrive and vanish and the reader reads", async () => {
+    vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout"] });
+    const rand = mulberry32(17);
+    const model = new ChannelModel();
+    model.insert(Array.from({ length: 300 }, (_, i) => 1_000 + i * 10));
+    model.reader.read(model.list[200] as Message);
+    const server = fakeServer(model);
+    const list = new ChannelWindow(server.client, { maxSize: 80, margin: 10, readEveryMs: 250 });
+    server.emit("hello", model.hello());
+    await list.open({ at: "first_unread", rows: 20 });
+    expect([list.firstUnread, list.reader, list.window.at(201)?.id]).toEqual([
+      201,
+      200,
+      model.list[201]?.id,
+    ]);
+    let ts = 10_000;
+    let checks = 0;
+    let moved = 0;
+    let bottom = 210;
+    for (let step = 0; step < 400; step++) {
+      const w = list.window;
+      const actions: Action[] = [];
+      for (let n = randInt(rand, 1, 4); n > 0; n--) {
+        const roll = rand();
+        // New messages at the bottom, late ones anywhere (before the marker too), deletes anywhere.
+        if (roll < 0.3) actions.push({ kind: "insert", ts: ++ts });
+        else if (roll < 0.6) actions.push({ kind: "insert", ts: randInt(rand, 0, ts) });
+        else {
+          const target = model.list[randInt(rand, 0, model.list.length - 1)];
+          if (target) actions.push({ kind: "delete", id: target.id });
+        }
+      }
+      server.group(actions);
+      // The reader scrolls down a row or two at a time, now and then back up; the marker follows the bottom row.
+      bottom = Math.min(w.total - 1, Math.max(0, bottom + randInt(rand, -1, 3)));
+      await list.show(Math.max(0, bottom - 20), bottom + 1, bottom + 1 >= w.total);
+      list.markRead(bottom);
+      await vi.advanceTimersByTimeAsync(randInt(rand, 0, 300));
+      await settle();
+      if (list.window.frozen) continue;
+      sameAsModel(list.window, model);
+      const { reader } = model;
+      expect([list.window.unread, list.firstUnread, list.window.read]).toEqual([
+        reader.counts().unread,
+        reader.firstUnread(),
+        reader.marker,
+      ]);
+      if (list.firstUnread !== null && list.window.has(list.firstUnread)) moved++;
+      checks++;
+    }
+    list.dispose();
+    console.log(
+      `channel window's reader's place: ${checks} checks of unread, firstUnread and the marker against the model, ` +
+        `${moved} with the first unread message held, ${server.reads.length} reads sent`,
+    );
+    expect(checks).toBeGreaterThan(300);
+    expect(moved).toBeGreaterThan(100);
+    expect(server.reads.length).toBeGreaterThan(50);
   });
 });

@@ -9,65 +9,10 @@
  * resyncs that carry `removed` and `updated`.
  */
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import {
-  type ClientOptions,
-  type ResyncEvent,
-  ScrollbackClient,
-  ScrollbackError,
-} from "../../src/client/index.ts";
+import { type ClientOptions, type ResyncEvent, ScrollbackError } from "../../src/client/index.ts";
 import { wireMsg } from "../support/data.ts";
+import { answer, connected, FakeSocket, flush, hello, makeClient } from "./fake-socket.ts";
 
-type Listener = (event: { data?: unknown }) => void;
-
-/** A WebSocket the test plays the server of: it sees what the client sends and answers it. */
-class FakeSocket {
-  static all: FakeSocket[] = [];
-  readonly sent: Record<string, unknown>[] = [];
-  readonly #listeners = new Map<string, Listener[]>();
-  throwOnSend = false;
-  closed = false;
-  readonly url: string;
-  readonly protocols: string | string[] | undefined;
-  constructor(url: string, protocols?: string | string[]) {
-    this.url = url;
-    this.protocols = protocols;
-    FakeSocket.all.push(this);
-  }
-  addEventListener(type: string, listener: Listener): void {
-    this.#listeners.set(type, [...(this.#listeners.get(type) ?? []), listener]);
-  }
-  send(data: string): void {
-    if (this.throwOnSend) throw new Error("InvalidStateError");
-    this.sent.push(JSON.parse(data));
-  }
-  close(): void {
-    if (this.closed) return;
-    this.closed = true;
-    for (const l of this.#listeners.get("close") ?? []) l({});
-  }
-  /** The server sends a frame. */
-  push(frame: Record<string, unknown>): void {
-    for (const l of this.#listeners.get("message") ?? []) l({ data: JSON.stringify(frame) });
-  }
-  /** The last frame the client sent. */
-  last(): Record<string, unknown> {
-    const frame = this.sent.at(-1);
-    if (!frame) throw new Error("nothing sent");
-    return frame;
-  }
-}
-
-const hello = (seq: number, newest: { ts: number; id: string } | null = null) => ({
-  type: "hello",
-  protocol: 1,
-  minor: 2,
-  channel: "c",
-  user: "u",
-  total: seq,
-  lateUnread: 0,
-  newest,
-  seq,
-});
 const msg = wireMsg;
 /** A `resumed` reply for a client that missed more than a resume replays (the channel at seq 5,000). */
 const TOO_MUCH_MISSED = {
@@ -79,38 +24,6 @@ const TOO_MUCH_MISSED = {
   shifted: 0,
   messages: [],
 };
-/** Lets the client's promise chains run (real macrotask; only timeouts are faked). */
-const flush = () => new Promise((resolve) => setImmediate(resolve));
-
-function makeClient(options: Partial<ClientOptions> = {}): ScrollbackClient {
-  return new ScrollbackClient({
-    url: "http://x",
-    channel: "c",
-    user: "u",
-    timeoutMs: 60_000,
-    backoff: { initialMs: 10, maxMs: 10 },
-    WebSocket: FakeSocket as unknown as NonNullable<ClientOptions["WebSocket"]>,
-    ...options,
-  });
-}
-
-/** A connected client and its socket. */
-async function connected(seq = 5) {
-  const client = makeClient();
-  const opened = client.connect();
-  const socket = FakeSocket.all.at(-1) as FakeSocket;
-  socket.push(hello(seq, { ts: 50, id: "m5" }));
-  await opened;
-  return { client, socket };
-}
-
-/** Answers the client's last request with `frame` plus its rid. */
-async function answer(socket: FakeSocket, frame: Record<string, unknown>): Promise<void> {
-  await flush();
-  socket.push({ ...frame, rid: socket.last().rid });
-  await flush();
-}
-
 beforeEach(() => {
   FakeSocket.all = [];
   vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout"] });

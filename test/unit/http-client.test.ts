@@ -70,6 +70,16 @@ describe("ScrollbackHttp", () => {
         { url: "http://host:1/v1/channels/c.1/timeline?points=7" },
       ],
       [
+        (h) => h.timeline({ points: 200, exact: false }),
+        { total: 0, points: [] },
+        { url: "http://host:1/v1/channels/c.1/timeline?points=200&exact=false" },
+      ],
+      [
+        (h) => h.timeline({ exact: true }),
+        { total: 0, points: [] },
+        { url: "http://host:1/v1/channels/c.1/timeline?exact=true" },
+      ],
+      [
         (h) => h.simulator(),
         SIM,
         { method: "GET", url: "http://host:1/v1/channels/c.1/simulator" },
@@ -122,6 +132,21 @@ describe("ScrollbackHttp", () => {
       code: "forbidden",
       status: 403,
     });
+  });
+
+  it("asks for first_unread as the options' user on an open worker, and only then names one", async () => {
+    const body = { ...PAGE, total: 9, firstUnread: 4 };
+    const open = fake(200, body, undefined, "alice");
+    expect(await open.http.page({ anchor: "first_unread", after: 0 })).toEqual(body);
+    await open.http.page({ anchor: "newest" });
+    expect(open.seen.map((r) => r.url)).toEqual([
+      "http://host:1/v1/channels/c.1/messages?anchor=first_unread&after=0&user=alice",
+      "http://host:1/v1/channels/c.1/messages?anchor=newest",
+    ]);
+    // With a token the server takes the token's subject.
+    const secured = fake(200, PAGE, "jwt.x.y");
+    await secured.http.page({ anchor: "first_unread" });
+    expect(secured.seen[0]?.url).toBe("http://host:1/v1/channels/c.1/messages?anchor=first_unread");
   });
 
   it("sends the token as a bearer header", async () => {

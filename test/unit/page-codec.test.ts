@@ -24,12 +24,22 @@ const pageArb = fc
     fc.array(fc.record({ ts: tsArb, id: idArb }), { minLength: 1, maxLength: 60 }),
     fc.boolean(),
     fc.array(fc.nat({ max: 1_000_000 }), { minLength: 61, maxLength: 61 }),
+    fc.array(fc.boolean(), { minLength: 61, maxLength: 61 }),
   )
-  .map(([keys, fromMin, sizes]): Bucket[] => {
+  .map(([keys, fromMin, sizes, gone]): Bucket[] => {
     const sorted = (fromMin ? [MIN_KEY as Key, ...keys] : keys).sort(compareKeys);
     const distinct = sorted.filter((k, i) => i === 0 || compareKeys(sorted[i - 1] as Key, k));
-    return distinct.map((lo, i) => ({ lo: { ts: lo.ts, id: lo.id }, size: sizes[i] ?? 0 }));
+    return distinct.map((lo, i) => ({
+      lo: { ts: lo.ts, id: lo.id },
+      size: sizes[i] ?? 0,
+      // A deleted bound is a message's key: never MIN_KEY.
+      ...(gone[i] && lo.id !== "" ? { boundGone: true as const } : {}),
+    }));
   });
+
+/** The buckets without their marks, as format 1 holds them. */
+const unmarked = (buckets: readonly Bucket[]): Bucket[] =>
+  buckets.map((b) => ({ lo: b.lo, size: b.size }));
 
 describe("page codec", () => {
   it("gives back every bound and size, bit for bit", () => {
@@ -45,6 +55,24 @@ describe("page codec", () => {
       }),
       { numRuns: 500 },
     );
+  });
+
+  it("reads format 1 (sizes alone, schemas 2–4) unmarked, and refuses to write a mark in it", () => {
+    fc.assert(
+      fc.property(pageArb, (buckets) => {
+        const first = (buckets[0] as Bucket).lo;
+        const plain = unmarked(buckets);
+        expect(decodePage({ ...first }, encodePage(plain, 1), 1)).toEqual(plain);
+        if (buckets.some((b) => b.boundGone)) expect(() => encodePage(buckets, 1)).toThrow();
+      }),
+      { numRuns: 200 },
+    );
+    // Bytes by hand: 2 buckets, sizes 3 and 200, the second bound gone.
+    const a = { lo: { ts: 5, id: "a" }, size: 3 };
+    const b = { lo: { ts: 7, id: "ab" }, size: 200 };
+    const tail = [3, 1, 1, 98]; // ts + 2 (varint 3), 1 unit shared, 1 unit: "b"
+    expect([...encodePage([a, b], 1)]).toEqual([2, 3, ...tail, 0xc8, 0x01]);
+    expect([...encodePage([a, { ...b, boundGone: true }])]).toEqual([2, 6, ...tail, 0x91, 0x03]);
   });
 
   it("keeps a full page of server ids under 20 bytes a bucket (5 KB a page)", () => {

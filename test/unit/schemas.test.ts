@@ -150,7 +150,7 @@ describe("TimelineQuery", () => {
       fc.property(fc.integer({ min: -5, max: 1500 }), (n) => {
         const result = TimelineQuery.safeParse({ points: String(n) });
         expect(result.success).toBe(n >= 2 && n <= 1000);
-        if (result.success) expect(result.data).toStrictEqual({ points: n });
+        if (result.success) expect(result.data).toStrictEqual({ points: n, exact: true });
       }),
       { numRuns: 500 },
     );
@@ -165,8 +165,23 @@ describe("TimelineQuery", () => {
       `"points: Too big: expected number to be <=1000"`,
     );
     // README: no points, the default (100).
-    expect(TimelineQuery.parse({})).toEqual({ points: 100 });
+    expect(TimelineQuery.parse({})).toEqual({ points: 100, exact: true });
     expect(message({ points: "2.5" })).toMatchInlineSnapshot(`"points: must be an integer"`);
+  });
+
+  it("takes exact=true or exact=false (the bucket-start extension), exact by default", () => {
+    expect(TimelineQuery.parse({ points: "7", exact: "false" })).toStrictEqual({
+      points: 7,
+      exact: false,
+    });
+    expect(TimelineQuery.parse({ exact: "true" })).toStrictEqual({ points: 100, exact: true });
+    expect(TimelineQuery.parse({ limit: "3" })).toStrictEqual({ points: 100, exact: true });
+    for (const raw of ["", "False", "TRUE", "0", "1", "no", "yes", "false ", " true"]) {
+      const result = TimelineQuery.safeParse({ exact: raw });
+      expect(result.success ? "accepted" : describeIssues(result.error), raw).toBe(
+        "exact: must be true or false",
+      );
+    }
   });
 });
 

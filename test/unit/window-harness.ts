@@ -2,13 +2,18 @@
  * A client over the channel model (window-model.ts) driving a MessageWindow
  * the way ChannelWindow does: its declared view, the groups stored and the
  * frames they push (whole, cut by a dropped connection, or split by a
- * declaration in flight), declarations by `resume`, reconnects, pages.
+ * declaration in flight), declarations by `resume`, reconnects (a `hello`,
+ * then `resume`), pages; and the user's other tab, whose views, reads and
+ * acks reach this one as `status` frames.
  */
 import fc from "fast-check";
 import { expect } from "vitest";
 import type { MessageWindow } from "../../src/client/window.ts";
+import type { Key } from "../../src/protocol/schemas.ts";
 import { mulberry32 } from "../support/random.ts";
 import { type Action, ChannelModel, type DeclaredView, ME, type Push } from "./window-model.ts";
+
+const keyOf = (m: Key): Key => ({ ts: m.ts, id: m.id });
 
 /** Where a change lands, relative to the window: on held rows, above or below them, near them, anywhere. */
 export interface Target {
@@ -78,10 +83,15 @@ const USERS = [ME, "u1", "u2"];
 const EMOJI = ["👍", "🎉", "a"];
 const TEXTS = ["x", "y", "z"];
 
+/** A view that holds nothing (before every message). */
+const NOTHING = { ts: -1, id: "" };
+
 export class Harness {
   readonly model = new ChannelModel();
   /** The view the server holds for this socket. */
   declared: DeclaredView = { first: null, last: null, live: true };
+  /** The view of the user's other tab (its socket's frames go nowhere; what they show is seen). */
+  other: DeclaredView = { first: NOTHING, last: NOTHING, live: false };
   #ts = 1_000;
   /** The changes' clock: edits and reactions conflict within a few ticks. */
   #clock = 0;
@@ -93,6 +103,7 @@ export class Harness {
     this.w = w;
     // Late arrivals' ts and the changes of `during`, reproducible from the seed.
     this.#rand = mulberry32(seed);
+    this.w.applyHello(this.model.hello());
     this.w.replace(this.model.page(0, 0, 0), { live: true });
   }
 
@@ -114,13 +125,70 @@ export class Harness {
         if (action.kind === "insert") fresh = id;
       }
     }
-    return model.pushes(this.declared, model.end());
+    return this.#delivered(model.end());
   }
 
   /** A batch of messages at these ts, stored and pushed as one group. */
   chunk(tss: readonly number[]): void {
-    const effect = this.model.insert(tss);
-    for (const frame of this.model.pushes(this.declared, effect)) this.apply(frame);
+    for (const frame of this.#delivered(this.model.insert(tss))) this.apply(frame);
+  }
+
+  /** This socket's frames of a group; the other tab's are shown to it too. */
+  #delivered(effect: ReturnType<ChannelModel["end"]>): Push[] {
+    return this.model.deliver([this.declared, this.other], effect)[0] ?? [];
+  }
+
+  /** The key of the message at a fraction of the channel, if any. */
+  keyAt(at: number): Key | undefined {
+    const m = this.model.list[Math.floor(at * this.model.list.length)];
+    return m && { ts: m.ts, id: m.id };
+  }
+
+  /** This tab reads the message at a fraction of the channel: the reply's marker and count. */
+  readHere(at: number): void {
+    const key = this.keyAt(at);
+    if (!key) return;
+    this.model.reader.read(key);
+    const { marker } = this.model.reader;
+    this.w.applyCounts({ read: marker, unread: this.model.reader.counts().unread });
+  }
+
+  /** The other tab reads there: this one hears a `status` with the marker, when it moved (and `deliver`). */
+  readThere(at: number, deliver = true): void {
+    const key = this.keyAt(at);
+    if (key && this.model.reader.read(key) && deliver) {
+      this.apply(this.model.crossTab(this.model.reader.marker));
+    }
+  }
+
+  /** The other tab declares a view (or acks): this one hears the counts when they changed. */
+  there(act: () => void): void {
+    const before = JSON.stringify(this.model.reader.counts());
+    act();
+    if (JSON.stringify(this.model.reader.counts()) !== before) this.apply(this.model.crossTab());
+  }
+
+  /** The other tab declares a view over `n` messages from a fraction of the channel. */
+  viewThere(at: number, n: number): void {
+    const { list } = this.model;
+    const from = Math.floor(at * list.length);
+    const first = list[from];
+    const last = list[Math.min(list.length - 1, from + n)];
+    if (!first || !last) return;
+    this.other = { first: keyOf(first), last: keyOf(last), live: false };
+    this.there(() => this.model.reader.seeRange(first, last));
+  }
+
+  /** `late.ack` or `reactions.ack` here (the reply's counts) or on the other tab. */
+  ack(what: "late" | "reactions", here: boolean): void {
+    const { reader } = this.model;
+    const act = () => (what === "late" ? reader.ackLate() : reader.ackReactions());
+    if (!here) {
+      this.there(act);
+      return;
+    }
+    act();
+    this.w.applyCounts(reader.counts());
   }
 
   /** A group whose frames all reach the window. */
@@ -146,9 +214,13 @@ export class Harness {
     }
   }
 
-  /** Groups that land while a view change is in flight: pushed for the old view. */
+  /**
+   * Groups that land while a view change is in flight: pushed for the old
+   * view; now and then the other tab reads (its `status` passes the hold).
+   */
   during(n: number): void {
     for (let i = 0; i < n; i++) {
+      if (i % 3 === 2) this.readThere(this.#rand());
       const specs: Spec[] = [{ kind: "insert", late: i % 2 === 0, r: i }];
       const at = this.#rand();
       if (i % 3 === 1) specs.push({ kind: "delete", target: { where: "near", at }, run: 2 });
@@ -178,8 +250,9 @@ export class Harness {
     this.#resumed(this.model.resumed(view, since, limit));
   }
 
-  /** A dropped connection: the same view resumed from the window's resume point. */
+  /** A dropped connection: a `hello`, then the same view resumed from the window's resume point. */
   reconnect(limit: number): void {
+    this.w.applyHello(this.model.hello());
     this.#resumed(this.model.resumed(this.declared, this.w.resumeFrom, limit));
   }
 

@@ -2,12 +2,15 @@
  * An independent model of a channel as the server keeps it, for the window
  * tests: a sorted array of the messages present (position = index), a seq
  * counter, protocol 1.2's changes (edits, deletes, reactions) by their
- * rules, and the frames PROTOCOL.md says a socket with a declared view gets
+ * rules, the reader's place of the socket's user (reader-model.ts), and the
+ * frames PROTOCOL.md says the user's sockets, each with a declared view, get
  * after a group (`insert`, `remove`, `update`, `status`: the group's net
- * effect) and in a `resumed` reply. Written from the protocol; imports
- * nothing from src/ but types.
+ * effect, the counts after what it showed them), in a `resumed` reply, a
+ * `hello`, and when the user reads or acks on another tab. Written from the
+ * protocol; imports nothing from src/ but types.
  */
 import type {
+  HelloFrame,
   InsertFrame,
   Key,
   Message,
@@ -18,8 +21,11 @@ import type {
   StatusFrame,
   UpdateFrame,
 } from "../../src/protocol/schemas.ts";
+import { ME, ReaderModel } from "./reader-model.ts";
 
-/** The reader counts a push carries; this model tracks none of them. */
+export { ME };
+
+/** Counts for hand-written frames of the tests that do not look at them. */
 export const NO_COUNTS = { lateUnread: 0, reactionsUnread: 0, unread: 0 };
 
 export interface DeclaredView {
@@ -36,9 +42,6 @@ export type Action =
   | { kind: "react"; id: string; user: string; emoji: string; on: boolean; ts: number };
 
 export type Push = InsertFrame | RemoveFrame | UpdateFrame | StatusFrame;
-
-/** The socket's user: its reactions carry `mine`. */
-export const ME = "me";
 
 /** The group's net effect: ids inserted (still present), removed (present before), updated. */
 export interface Effect {
@@ -77,11 +80,15 @@ export class ChannelModel {
   /** The messages present, ascending by key, as the socket's user sees them. */
   readonly list: Message[] = [];
   seq = 0;
+  /** The socket's user's counts and read marker. */
+  readonly reader = new ReaderModel(this.list);
   readonly #stored = new Map<string, Stored>();
   #nextId = 0;
   /** The shown state, before the group in progress, of each message then present. */
   #before: Map<string, string> | undefined;
   #inserted: string[] = [];
+  /** The user's `reactionsUnread` before the last group: a change tells every socket of theirs. */
+  #badgeBefore = 0;
 
   /** Stores a batch (ts values; ids are made here) as one group; answers its effect. */
   insert(tss: readonly number[]): Effect {
@@ -94,6 +101,7 @@ export class ChannelModel {
   begin(): void {
     this.#before = new Map(this.list.map((m) => [m.id, JSON.stringify(m)]));
     this.#inserted = [];
+    this.#badgeBefore = this.reader.counts().reactionsUnread;
   }
 
   /** One write; answers the id it touched (a new message's for an insert). */
@@ -105,6 +113,7 @@ export class ChannelModel {
     if (action.kind === "delete") {
       s.deletedAt = ++this.seq;
       this.list.splice(this.positionOf(action.id), 1);
+      this.reader.deleted(action.id);
       return action.id;
     }
     if (action.kind === "edit") {
@@ -119,6 +128,8 @@ export class ChannelModel {
       const r = s.registers.get(name);
       if (r && (action.ts < r.ts || (action.ts === r.ts && (r.on || !action.on)))) return action.id;
       s.registers.set(name, { on: action.on, ts: action.ts });
+      const m = { id: action.id, author: s.author };
+      this.reader.reacted(m, action.user, action.emoji, r?.on ?? false, action.on);
     }
     s.changedAt = ++this.seq;
     this.list[this.positionOf(action.id)] = this.#shown(action.id);
@@ -164,8 +175,68 @@ export class ChannelModel {
     };
   }
 
-  /** The frames a socket with `view` gets for a group's effect, in order; none for no change. */
+  /** The frames a socket with `view`, the user's only one, gets for a group's effect. */
   pushes(view: DeclaredView, effect: Effect): Push[] {
+    return this.deliver([view], effect)[0] ?? [];
+  }
+
+  /**
+   * The frames each of the user's sockets (by its view) gets for a group's
+   * effect, in order; none for no change. What they are shown is seen
+   * before any `status` counts: one follows a group that inserted or
+   * deleted, or changed the user's `reactionsUnread`.
+   */
+  deliver(views: readonly DeclaredView[], effect: Effect): Push[][] {
+    const frames = views.map((view) => this.#frames(view, effect));
+    for (const frame of frames.flat()) {
+      if (frame.type === "insert") this.reader.shownNew(frame.messages.map((m) => m.id));
+      if (frame.type === "update") this.reader.shownChanged(frame.messages.map((m) => m.id));
+    }
+    const counts = this.reader.counts();
+    const moved = effect.inserted.length + effect.removed.length > 0;
+    if (!moved && counts.reactionsUnread === this.#badgeBefore) return frames;
+    const inserted = effect.inserted.map((id) => (this.#stored.get(id) as Stored).key);
+    return views.map((view, k) => {
+      const first = view.first;
+      const before = (keys: readonly Key[]) =>
+        first ? keys.filter((key) => cmp(key, first) < 0).length : 0;
+      const shifted = before(inserted) - before(effect.removed);
+      const status = { type: "status" as const, total: this.list.length, ...counts, shifted };
+      return [...(frames[k] ?? []), { ...status, seq: this.seq }];
+    });
+  }
+
+  /** The `hello` a new socket of the user gets. */
+  hello(): HelloFrame {
+    const newest = this.list.at(-1);
+    return {
+      type: "hello",
+      protocol: 1,
+      minor: 2,
+      channel: "c",
+      user: ME,
+      total: this.list.length,
+      ...this.reader.counts(),
+      read: this.reader.marker,
+      newest: newest ? { ts: newest.ts, id: newest.id } : null,
+      seq: this.seq,
+    };
+  }
+
+  /** The `status` the user's other sockets get when a frame changed the counts or (`read`) moved the marker. */
+  crossTab(read?: Key | null): StatusFrame {
+    return {
+      type: "status",
+      total: this.list.length,
+      ...this.reader.counts(),
+      ...(read === undefined ? {} : { read }),
+      shifted: 0,
+      seq: this.seq,
+    };
+  }
+
+  /** A group's `insert`, `remove` and `update` for a socket with `view`. */
+  #frames(view: DeclaredView, effect: Effect): Push[] {
     const total = this.list.length;
     const seq = this.seq;
     const positioned = (ids: readonly string[]) =>
@@ -182,27 +253,27 @@ export class ChannelModel {
       frames.push({ type: "remove", ids: removed.map((k) => k.id), total, seq });
     const updated = positioned(effect.updated);
     if (updated.length > 0) frames.push({ type: "update", messages: updated, seq });
-    if (effect.inserted.length + effect.removed.length > 0) {
-      const first = view.first;
-      const before = (keys: readonly Key[]) =>
-        first ? keys.filter((k) => cmp(k, first) < 0).length : 0;
-      const insertedKeys = effect.inserted.map((id) => (this.#stored.get(id) as Stored).key);
-      const shifted = before(insertedKeys) - before(effect.removed);
-      frames.push({ type: "status", total, ...NO_COUNTS, shifted, seq });
-    }
     return frames;
   }
 
-  /** The `resumed` reply for a view after `since` (incomplete when more than `limit` were missed). */
+  /**
+   * The `resumed` reply for a view after `since` (incomplete when more than
+   * `limit` were missed). The view's range is seen, and what it replays.
+   */
   resumed(view: DeclaredView, since: number, limit: number): ResumedFrame {
-    const base = {
-      type: "resumed" as const,
-      seq: this.seq,
-      total: this.list.length,
-      ...NO_COUNTS,
-    };
+    this.reader.seeRange(view.first, view.last);
+    const base = { type: "resumed" as const, seq: this.seq, total: this.list.length };
     if (this.seq - since > limit || since > this.seq) {
-      return { ...base, complete: false, shifted: 0, messages: [], removed: [], updated: [] };
+      const counts = this.reader.counts();
+      return {
+        ...base,
+        ...counts,
+        complete: false,
+        shifted: 0,
+        messages: [],
+        removed: [],
+        updated: [],
+      };
     }
     const storedOf = (m: Message) => this.#stored.get(m.id) as Stored;
     const positioned = (m: Message) => ({ ...m, position: this.positionOf(m.id) });
@@ -213,15 +284,20 @@ export class ChannelModel {
     const first = view.first;
     const before = (keys: readonly Key[]) =>
       first ? keys.filter((k) => cmp(k, first) < 0).length : 0;
+    const messages = arrived.filter((m) => inView(view, m)).map(positioned);
+    const updated = this.list
+      .filter((m) => storedOf(m).seq <= since && (storedOf(m).changedAt ?? 0) > since)
+      .filter((m) => inView(view, m))
+      .map(positioned);
+    this.reader.shownNew(messages.map((m) => m.id));
+    this.reader.shownChanged(updated.map((m) => m.id));
     return {
       ...base,
+      ...this.reader.counts(),
       complete: true,
-      messages: arrived.filter((m) => inView(view, m)).map(positioned),
+      messages,
       removed: gone.filter((s) => inView(view, s.key)).map((s) => s.key.id),
-      updated: this.list
-        .filter((m) => storedOf(m).seq <= since && (storedOf(m).changedAt ?? 0) > since)
-        .filter((m) => inView(view, m))
-        .map(positioned),
+      updated,
       shifted: before(arrived) - before(gone.map((s) => s.key)),
     };
   }
@@ -234,7 +310,8 @@ export class ChannelModel {
     const key = { ts, id };
     this.#stored.set(id, {
       key,
-      author: "a",
+      // Every third message is the socket's user's: others' reactions on it are unread.
+      author: this.#nextId % 3 === 0 ? ME : "a",
       text: id,
       seq: ++this.seq,
       late,
@@ -244,6 +321,7 @@ export class ChannelModel {
     while (i > 0 && cmp(this.list[i - 1] as Message, { ts, id }) > 0) i--;
     this.list.splice(i, 0, this.#shown(id));
     this.#inserted.push(id);
+    this.reader.arrived(id, late);
     return id;
   }
 

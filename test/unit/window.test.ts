@@ -8,7 +8,13 @@
  * between groups or inside one, complete and incomplete resumes. After
  * every step the window must equal the model's slice at the same
  * positions: ids, text, edits, reactions, positions, total; and the
- * reader's row keeps its place and its react-virtuoso index.
+ * reader's row keeps its place and its react-virtuoso index. Protocol 1.2's
+ * reader's place runs through it all: late messages and reactions to the
+ * user's messages seen or not, the read marker moved here (a `read` reply)
+ * and on another tab (a `status`, also while a declaration is in flight or
+ * the connection is down: then the `hello` tells), that tab's views and
+ * acks; after every step the window's three counts, marker and first unread
+ * position equal the model's.
  */
 import fc from "fast-check";
 import { afterAll, describe, expect, it } from "vitest";
@@ -19,12 +25,26 @@ import { compareKeys } from "../support/keys.ts";
 import { groupArb, Harness, type Spec, sameAsModel } from "./window-harness.ts";
 import { inView, NO_COUNTS } from "./window-model.ts";
 
-const seen = { checks: 0, removes: 0, updates: 0, cuts: 0, splits: 0, readerChecks: 0 };
+const seen = {
+  checks: 0,
+  removes: 0,
+  updates: 0,
+  cuts: 0,
+  splits: 0,
+  readerChecks: 0,
+  unread: 0,
+  reactions: 0,
+  late: 0,
+  badgeStatuses: 0,
+};
 afterAll(() =>
   console.log(
     `window model: ${seen.checks} state checks against the sorted-array model, ` +
       `${seen.readerChecks} reader checks; ${seen.removes} remove and ${seen.updates} update frames applied, ` +
-      `${seen.cuts} groups cut by a drop, ${seen.splits} declarations inside a group`,
+      `${seen.cuts} groups cut by a drop, ${seen.splits} declarations inside a group; ` +
+      `the reader's place checked ${seen.checks} times: ${seen.unread} with a first unread message ` +
+      `below the marker, ${seen.reactions} with unread reactions, ${seen.late} with unread late messages; ` +
+      `${seen.badgeStatuses} statuses after groups of reactions alone`,
   ),
 );
 
@@ -32,6 +52,19 @@ function check(h: Harness): void {
   if (h.w.frozen) return;
   seen.checks++;
   sameAsModel(h.w, h.model);
+  const { reader } = h.model;
+  const { w } = h;
+  const place = { ...reader.counts(), read: reader.marker, firstUnread: reader.firstUnread() };
+  expect({
+    lateUnread: w.lateUnread,
+    reactionsUnread: w.reactionsUnread,
+    unread: w.unread,
+    read: w.read,
+    firstUnread: w.firstUnread,
+  }).toEqual(place);
+  if (place.read && place.firstUnread !== null) seen.unread++;
+  if (place.reactionsUnread > 0) seen.reactions++;
+  if (place.lateUnread > 0) seen.late++;
   // What the window remembers above its run is exactly the declared view's rows there: no more (memory), no less.
   const top = h.w.view().first;
   const above = top
@@ -51,7 +84,10 @@ type Op =
   | { kind: "trim"; max: number; reader: number }
   | { kind: "read"; at: number }
   | { kind: "redeclare"; specs: Spec[]; keep: number; during: number }
-  | { kind: "drop"; groups: Spec[][]; limit: number };
+  | { kind: "drop"; groups: Spec[][]; limit: number; reads: number[] }
+  | { kind: "mark"; at: number; here: boolean }
+  | { kind: "viewThere"; at: number; n: number }
+  | { kind: "ack"; what: "late" | "reactions"; here: boolean };
 
 const fraction = (max = 1) => fc.double({ min: 0, max, noNaN: true });
 const opArb: fc.Arbitrary<Op> = fc.oneof(
@@ -112,6 +148,23 @@ const opArb: fc.Arbitrary<Op> = fc.oneof(
     kind: fc.constant("drop" as const),
     groups: fc.array(groupArb, { maxLength: 4 }),
     limit: fc.constantFrom(3, 20, 1_000),
+    // The other tab reads while this one is away: the `hello` tells the marker.
+    reads: fc.array(fraction(), { maxLength: 2 }),
+  }),
+  {
+    weight: 3,
+    arbitrary: fc.record({
+      kind: fc.constant("mark" as const),
+      // Mostly near the bottom, where readers read; sometimes backwards.
+      at: fc.oneof(fraction(), fc.double({ min: 0.8, max: 1, maxExcluded: true, noNaN: true })),
+      here: fc.boolean(),
+    }),
+  },
+  fc.record({ kind: fc.constant("viewThere" as const), at: fraction(), n: fc.nat(20) }),
+  fc.record({
+    kind: fc.constant("ack" as const),
+    what: fc.constantFrom("late" as const, "reactions" as const),
+    here: fc.boolean(),
   }),
 );
 
@@ -120,10 +173,17 @@ function deliver(h: Harness, specs: readonly Spec[]): void {
   const { w } = h;
   const itemIndex = w.firstItemIndex + (w.reader - w.start);
   const row = w.at(w.reader)?.id;
-  for (const frame of h.store(specs)) {
+  const frames = h.store(specs);
+  for (const frame of frames) {
     if (h.apply(frame) && frame.type === "remove") seen.removes++;
     if (frame.type === "update") seen.updates++;
   }
+  // A group of edits and reactions alone that changed the user's reactionsUnread: a status anyway.
+  if (
+    frames.at(-1)?.type === "status" &&
+    frames.every((f) => f.type === "update" || f.type === "status")
+  )
+    seen.badgeStatuses++;
   seen.readerChecks++;
   expect(w.firstItemIndex + (w.reader - w.start)).toBe(itemIndex);
   if (row !== undefined && w.indexOf(row) >= 0) expect(w.at(w.reader)?.id).toBe(row);
@@ -187,7 +247,18 @@ function run(h: Harness, op: Op): void {
     }
     case "drop":
       for (const specs of op.groups) h.store(specs);
+      for (const at of op.reads) h.readThere(at, false);
       h.reconnect(op.limit);
+      return;
+    case "mark":
+      if (op.here) h.readHere(op.at);
+      else h.readThere(op.at);
+      return;
+    case "viewThere":
+      h.viewThere(op.at, op.n);
+      return;
+    case "ack":
+      h.ack(op.what, op.here);
       return;
     default: {
       const unreachable: never = op;
@@ -220,6 +291,8 @@ describe("MessageWindow against the sorted-array model", () => {
     expect(seen.checks).toBeGreaterThan(5_000);
     expect(seen.cuts).toBeGreaterThan(100);
     expect(seen.splits).toBeGreaterThan(100);
+    expect(Math.min(seen.unread, seen.late)).toBeGreaterThan(1_000);
+    expect(Math.min(seen.reactions, seen.badgeStatuses)).toBeGreaterThan(100);
   }, 120_000);
 });
 

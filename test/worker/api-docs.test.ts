@@ -61,6 +61,7 @@ describe("OpenAPI document", () => {
     }
     expect(await check("GET", `${CH}/timeline`, ch)).toBe(200);
     expect(await check("GET", `${CH}/timeline`, ch, "?points=7")).toBe(200);
+    expect(await check("GET", `${CH}/timeline`, ch, "?points=7&exact=false")).toBe(200);
     expect(await check("GET", `${CH}/simulator`, ch)).toBe(200);
     const put = { body: JSON.stringify({ rate: 1, tickMs: 60_000 }) };
     expect(await check("PUT", `${CH}/simulator`, ch, "", put)).toBe(200);
@@ -71,6 +72,7 @@ describe("OpenAPI document", () => {
     const ch = "docs-errors";
     expect(await check("GET", `${CH}/messages`, ch, "?anchor=nowhere")).toBe(400);
     expect(await check("GET", `${CH}/timeline`, ch, "?points=1")).toBe(400);
+    expect(await check("GET", `${CH}/timeline`, ch, "?exact=maybe")).toBe(400);
     expect(await check("GET", CH, "bad name")).toBe(400);
     expect(await check("POST", `${CH}/messages`, ch, "", { json: { messages: [] } })).toBe(400);
     expect(await check("GET", `${CH}/messages`, ch, "?anchor=id:missing")).toBe(404);

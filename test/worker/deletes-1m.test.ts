@@ -12,6 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Bucket, MAX_BUCKET, SPLIT_FILL } from "../../src/core/position-index.ts";
 import { DeletedHistory, HistoryModel } from "../support/history.ts";
 import { compareKeys, partition } from "../support/keys.ts";
+import { spacedTimelineProblems } from "../support/pages.ts";
 import { mulberry32, randInt } from "../support/random.ts";
 import { closeAll } from "../support/socket.ts";
 import type { Anchor, Key } from "../support/wire.ts";
@@ -182,8 +183,9 @@ function mergeablePair(pages: readonly Bucket[][]) {
 }
 
 /**
- * Asserts the stored directory tiles the key space from MIN_KEY and that each
- * bucket's size is exactly the model's messages in its range.
+ * Asserts the stored directory tiles the key space from MIN_KEY, that each
+ * bucket's size is exactly the model's messages in its range, and that a
+ * bound after the first is marked gone exactly when its message was deleted.
  */
 function expectDirectory(buckets: readonly Bucket[], model: DeletedHistory): void {
   const below = (key: Key) => countBelow(model, key);
@@ -196,6 +198,8 @@ function expectDirectory(buckets: readonly Bucket[], model: DeletedHistory): voi
     const size = (next ? below(next.lo) : model.total) - below(bucket.lo);
     if (bucket.size !== size || size > MAX_BUCKET)
       wrong.push(`bucket ${b}: ${bucket.size}, not ${size}`);
+    const gone = b > 0 && model.positionOf(bucket.lo.id) === undefined;
+    if ((bucket.boundGone === true) !== gone) wrong.push(`bucket ${b}: bound gone ${gone}`);
     sum += bucket.size;
   });
   expect(wrong).toStrictEqual([]);
@@ -312,10 +316,12 @@ describe("deletes at 1M", () => {
     checks += 2;
   });
 
-  it("places timeline points at the model's positions", async () => {
+  it("places timeline points at the model's positions, and with exact=false at real messages near them", async () => {
     for (const points of [2, 3, 1_000]) {
       expect(okValue(await stub().timeline(points))).toStrictEqual(large.model.timeline(points));
-      checks += points;
+      const spaced = okValue(await stub().timeline(points, false));
+      expect(spacedTimelineProblems(large.model, points, spaced, MAX_BUCKET / 2)).toEqual([]);
+      checks += points + spaced.points.length;
     }
   });
 

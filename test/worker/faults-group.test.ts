@@ -20,14 +20,20 @@ import {
 import { msg, series } from "../support/data.ts";
 import { channelStub } from "./net.ts";
 
-const BUDGET = { rate: 200, burst: 400 };
-const noSockets = () => new Sockets({ getWebSockets: () => [], acceptWebSocket: () => {} }, BUDGET);
-
 /** A writer whose commits become durable only when the test resolves them, in order. */
 function gatedWriter(store: ChannelStore) {
   const commits: (() => void)[] = [];
   const durable = () => new Promise<void>((resolve) => commits.push(resolve));
-  return { writer: new Writer(store, noSockets(), durable, () => {}), commits };
+  // No sockets here: a stored group's pushes go nowhere.
+  return {
+    writer: new Writer(
+      store,
+      () => {},
+      durable,
+      () => {},
+    ),
+    commits,
+  };
 }
 
 /** Lets every settled promise run its callbacks. */
@@ -131,7 +137,10 @@ describe("group bounds", () => {
 
 describe("a socket's frame chain", () => {
   it("answers a task that rejects and runs the socket's later frames", async () => {
-    const sockets = noSockets();
+    const sockets = new Sockets(
+      { getWebSockets: () => [], acceptWebSocket: () => {} },
+      { rate: 200, burst: 400 },
+    );
     const ws = {} as WebSocket;
     const failures: unknown[] = [];
     const ran: string[] = [];

@@ -8,6 +8,7 @@ import { runInDurableObject } from "cloudflare:test";
 import { expect } from "vitest";
 import type { Channel } from "../../src/channel/channel.ts";
 import { fromBlob } from "../../src/channel/sql.ts";
+import { ChannelStore, type ChannelStoreOptions } from "../../src/channel/store.ts";
 import { decodePage } from "../../src/core/page-codec.ts";
 import type { Bucket } from "../../src/core/position-index.ts";
 import type { Arrivals, HistoryModel } from "../support/history.ts";
@@ -320,18 +321,41 @@ export async function rowsDuring<T>(stub: DurableObjectStub<Channel>, action: ()
   }
 }
 
+/**
+ * Stores a history through a store on an object's own storage (inside
+ * runInDurableObject), in batches of 1,000 messages; `options` may shrink
+ * the buckets. Returns the store.
+ */
+export function storeHistory(
+  storage: Storage,
+  data: Arrivals,
+  options: ChannelStoreOptions,
+): ChannelStore {
+  const store = new ChannelStore(storage, options);
+  for (let from = 0; from < data.count; from += 1_000) {
+    store.insert(batchOf(data, from, Math.min(data.count, from + 1_000)));
+  }
+  return store;
+}
+
 // ── The stored bucket directory ────────────────────────────────────────────
+
+/** An object's storage as the store takes it. */
+export type Storage = Pick<DurableObjectStorage, "sql" | "transactionSync">;
+
+/** Every stored page of the directory, in name order, decoded here (the store is not asked). */
+export function pagesIn(storage: Storage): Bucket[][] {
+  return storage.sql
+    .exec<{ lo_ts: number; lo_id: ArrayBuffer; buckets: ArrayBuffer }>(
+      "SELECT lo_ts, lo_id, buckets FROM bucket_pages ORDER BY lo_ts, lo_id",
+    )
+    .toArray()
+    .map((r) => decodePage({ ts: r.lo_ts, id: fromBlob(r.lo_id) }, new Uint8Array(r.buckets)));
+}
 
 /** The directory's pages as stored, in name order, decoded here (the store is not asked). */
 export function storedPages(stub: DurableObjectStub<Channel>): Promise<Bucket[][]> {
-  return runInDurableObject(stub, (_instance, state) =>
-    state.storage.sql
-      .exec<{ lo_ts: number; lo_id: ArrayBuffer; buckets: ArrayBuffer }>(
-        "SELECT lo_ts, lo_id, buckets FROM bucket_pages ORDER BY lo_ts, lo_id",
-      )
-      .toArray()
-      .map((r) => decodePage({ ts: r.lo_ts, id: fromBlob(r.lo_id) }, new Uint8Array(r.buckets))),
-  );
+  return runInDurableObject(stub, (_instance, state) => pagesIn(state.storage));
 }
 
 /** Every bucket of the stored directory, ascending. */

@@ -5,7 +5,8 @@
  */
 import { beforeAll, describe, expect, it } from "vitest";
 import { arrivalsOf, HistoryModel } from "../support/history.ts";
-import type { Anchor, Draft } from "../support/wire.ts";
+import { spacedTimelineProblems } from "../support/pages.ts";
+import type { Anchor, Draft, Timeline } from "../support/wire.ts";
 import { batchOf, generate, T0 } from "./helpers.ts";
 import { api, expectError, post, rowsOf } from "./net.ts";
 
@@ -398,6 +399,33 @@ describe("GET /v1/channels/{ch}/timeline", () => {
       total: 1,
       points: Array.from({ length: 4 }, () => ({ position: 0, ts: T0 })),
     });
+    const spaced = await api(`/v1/channels/${channel}/timeline?points=4&exact=false`);
+    expect(await spaced.json()).toStrictEqual({ total: 1, points: [{ position: 0, ts: T0 }] });
+  });
+
+  it("with exact=false places real messages near the even positions, reading a row or so", async () => {
+    // Buckets of up to 512 messages: a point is at most 256 positions from its even position.
+    for (const points of [2, 3, 10, 1_000]) {
+      const res = await api(`/v1/channels/${CHANNEL}/timeline?points=${points}&exact=false`);
+      expect(res.status).toBe(200);
+      const body = (await res.json()) as Timeline;
+      expect(spacedTimelineProblems(model, points, body, 256)).toEqual([]);
+      // 1,234 messages are 3 or 4 buckets: the first's row (its bound is MIN_KEY), the rest from memory.
+      expect(body.points.length).toBeLessThanOrEqual(5);
+      expect(rowsOf(res)).toBeLessThanOrEqual(2);
+    }
+    const exact = await api(`/v1/channels/${CHANNEL}/timeline?points=7&exact=true`);
+    expect(await answer(exact)).toStrictEqual({ status: 200, body: model.timeline(7) });
+  });
+
+  it("answers an empty channel with no points either way, and rejects an exact that is not true or false", async () => {
+    for (const query of ["points=5", "points=5&exact=false", "exact=true"]) {
+      const res = await api(`/v1/channels/timeline-empty/timeline?${query}`);
+      expect(await answer(res)).toStrictEqual({ status: 200, body: { total: 0, points: [] } });
+    }
+    for (const query of ["exact=", "exact=0", "exact=no", "exact=False", "points=5&exact=1"]) {
+      await expectError(await api(`/v1/channels/${CHANNEL}/timeline?${query}`), "bad_request");
+    }
   });
 });
 

@@ -7,18 +7,15 @@
 import { evictDurableObject, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { SCHEMA_VERSION } from "../../src/channel/schema.ts";
-import { blob, fromBlob } from "../../src/channel/sql.ts";
+import { blob } from "../../src/channel/sql.ts";
 import { ChannelStore, type ChannelStoreOptions } from "../../src/channel/store.ts";
-import { decodePage } from "../../src/core/page-codec.ts";
 import type { Bucket } from "../../src/core/position-index.ts";
 import type { PageBody } from "../../src/protocol/schemas.ts";
 import { HistoryModel } from "../support/history.ts";
-import { batchOf, generate, PAGE_ROW_BUDGET, T0 } from "./helpers.ts";
+import { generate, PAGE_ROW_BUDGET, pagesIn, type Storage, storeHistory, T0 } from "./helpers.ts";
 import { api, channelStub, rowsOf } from "./net.ts";
 
 const TINY = { bucketSize: 4 } as const;
-
-type Storage = Pick<DurableObjectStorage, "sql" | "transactionSync">;
 
 /** A history and its model; a 1 % late chunk keeps middle buckets splitting too. */
 function history(count: number) {
@@ -26,33 +23,11 @@ function history(count: number) {
   return { data, model: new HistoryModel(data) };
 }
 
-/** Stores a history through a store on the object's own storage, in batches of 1,000 messages. */
-function seedStore(
-  storage: Storage,
-  data: ReturnType<typeof history>["data"],
-  options: ChannelStoreOptions,
-): void {
-  const store = new ChannelStore(storage, options);
-  for (let from = 0; from < data.count; from += 1_000) {
-    store.insert(batchOf(data, from, Math.min(data.count, from + 1_000)));
-  }
-}
-
-/** Every stored page, decoded here from the table (the store is not asked). */
-function storedPages(storage: Storage): Bucket[][] {
-  return storage.sql
-    .exec<{ lo_ts: number; lo_id: ArrayBuffer; buckets: ArrayBuffer }>(
-      "SELECT lo_ts, lo_id, buckets FROM bucket_pages ORDER BY lo_ts, lo_id",
-    )
-    .toArray()
-    .map((r) => decodePage({ ts: r.lo_ts, id: fromBlob(r.lo_id) }, new Uint8Array(r.buckets)));
-}
-
-const bucketsOf = (storage: Storage): Bucket[] => storedPages(storage).flat();
+const bucketsOf = (storage: Storage): Bucket[] => pagesIn(storage).flat();
 
 /** How many buckets and pages are stored. */
 function directory(storage: Storage): { buckets: number; pages: number } {
-  const pages = storedPages(storage);
+  const pages = pagesIn(storage);
   return { buckets: pages.reduce((n, p) => n + p.length, 0), pages: pages.length };
 }
 
@@ -112,7 +87,7 @@ describe("wake", () => {
     for (const count of [2_000, 40_000]) {
       const { data, model } = history(count);
       await runInDurableObject(channelStub(`wake-tiny-${count}`), (_instance, state) => {
-        seedStore(state.storage, data, TINY);
+        storeHistory(state.storage, data, TINY);
         const { store, rows } = wake(state.storage, TINY);
         seen.push({ count, ...directory(state.storage), rows });
         expectExact(store, model);
@@ -131,7 +106,7 @@ describe("wake", () => {
   it("runs the same code at the production bucket size, writing no more rows an insert than a row a bucket did", async () => {
     const { data, model } = history(120_000);
     await runInDurableObject(channelStub("wake-production"), (_instance, state) => {
-      seedStore(state.storage, data, {});
+      storeHistory(state.storage, data, {});
       const counted = countingWrites(state.storage);
       const { store, rows } = wake(counted.storage);
       const stored = directory(state.storage);
@@ -162,7 +137,7 @@ describe("wake", () => {
     const { data, model } = history(2_000);
     await runInDurableObject(channelStub("wake-migrate"), (_instance, state) => {
       const sql = state.storage.sql;
-      seedStore(state.storage, data, TINY);
+      storeHistory(state.storage, data, TINY);
       // Schema 1, rebuilt: the same buckets, one row each (its CREATE as schema 1 had it), no pages.
       const v1Buckets = bucketsOf(state.storage);
       expect(v1Buckets.length).toBeGreaterThanOrEqual(2_000 / 4);
@@ -222,7 +197,7 @@ describe("wake", () => {
     const stub = channelStub(channel);
     let stored = { buckets: 0, pages: 0 };
     await runInDurableObject(stub, (_instance, state) => {
-      seedStore(state.storage, data, TINY);
+      storeHistory(state.storage, data, TINY);
       stored = directory(state.storage);
     });
     await evictDurableObject(stub);

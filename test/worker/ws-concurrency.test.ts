@@ -7,6 +7,7 @@
  */
 import { afterEach, describe, expect, it } from "vitest";
 import { series, seriesKey } from "../support/data.ts";
+import { coalescedPushes } from "../support/merges.ts";
 import { ChannelModel, normalizePushes } from "../support/model.ts";
 import { mulberry32 } from "../support/random.ts";
 import { type Client, closeAll } from "../support/socket.ts";
@@ -102,18 +103,21 @@ describe("concurrent sends", () => {
     console.log(`concurrent sends: ${batches.length} batches in ${storing.length} groups`);
 
     // Replay into the model, group by group, with the same sockets and views.
-    const model = new ChannelModel();
-    model.store(seed);
-    const sockets: SocketModel[] = clients.map((c, i) => {
-      model.connect(c.user);
-      return { user: c.user, view: { ...(views[i] as View) } };
-    });
-    const expected: Frame[][] = sockets.map(() => []);
+    const start = () => {
+      const model = new ChannelModel();
+      model.store(seed);
+      const sockets: SocketModel[] = clients.map((c, i) => {
+        model.connect(c.user);
+        return { user: c.user, view: { ...(views[i] as View) } };
+      });
+      return { model, sockets };
+    };
+    const { model, sockets } = start();
+    const draftsOf = (b: (typeof batches)[number]): Draft[] =>
+      idsOf(b.i, b.j).map((k) => ({ ...pooled(k), author: `u${b.i % 10}` }));
     for (const group of storing) {
-      const draftsOf = (b: (typeof batches)[number]): Draft[] =>
-        idsOf(b.i, b.j).map((k) => ({ ...pooled(k), author: `u${b.i % 10}` }));
       // A group stores its batches in turn, as one batch of them all would.
-      const { results, pushes } = model.batch(group.flatMap(draftsOf), sockets);
+      const { results } = model.batch(group.flatMap(draftsOf), sockets);
       let at = 0;
       for (const b of group) {
         expect(b.reply, `sent s${b.i}-${b.j}`).toEqual({
@@ -125,10 +129,16 @@ describe("concurrent sends", () => {
         });
         at += PER_FRAME;
       }
-      sockets.forEach((s, n) => {
-        expected[n]?.push(...(pushes.get(s) ?? []));
-      });
     }
+    // The pushes: groups a user's sockets fell behind on came merged (push coalescing).
+    const expected = coalescedPushes(
+      start,
+      storing.map((group) => ({
+        end: (group[0] as (typeof batches)[number]).reply.seq,
+        items: group.flatMap(draftsOf),
+      })),
+      received,
+    );
     // Batches that were all duplicates name the stored seqs.
     for (const b of batches.filter((x) => x.firstSeq === null)) {
       expect(b.reply.results).toEqual(
@@ -146,7 +156,7 @@ describe("concurrent sends", () => {
     expect((await stats(channel)).total).toBe(model.total);
     expect(await allMessages(channel)).toEqual(model.sorted.map((m) => model.wire(m)));
 
-    // Each socket got the model's pushes, batch by batch, in the order they were stored.
+    // Each socket got the model's pushes, run by run, in the order they were stored.
     received.forEach((list, n) => {
       const pushes = list.filter((f) => f.type === "insert" || f.type === "status");
       const totals = pushes.map((f) => (f.type === "insert" || f.type === "status" ? f.total : 0));
