@@ -19,18 +19,11 @@ import fc from "fast-check";
 import { afterEach, describe, expect, it } from "vitest";
 import { series } from "../support/data.ts";
 import { compareKeys } from "../support/keys.ts";
-import { ChannelModel } from "../support/model.ts";
+import { mergeRuns, pushBounds, type StoredGroup } from "../support/merges.ts";
+import { ChannelModel, type Write } from "../support/model.ts";
 import { closeAll } from "../support/socket.ts";
 import { initialView, type SocketModel } from "../support/views.ts";
-import type {
-  Anchor,
-  ChangeResult,
-  Code,
-  Counts,
-  Draft,
-  Frame,
-  PageBody,
-} from "../support/wire.ts";
+import type { Anchor, ChangeResult, Code, Draft, Frame, PageBody } from "../support/wire.ts";
 import {
   anyTsArb,
   authorArb,
@@ -269,18 +262,6 @@ const wsInputArb: fc.Arbitrary<WsInput> = fc
 
 const ridPart = (rid: string | undefined) => (rid === undefined ? {} : { rid });
 
-/** Queues the cross-tab `status` frames a badge change sends to the user's other sockets. */
-function badgeChanged(
-  model: ChannelModel,
-  socket: SocketModel,
-  sockets: readonly SocketModel[],
-  elsewhere: Map<SocketModel, Frame[]>,
-  before: Counts,
-): void {
-  for (const [s, frame] of model.badgeChanged(socket, sockets, before))
-    elsewhere.get(s)?.push(frame);
-}
-
 function errorFrame(code: Code, rid: string | undefined): Frame {
   return { type: "error", ...ridPart(rid), code, message: expect.any(String) as unknown as string };
 }
@@ -292,14 +273,16 @@ function comparable(frames: readonly Frame[]): Frame[] {
 
 /**
  * What the sender gets for one valid frame, the model updated as the server
- * must update itself; pushes to the other sockets are added to `elsewhere`.
+ * must update itself; a write that stored something is added to `stored`,
+ * a group of its own. Each user has one socket here: no cross-tab status is
+ * due (reader-*.test.ts check those), and the watcher's pushes are replayed
+ * apart (see {@link watcherPushes}).
  */
 function answerTo(
   call: Call,
   model: ChannelModel,
   socket: SocketModel,
-  sockets: readonly SocketModel[],
-  elsewhere: Map<SocketModel, Frame[]>,
+  stored: StoredGroup<Write>[],
 ): Frame[] {
   const rid = ridPart(call.rid);
   const { user } = socket;
@@ -314,10 +297,8 @@ function answerTo(
       const { first, last, live } = call;
       if (first && last && compareKeys(first, last) > 0)
         return [errorFrame("bad_request", call.rid)];
-      const before = model.counts(user);
       socket.view = { first, last, live };
       model.seeRange(user, first, last);
-      badgeChanged(model, socket, sockets, elsewhere, before);
       return [{ type: "view", ...rid, ...model.counts(user), seq: model.seq }];
     }
     case "send": {
@@ -325,8 +306,8 @@ function answerTo(
         if (m.id === undefined || m.ts === undefined) throw new Error("unpredictable send");
         return { id: m.id, ts: m.ts, author: m.author ?? user, text: m.text };
       });
-      const { results, pushes } = model.batch(drafts, sockets);
-      for (const s of sockets) if (s !== socket) elsewhere.get(s)?.push(...(pushes.get(s) ?? []));
+      const { results, pushes } = model.batch(drafts, [socket]);
+      stored.push({ end: model.seq, items: [{ insert: drafts }] });
       return [
         { type: "sent", ...rid, results, total: model.total, seq: model.seq },
         ...(pushes.get(socket) ?? []),
@@ -346,18 +327,17 @@ function answerTo(
       return [{ type: "late.list", ...rid, unread: unread.length, items }];
     }
     case "late.ack": {
-      const before = model.counts(user);
       model.places.lateAck(user);
-      badgeChanged(model, socket, sockets, elsewhere, before);
       return [{ type: "view", ...rid, ...model.counts(user), seq: model.seq }];
     }
     case "change": {
       const actor = { user, moderator: false }; // an open worker's sockets: scope write
-      const { outcomes, pushes } = model.group([{ actor, changes: call.changes }], sockets);
+      const write = { actor, changes: call.changes };
+      const { outcomes, pushes } = model.group([write], [socket]);
       const outcome = outcomes[0];
       if (outcome === undefined || "forbidden" in outcome)
         return [errorFrame("forbidden", call.rid)];
-      for (const s of sockets) if (s !== socket) elsewhere.get(s)?.push(...(pushes.get(s) ?? []));
+      stored.push({ end: model.seq, items: [write] });
       const results = outcome.results as ChangeResult[];
       return [
         { type: "changed", ...rid, results, total: model.total, seq: model.seq },
@@ -373,17 +353,12 @@ function answerTo(
     case "reactions.list":
       return [{ type: "reactions.list", ...rid, ...model.reactionsList(user, call.limit) }];
     case "reactions.ack": {
-      const before = model.counts(user);
       model.places.reactionsAck(user);
-      badgeChanged(model, socket, sockets, elsewhere, before);
       return [{ type: "view", ...rid, ...model.counts(user), seq: model.seq }];
     }
     case "read": {
       const outcome = model.read(user, call.id);
       if (outcome === "not_found") return [errorFrame("not_found", call.rid)];
-      if (outcome.moved) {
-        for (const [s, frame] of model.markerMoved(socket, sockets)) elsewhere.get(s)?.push(frame);
-      }
       const { read, unread } = outcome;
       return [{ type: "read", ...rid, read, unread, seq: model.seq }];
     }
@@ -394,6 +369,24 @@ function answerTo(
       throw new Error(`unhandled ${JSON.stringify(unreachable)}`);
     }
   }
+}
+
+/**
+ * What the watcher must have been sent for the groups `stored` (in turn)
+ * under push coalescing (docs/protocol.md, "Groups of writes"): it sends no
+ * frame while they are stored, so the groups waiting for it go out merged,
+ * as one group each run; its frames' seqs tell where the runs end. The runs
+ * are replayed on `shadow`, a model the writes reach only through here.
+ */
+function watcherPushes(
+  shadow: ChannelModel,
+  watcher: SocketModel,
+  stored: readonly StoredGroup<Write>[],
+  received: readonly Frame[],
+): Frame[] {
+  return mergeRuns(stored, pushBounds([received])).flatMap(
+    (run) => shadow.group(run.items, [watcher]).pushes.get(watcher) ?? [],
+  );
 }
 
 /** How a reader's-place frame (protocol 1.2) was answered, for the tally; undefined for others. */
@@ -436,6 +429,11 @@ describe("WebSocket fuzz", () => {
       ...model.counts("watcher"),
       seq: model.seq,
     });
+    // The watcher's own model: the channel as the watcher is pushed it, run by run.
+    const shadow = new ChannelModel();
+    shadow.store(seed);
+    shadow.connect("watcher");
+    shadow.seeRange("watcher", null, null);
     const watching: SocketModel = {
       user: "watcher",
       view: { first: null, last: null, live: true },
@@ -444,7 +442,8 @@ describe("WebSocket fuzz", () => {
     let runs = 0;
     let frames = 0;
     let clock = 0;
-    const tally = { valid: 0, invalid: 0, stored: 0 };
+    /** Groups stored, and the runs of them the watcher was pushed (merged when it fell behind). */
+    const tally = { valid: 0, invalid: 0, stored: 0, groups: 0, runs: 0 };
     /** Protocol 1.2: valid `change` frames, refused ones, and each change's outcome. */
     const changes = new Map<string, number>();
     const counted = (what: string) => changes.set(what, (changes.get(what) ?? 0) + 1);
@@ -473,7 +472,7 @@ describe("WebSocket fuzz", () => {
             seq: model.seq,
           });
           const socket: SocketModel = { user, view: initialView(model.newest) };
-          const elsewhere = new Map<SocketModel, Frame[]>([[watching, []]]);
+          const stored: StoredGroup<Write>[] = [];
           const want: { frame: Frame; sent: string }[] = [];
           for (const input of inputs) {
             const text = wireText(input, ++clock);
@@ -484,7 +483,7 @@ describe("WebSocket fuzz", () => {
               input.kind === "binary" ? `${input.bytes.length} bytes` : (text ?? "").slice(0, 300);
             const before = model.total;
             const answer = verdict.ok
-              ? answerTo(verdict.call, model, socket, [socket, watching], elsewhere)
+              ? answerTo(verdict.call, model, socket, stored)
               : [errorFrame("bad_request", verdict.rid)];
             if (verdict.ok) tally.valid++;
             else tally.invalid++;
@@ -507,8 +506,11 @@ describe("WebSocket fuzz", () => {
             const label = `run ${runs - 1}, frame ${i} (answer to ${want[i]?.sent ?? "nothing"})`;
             expect(got[i], label).toEqual(expected[i]);
           }
-          expect(comparable(await watcher.drain()), "pushes to the watcher").toEqual(
-            comparable(elsewhere.get(watching) ?? []),
+          const pushed = await watcher.drain();
+          tally.groups += stored.length;
+          tally.runs += pushBounds([pushed]).length;
+          expect(comparable(pushed), "pushes to the watcher").toEqual(
+            comparable(watcherPushes(shadow, watching, stored, pushed)),
           );
           await client.closeAndWait();
         }),
@@ -530,7 +532,7 @@ describe("WebSocket fuzz", () => {
       expect(place.get(what) ?? 0, what).toBeGreaterThan(0);
     }
     console.log(
-      `WebSocket fuzz: ${frames} frames (${tally.valid} valid, ${tally.invalid} invalid), changes ${JSON.stringify(Object.fromEntries(changes))}, reader's place ${JSON.stringify(Object.fromEntries(place))}, ${model.tombstones.size} messages deleted`,
+      `WebSocket fuzz: ${frames} frames (${tally.valid} valid, ${tally.invalid} invalid), changes ${JSON.stringify(Object.fromEntries(changes))}, reader's place ${JSON.stringify(Object.fromEntries(place))}, ${model.tombstones.size} messages deleted; the watcher was pushed ${tally.groups} groups in ${tally.runs} runs`,
     );
     expect(await stats(channel)).toEqual(model.stats(channel));
     expect(await allMessages(channel)).toEqual(model.sorted.map((m) => model.wire(m)));
