@@ -4,6 +4,7 @@
  * Errors are thrown as ProtocolErrors and answered by the caller.
  */
 import { compareKeys, type Key } from "../core/key.ts";
+import type { View } from "../core/view.ts";
 import { allows } from "../protocol/access.ts";
 import { errorFrame, ProtocolError, toErrorInfo } from "../protocol/errors.ts";
 import { readFrame } from "../protocol/frame-reader.ts";
@@ -53,7 +54,11 @@ export async function receive(
       }
       const { frame } = reading;
       try {
-        await dispatch(room, ws, room.sockets.session(ws) ?? session, frame);
+        await dispatch(
+          room,
+          socketOrigin(room.sockets, ws, room.sockets.session(ws) ?? session),
+          frame,
+        );
       } catch (err) {
         if (!(err instanceof ProtocolError)) log(`frame ${frame.type} failed`, err);
         send(ws, errorFrame(toErrorInfo(err), frame.rid));
@@ -67,18 +72,40 @@ export async function receive(
   );
 }
 
-export async function dispatch(
-  room: Room,
-  ws: WebSocket,
-  session: Session,
-  frame: ClientFrame,
-): Promise<void> {
-  const { store, sockets } = room;
+/** Where a frame came from and where its answers go: a socket of this object, or a relay's. */
+export interface Origin {
+  readonly session: Session;
+  send(frame: ServerFrame): void;
+  /** Declares the socket's view (`view`, `resume`). */
+  setView(view: View): void;
+  /** A `status` for each of the user's other sockets (one badge across tabs). */
+  tellOthers(frame: ServerFrame): void;
+}
+
+/** A socket of this object as an origin. */
+export function socketOrigin(sockets: Sockets, ws: WebSocket, session: Session): Origin {
+  return {
+    session,
+    send: (frame) => send(ws, frame),
+    setView: (view) => sockets.setView(ws, session, view),
+    tellOthers: (frame) => {
+      const text = JSON.stringify(frame);
+      for (const peer of sockets.peers()) {
+        if (peer.ws !== ws && peer.session.user === session.user) sendRaw(peer.ws, text);
+      }
+    },
+  };
+}
+
+export async function dispatch(room: Room, origin: Origin, frame: ClientFrame): Promise<void> {
+  const { store } = room;
+  const { session } = origin;
   const { user } = session;
+  const send = (f: ServerFrame) => origin.send(f);
   const rid = frame.rid === undefined ? {} : { rid: frame.rid };
   switch (frame.type) {
     case "page":
-      send(ws, {
+      send({
         type: "page",
         ...rid,
         ...store.page(frame.anchor, frame.before, frame.after, { user, socket: true }),
@@ -86,18 +113,18 @@ export async function dispatch(
       return;
     case "view": {
       const view = checkView(frame);
-      countsFollow(room, ws, user, () => {
-        sockets.setView(ws, session, view);
+      countsFollow(room, origin, () => {
+        origin.setView(view);
         store.readers.seeRange(user, view.first, view.last);
-        send(ws, viewReply(store, user, rid));
+        send(viewReply(store, user, rid));
       });
       return;
     }
     case "resume": {
       const view = checkView(frame);
-      countsFollow(room, ws, user, () => {
-        sockets.setView(ws, session, view);
-        send(ws, { ...resume(store, user, frame.since, view), ...rid });
+      countsFollow(room, origin, () => {
+        origin.setView(view);
+        send({ ...resume(store, user, frame.since, view), ...rid });
       });
       return;
     }
@@ -110,7 +137,7 @@ export async function dispatch(
         inserting(
           frame.messages.map((m) => draftOf(m, user, now)),
           // Sent before the group's pushes; the output gate holds it until the group is durable.
-          { stored: (result) => send(ws, { type: "sent", ...rid, ...sentOf(result, store.seq) }) },
+          { stored: (result) => send({ type: "sent", ...rid, ...sentOf(result, store.seq) }) },
         ),
       );
       return;
@@ -122,7 +149,7 @@ export async function dispatch(
       const actor = { user, moderator: allows(session.scope, "moderate") };
       await room.write(
         changing(actor, frame.changes, ({ results, total }) =>
-          send(ws, { type: "changed", ...rid, results, total, seq: store.seq }),
+          send({ type: "changed", ...rid, results, total, seq: store.seq }),
         ),
       );
       return;
@@ -131,42 +158,42 @@ export async function dispatch(
       const next = store.late.next(user)?.id;
       if (next === undefined) throw new ProtocolError("not_found", "no unread late messages");
       const page = store.page({ id: next }, frame.before, frame.after, { user, socket: true });
-      send(ws, { type: "page", ...rid, ...page });
+      send({ type: "page", ...rid, ...page });
       return;
     }
     case "late.list":
-      send(ws, { type: "late.list", ...rid, ...store.lateList(user, frame.limit) });
+      send({ type: "late.list", ...rid, ...store.lateList(user, frame.limit) });
       return;
     case "late.ack":
-      countsFollow(room, ws, user, () => {
+      countsFollow(room, origin, () => {
         store.late.ack(user);
-        send(ws, viewReply(store, user, rid));
+        send(viewReply(store, user, rid));
       });
       return;
     case "reactions.next": {
       const next = store.readers.badges.next(user);
       if (next === undefined) throw new ProtocolError("not_found", "no unread reactions");
       const page = store.page({ id: next }, frame.before, frame.after, { user, socket: true });
-      send(ws, { type: "page", ...rid, ...page });
+      send({ type: "page", ...rid, ...page });
       return;
     }
     case "reactions.list":
-      send(ws, { type: "reactions.list", ...rid, ...store.reactionsList(user, frame.limit) });
+      send({ type: "reactions.list", ...rid, ...store.reactionsList(user, frame.limit) });
       return;
     case "reactions.ack":
-      countsFollow(room, ws, user, () => {
+      countsFollow(room, origin, () => {
         store.readers.ackReactions(user);
-        send(ws, viewReply(store, user, rid));
+        send(viewReply(store, user, rid));
       });
       return;
     case "read": {
       const { read, unread, moved } = store.read(user, frame.id);
-      send(ws, { type: "read", ...rid, read, unread, seq: store.seq });
-      if (moved) tellOtherSockets(room, ws, user, { read });
+      send({ type: "read", ...rid, read, unread, seq: store.seq });
+      if (moved) tellOthers(room, origin, { read });
       return;
     }
     case "ping":
-      send(ws, { type: "pong", ...rid });
+      send({ type: "pong", ...rid });
       return;
     default: {
       const unreachable: never = frame;
@@ -202,34 +229,27 @@ function viewReply(store: ChannelStore, user: string, rid: { rid?: string }): Se
  * `lateUnread` or `reactionsUnread`; when either changed, each of that
  * user's other sockets hears the new counts at once (one badge across tabs).
  */
-function countsFollow(room: Room, origin: WebSocket, user: string, run: () => void): void {
+function countsFollow(room: Room, origin: Origin, run: () => void): void {
   const { readers } = room.store;
+  const { user } = origin.session;
   const before = readers.counts(user);
   run();
   const after = readers.counts(user);
   if (after.lateUnread === before.lateUnread && after.reactionsUnread === before.reactionsUnread) {
     return;
   }
-  tellOtherSockets(room, origin, user);
+  tellOthers(room, origin);
 }
 
-/** Each of the user's sockets but `origin` gets a `status` with the user's counts (and marker). */
-function tellOtherSockets(
-  room: Room,
-  origin: WebSocket,
-  user: string,
-  extra: Pick<StatusFrame, "read"> = {},
-): void {
+/** Each of the user's sockets but the origin gets a `status` with the user's counts (and marker). */
+function tellOthers(room: Room, origin: Origin, extra: Pick<StatusFrame, "read"> = {}): void {
   const { store } = room;
-  const frame = JSON.stringify({
+  origin.tellOthers({
     type: "status",
     total: store.total,
-    ...store.readers.counts(user),
+    ...store.readers.counts(origin.session.user),
     ...extra,
     shifted: 0,
     seq: store.seq,
-  } satisfies ServerFrame);
-  for (const { ws, session } of room.sockets.peers()) {
-    if (ws !== origin && session.user === user) sendRaw(ws, frame);
-  }
+  });
 }

@@ -8,9 +8,9 @@
  * seq primary keys of messages and the change log, at most MAX_RESUME each)
  * and the rows of what they touched: never a cost that grows with the channel.
  */
-import { compareKeys } from "../core/key.ts";
 import { heldRun, route, type View } from "../core/view.ts";
-import { MAX_RESUME, type ResumedFrame } from "../protocol/schemas.ts";
+import type { ResumedFrame } from "../protocol/schemas.ts";
+import { missedSince } from "./missed.ts";
 import { type ChannelStore, keyOf, type StoredMessage } from "./store.ts";
 
 /**
@@ -26,9 +26,8 @@ export function resume(
 ): Omit<ResumedFrame, "rid"> {
   const { seq } = store;
   store.readers.seeRange(user, view.first, view.last);
-  // Seqs have no gaps, so seq − since arrivals of every kind were missed. A
-  // `since` from the future is a client that holds another channel's history.
-  if (since > seq || seq - since > MAX_RESUME) {
+  const missed = missedSince(store, since);
+  if (!missed) {
     return {
       type: "resumed",
       complete: false,
@@ -41,19 +40,7 @@ export function resume(
       updated: [],
     };
   }
-  const inserted = store.arrivalsSince(since, MAX_RESUME).sort(compareKeys);
-  const insertedIds = new Set(inserted.map((m) => m.id));
-  const logged = store.changesSince(since, MAX_RESUME);
-  const deletedIds = [...new Set(logged.filter((c) => c.kind === "delete").map((c) => c.id))];
-  // Only what the client may hold: stored at or before `since`.
-  const removed = [...store.tombstonesOf(deletedIds).values()]
-    .filter((t) => t.seq <= since)
-    .sort(compareKeys);
-  const changedIds = new Set(
-    logged.filter((c) => c.kind !== "delete" && !insertedIds.has(c.id)).map((c) => c.id),
-  );
-  const changed = [...store.messagesById(changedIds).values()].sort(compareKeys);
-
+  const { inserted, removed, updated: changed } = missed;
   const routed = route(view, inserted.map(keyOf));
   const gone = heldRun(view, removed.map(keyOf));
   const touched = heldRun(view, changed.map(keyOf));

@@ -203,9 +203,11 @@ describe("ChannelWindow under another user's changes (protocol 1.2)", () => {
     /** Both windows have applied up to `seq`, and each equals a page read now at its positions. */
     async function sameAsFreshPages(seq: number): Promise<void> {
       for (const list of [parked, live]) {
+        // Whole groups: a group's frames come one by one, its `status` last (and replies
+        // come before pushes, so the write's answer may be here before any of them).
         await until(
           list,
-          () => list.window.seq >= seq && !list.window.frozen,
+          () => list.window.resumeFrom >= seq && !list.window.frozen,
           `the window at seq ${seq}`,
         );
         const w = list.window;
@@ -280,12 +282,15 @@ describe("ChannelWindows of one user (protocol 1.2, the reader's place)", () => 
     /** Both tabs show this marker, unread count and first unread position. */
     const bothAt = async (read: string | null, unread: number, firstUnread: number | null) => {
       for (const tab of [tabA, tabB]) {
+        // The writer's answer comes before the group's pushes: wait for all three to show.
         await until(
           tab,
-          () => (tab.window.read?.id ?? null) === read && tab.window.unread === unread,
-          `the marker on ${read} with ${unread} unread`,
+          () =>
+            (tab.window.read?.id ?? null) === read &&
+            tab.window.unread === unread &&
+            tab.firstUnread === firstUnread,
+          `the marker on ${read} with ${unread} unread, the first at ${firstUnread}`,
         );
-        expect(tab.firstUnread).toBe(firstUnread);
       }
     };
     // No marker yet: every message is unread, from the first.
