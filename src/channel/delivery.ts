@@ -46,13 +46,16 @@ export function deliver(
     positions: (keys) => store.positionsOf(keys),
     mine: (user, ids) => store.mine(user, ids),
   };
-  const each = (pass: (peer: Peer, push: SocketPush) => void, planned: Planned[]) => {
-    for (const { peers, pushes } of planned) {
-      peers.forEach((peer, k) => {
-        const push = pushes[k];
+  const each = (
+    pass: (peer: Peer, push: SocketPush, plan: Planned) => void,
+    planned: Planned[],
+  ) => {
+    for (const plan of planned) {
+      plan.peers.forEach((peer, k) => {
+        const push = plan.pushes[k];
         if (!push) return;
         try {
-          pass(peer, push);
+          pass(peer, push, plan);
         } catch (err) {
           log(`push to a socket of ${peer.session.user} failed`, err);
         }
@@ -65,21 +68,30 @@ export function deliver(
     if (peers.length === 0) return [];
     const segment = segmentOf(effect, store);
     const targets = peers.map((p) => ({ view: p.session.view, user: p.session.user }));
-    return [{ effect, peers, segment, moved, pushes: pushFrames(segment, targets, lookup) }];
+    const pushes = pushFrames(segment, targets, lookup);
+    // Each user's reaction count before: the writes' own, or before a push made some seen.
+    const before = new Map(effect.badges);
+    return [{ effect, peers, segment, moved, pushes, before }];
   });
-  each(({ ws, session }, push) => {
+  each(({ ws, session }, push, { before }) => {
+    const { user } = session;
     for (const frame of push.frames) sendRaw(ws, frame);
-    store.late.markSeen(session.user, push.seenLate);
-    if (push.shownOwn.length > 0) store.readers.seeReactions(session.user, push.shownOwn);
+    store.late.markSeen(user, push.seenLate);
+    if (push.shownOwn.length > 0) {
+      if (!before.has(user)) before.set(user, store.readers.badges.unread(user));
+      store.readers.seeReactions(user, push.shownOwn);
+    }
     if (push.next !== session.view) sockets.setView(ws, session, push.next);
   }, planned);
   // Second pass: a group that inserted or deleted moves every socket's total; one that
-  // only edited or reacted tells only the users whose reaction count it changed.
+  // only edited or reacted tells only the users whose reaction count it changed (by its
+  // writes, or by what it showed them: an update of a message whose older reactions they
+  // had not seen).
   for (const plan of planned) {
-    const { effect, moved, segment } = plan;
+    const { before, moved, segment } = plan;
     const told = (user: string) => {
-      const before = effect.badges.get(user);
-      return before !== undefined && before !== store.readers.badges.unread(user);
+      const was = before.get(user);
+      return was !== undefined && was !== store.readers.badges.unread(user);
     };
     each(
       ({ ws, session }, push) => {
@@ -103,4 +115,6 @@ interface Planned extends Delivery {
   readonly segment: Segment<Message>;
   readonly moved: boolean;
   readonly pushes: SocketPush[];
+  /** Users whose reaction count the writes or the pushes changed, with their count before. */
+  readonly before: Map<string, number>;
 }

@@ -46,14 +46,14 @@ export async function receive(
   await room.sockets.inOrder(
     ws,
     async () => {
+      // No reply, a refusal's included, may overtake a push: the groups waiting for this socket go first.
+      room.pushes.catchUp(ws);
       if (!reading.ok) {
         send(ws, errorFrame(reading.error, reading.rid));
         return;
       }
       const { frame } = reading;
       try {
-        // No reply may overtake a push: the groups waiting for this socket go first.
-        room.pushes.catchUp(ws);
         await dispatch(
           room,
           socketOrigin(room.sockets, ws, room.sockets.session(ws) ?? session),

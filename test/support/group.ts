@@ -5,8 +5,10 @@
  * messages in its view, or after its last key when live), `remove` (the
  * messages of its view that the group deleted), `update` (those whose text
  * or reactions it changed, in their final state) and `status` (after a
- * group that inserted or deleted a message; `shifted` is the net change
- * before the view's first key). Each frame carries the group's net effect:
+ * group that inserted or deleted a message, to every socket; after one of
+ * edits and reactions alone, to the sockets of the users whose
+ * `reactionsUnread` it changed; `shifted` is the net change before the
+ * view's first key). Each frame carries the group's net effect:
  * a message inserted and deleted in the group is in none, one inserted and
  * changed comes in `insert` only, one changed and deleted in `remove` only.
  */
@@ -42,8 +44,16 @@ export class GroupNet {
     if (!this.#inserted.has(id)) this.#updated.add(id);
   }
 
-  /** The pushes to each socket; live views grow and users see what they are pushed, as on the server. */
-  pushes(model: ChannelModel, sockets: readonly SocketModel[]): Map<SocketModel, Frame[]> {
+  /**
+   * The pushes to each socket; live views grow and users see what they are
+   * pushed, as on the server. `reactionsBefore` holds each user's
+   * `reactionsUnread` before the group.
+   */
+  pushes(
+    model: ChannelModel,
+    sockets: readonly SocketModel[],
+    reactionsBefore: ReadonlyMap<string, number>,
+  ): Map<SocketModel, Frame[]> {
     const present = (ids: Iterable<string>) =>
       [...ids].flatMap((id) => {
         const m = model.byId.get(id);
@@ -57,7 +67,7 @@ export class GroupNet {
     const { total, seq } = model;
     const positioned = (list: readonly Stored[], user: string) =>
       list.map((m) => model.wire(m, { position: model.position(m.id) }, user));
-    // Every socket's pushes are seen before any status counts its user's unread.
+    // Every socket's pushes are seen before any status counts its user's counts.
     const plans = sockets.map((socket) => {
       const { view, user } = socket;
       const { pushed, shifted } = route(view, sorted);
@@ -77,12 +87,14 @@ export class GroupNet {
         frames.push({ type: "update", messages: positioned(changed, user), seq });
       socket.view = grow(view, pushed);
       model.see(user, pushed);
+      model.places.seeReactions(user, changed);
       return { socket, frames, shifted: shifted - countBefore(view, removedKeys), latest };
     });
     const pushes = new Map<SocketModel, Frame[]>();
     const moved = inserted.length + removed.length > 0;
+    const told = (user: string) => model.counts(user).reactionsUnread !== reactionsBefore.get(user);
     for (const { socket, frames, shifted, latest } of plans) {
-      if (moved) {
+      if (moved || told(socket.user)) {
         frames.push({ type: "status", total, ...model.counts(socket.user), shifted, latest, seq });
       }
       pushes.set(socket, frames);

@@ -19,6 +19,7 @@ import {
   type Anchor,
   type Change,
   type ChangeResult,
+  DEFAULT_LIST,
   type Draft,
   type Frame,
   type Key,
@@ -90,6 +91,8 @@ export class Harness {
   readonly peers: Peer[] = [];
   /** What each socket was pushed for the last write (or wave of writes) checked. */
   pushed = new Map<SocketModel, Frame[]>();
+  /** Frames and answers received and compared with the model's so far. */
+  compared = 0;
   readonly #transport: Transport;
   #rids = 0;
 
@@ -107,6 +110,7 @@ export class Harness {
     const client = await this.#transport.open(this.channel, user);
     const hello = await client.next("hello");
     this.model.connect(user);
+    this.compared++;
     expect(hello).toEqual({
       type: "hello",
       protocol: 1,
@@ -115,7 +119,7 @@ export class Harness {
       user,
       total: this.model.total,
       ...this.model.counts(user),
-      read: null,
+      read: this.model.places.marker(user),
       newest: this.model.newest,
       seq: this.model.seq,
     });
@@ -132,56 +136,135 @@ export class Harness {
 
   /** Declares a view and checks the reply, and the badge on every other socket. */
   async declare(peer: Peer, first: Key | null, last: Key | null, live: boolean): Promise<void> {
-    const rid = this.#rid("view");
-    const { reply, others } = await peer.client.call({ type: "view", first, last, live }, rid);
-    const before = this.model.unread(peer.socket.user);
-    peer.socket.view = { first, last, live };
-    this.model.seeRange(peer.socket.user, first, last);
-    expect(others).toEqual([]);
-    const counts = this.model.counts(peer.socket.user);
-    expect(reply).toEqual({ type: "view", rid, ...counts, seq: this.model.seq });
-    await this.#checkBadges(peer, before);
+    await this.#counted(peer, { type: "view", first, last, live }, (rid) => {
+      peer.socket.view = { first, last, live };
+      this.model.seeRange(peer.socket.user, first, last);
+      return this.#viewReply(peer, rid);
+    });
   }
 
   /** `late.ack`: checks the reply, and the badge on every other socket. */
   async ack(peer: Peer): Promise<void> {
-    const rid = this.#rid("ack");
-    const { reply, others } = await peer.client.call({ type: "late.ack" }, rid);
-    const before = this.model.unread(peer.socket.user);
-    this.model.ack(peer.socket.user);
-    expect(others).toEqual([]);
-    const counts = this.model.counts(peer.socket.user);
-    expect(counts.lateUnread).toBe(0);
-    expect(reply).toEqual({ type: "view", rid, ...counts, seq: this.model.seq });
-    await this.#checkBadges(peer, before);
+    await this.#counted(peer, { type: "late.ack" }, (rid) => {
+      this.model.places.lateAck(peer.socket.user);
+      return this.#viewReply(peer, rid);
+    });
+    expect(this.model.lateUnread(peer.socket.user)).toBe(0);
+  }
+
+  /** Protocol 1.2 `reactions.ack`: checks the reply, and the badge on every other socket. */
+  async reactionsAck(peer: Peer): Promise<void> {
+    await this.#counted(peer, { type: "reactions.ack" }, (rid) => {
+      this.model.places.reactionsAck(peer.socket.user);
+      return this.#viewReply(peer, rid);
+    });
+    expect(this.model.counts(peer.socket.user).reactionsUnread).toBe(0);
   }
 
   /** Protocol 1.1 `resume`: checks the reply against the model's replay; returns it. */
   async resume(peer: Peer, since: number, view: Declared): Promise<Frame> {
-    const rid = this.#rid("resume");
-    const { reply, others } = await peer.client.call({ type: "resume", since, ...view }, rid);
-    const before = this.model.unread(peer.socket.user);
-    const expected = this.model.resume(peer.socket, since, view);
+    return this.#counted(peer, { type: "resume", since, ...view }, (rid) => ({
+      ...this.model.resume(peer.socket, since, view),
+      rid,
+    }));
+  }
+
+  /** The `view` reply: the user's counts now. */
+  #viewReply(peer: Peer, rid: string): Frame {
+    return { type: "view", rid, ...this.model.counts(peer.socket.user), seq: this.model.seq };
+  }
+
+  /**
+   * Sends a frame that may change its user's counts, checks its reply (the
+   * model's, made by `expected` once the model has done the same), and the
+   * cross-tab badge on every other socket; answers the reply.
+   */
+  async #counted(
+    peer: Peer,
+    frame: Record<string, unknown> & { type: string },
+    expected: (rid: string) => Frame,
+  ): Promise<Frame> {
+    const rid = this.#rid(frame.type);
+    const { reply, others } = await peer.client.call(frame, rid);
+    const before = this.model.counts(peer.socket.user);
     expect(others).toEqual([]);
-    expect(reply).toEqual({ ...expected, rid });
-    await this.#checkBadges(peer, before);
+    expect(reply).toEqual(expected(rid));
+    this.compared++;
+    const sockets = this.#sockets();
+    await this.#expectOthers(peer, this.model.badgeChanged(peer.socket, sockets, before));
     return reply;
   }
 
   /**
-   * Every other socket drained: those of the same user got the `status` of a
-   * badge change when the count changed, and nobody got anything else.
+   * Protocol 1.2 `read`: checks the reply (or `not_found`), and that the
+   * user's other sockets hear of a marker that moved, and nobody else of
+   * anything.
    */
-  async #checkBadges(origin: Peer, before: number): Promise<void> {
-    const sockets = this.peers.map((p) => p.socket);
-    const expected = this.model.badgeChanged(origin.socket, sockets, before);
+  async read(peer: Peer, id: string): Promise<Frame> {
+    const rid = this.#rid("read");
+    const { reply, others } = await peer.client.call({ type: "read", id }, rid);
+    expect(others).toEqual([]);
+    const outcome = this.model.read(peer.socket.user, id);
+    if (outcome === "not_found") {
+      expect(reply).toMatchObject({ type: "error", rid, code: "not_found" });
+      this.compared++;
+      await this.#expectOthers(peer, new Map());
+      return reply;
+    }
+    const { read, unread, moved } = outcome;
+    expect(reply).toEqual({ type: "read", rid, read, unread, seq: this.model.seq });
+    this.compared++;
+    const sockets = this.#sockets();
+    await this.#expectOthers(
+      peer,
+      moved ? this.model.markerMoved(peer.socket, sockets) : new Map(),
+    );
+    return reply;
+  }
+
+  /** Protocol 1.2 `reactions.list`: checks the reply against the model's list. */
+  async reactionsList(peer: Peer, limit?: number): Promise<Frame> {
+    const rid = this.#rid("rlist");
+    const frame =
+      limit === undefined ? { type: "reactions.list" } : { type: "reactions.list", limit };
+    const { reply, others } = await peer.client.call(frame, rid);
+    expect(others).toEqual([]);
+    const list = this.model.reactionsList(peer.socket.user, limit ?? DEFAULT_LIST);
+    expect(reply).toEqual({ type: "reactions.list", rid, ...list });
+    this.compared++;
+    return reply;
+  }
+
+  /** Protocol 1.2 `reactions.next`: checks the page (or `not_found`) against the model's. */
+  async reactionsNext(peer: Peer, before?: number, after?: number): Promise<Frame> {
+    const rid = this.#rid("rnext");
+    const { reply, others } = await peer.client.call(
+      { type: "reactions.next", before, after },
+      rid,
+    );
+    expect(others).toEqual([]);
+    const page = this.model.reactionsNext(peer.socket.user, before, after);
+    if (page === "not_found")
+      expect(reply).toMatchObject({ type: "error", rid, code: "not_found" });
+    else expect(reply).toEqual({ type: "page", rid, ...page });
+    this.compared++;
+    return reply;
+  }
+
+  /**
+   * Every other socket drained: those in `expected` got exactly their frame
+   * (a cross-tab status), and nobody got anything else.
+   */
+  async #expectOthers(origin: Peer, expected: ReadonlyMap<SocketModel, Frame>): Promise<void> {
     await Promise.all(
       this.peers
         .filter((p) => p !== origin)
         .map(async (p) => {
           const frame = expected.get(p.socket);
-          const label = `badge on ${p.socket.user}'s socket after ${origin.socket.user}'s change`;
-          expect(await p.client.drain(), label).toEqual(frame ? [frame] : []);
+          const label = `status on ${p.socket.user}'s socket after ${origin.socket.user}'s frame`;
+          const got = await p.client.drain();
+          expect(got, label).toEqual(frame ? [frame] : []);
+          this.compared += got.length;
         }),
     );
   }
@@ -191,6 +274,7 @@ export class Harness {
     const { status, body } = await this.#transport.post(this.channel, drafts);
     expect(status).toBe(200);
     const outcome = await this.arrived(drafts);
+    this.compared++;
     const inserted = outcome.results.filter((r) => !r.duplicate).length;
     expect(body).toEqual({
       inserted,
@@ -249,6 +333,7 @@ export class Harness {
     const { outcomes, pushes } = this.model.group([write], this.#sockets());
     const outcome = outcomes[0] as WriteOutcome;
     const frames = await from.client.drain();
+    this.compared += frames.length;
     const replies = frames.filter((f) => "rid" in f && f.rid === rid);
     expect(replies, `the reply to ${rid}`).toEqual([this.#reply(type, rid, outcome)]);
     const own = frames.filter((f) => !replies.includes(f));
@@ -278,6 +363,7 @@ export class Harness {
     const { outcomes, pushes } = this.model.group([write], this.#sockets());
     const outcome = outcomes[0] as ChangeOutcome;
     expect(answer, `POST changes as ${user}`).toEqual(this.#answer(outcome));
+    this.compared++;
     await this.#checkPushes(pushes);
     return outcome;
   }
@@ -334,6 +420,8 @@ export class Harness {
     }
     // Every group is stored and pushed by the time its replies are out.
     for (const [peer, frames] of got) frames.push(...(await peer.client.drain()));
+    this.compared += replies.length;
+    for (const frames of got.values()) this.compared += frames.length;
     const ends = [...new Set(replies.map((r) => r.seq))].sort((a, b) => a - b);
     const expected = new Map<Peer, Frame[]>(this.peers.map((p) => [p, []]));
     let from = 0;
@@ -384,6 +472,7 @@ export class Harness {
         .filter((p) => pushes.has(p.socket))
         .map(async (p) => {
           const got = await p.client.drain();
+          this.compared += got.length;
           expect(normalizePushes(got), `pushes to ${p.socket.user}`).toEqual(
             normalizePushes(pushes.get(p.socket) ?? []),
           );
@@ -405,6 +494,7 @@ export class Harness {
       throw new Error("page: asked for an unknown id");
     }
     expect(reply).toEqual({ type: "page", rid, ...expected });
+    this.compared++;
     return expected;
   }
 }

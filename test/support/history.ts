@@ -117,8 +117,14 @@ export class HistoryModel implements OrderedList {
     return resolveAnchor(this, anchor);
   }
 
-  page(anchor: Anchor, before: number, after: number): PageBody | "not_found" {
-    return pageOf(this, anchor, before, after);
+  /** A page; `first_unread` needs `readThrough`, the messages at or before the reader's marker. */
+  page(
+    anchor: Anchor,
+    before: number,
+    after: number,
+    readThrough?: number,
+  ): PageBody | "not_found" {
+    return pageOf(this, anchor, before, after, readThrough);
   }
 
   timeline(points: number): Timeline {

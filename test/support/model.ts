@@ -3,13 +3,15 @@
  * PROTOCOL.md alone: a sorted array with late arrivals in arrival order (their
  * ordinals), per-user seen sets, socket views, the pushes of a group, the
  * channel's seq watermark, the cross-tab badge and the replay of a `resume`;
- * and protocol 1.2's changes: edits, deletes (tombstones; positions shift),
- * reactions, and changes held until their message arrives.
+ * protocol 1.2's changes: edits, deletes (tombstones; positions shift),
+ * reactions, and changes held until their message arrives; and 1.2's
+ * reader's place (place.ts): unread reactions and the read marker.
  */
 import { type Actor, ChangeMarks, mayMake } from "./change-rules.ts";
 import { GroupNet } from "./group.ts";
 import { compareKeys, countBelow, keyOf } from "./keys.ts";
 import { type OrderedList, pageOf, timelineOf } from "./pages.ts";
+import { Places, type ReadOutcome } from "./place.ts";
 import { replay } from "./replay.ts";
 import type { SocketModel } from "./views.ts";
 import type {
@@ -20,7 +22,9 @@ import type {
   Draft,
   Frame,
   Key,
+  LateItem,
   PageBody,
+  ReactionsItem,
   ResumedFrame,
   SendResult,
   Stats,
@@ -53,12 +57,8 @@ export type Arrival =
 interface HeldChange {
   readonly actor: Actor;
   readonly change: Change;
-}
-
-interface ReaderModel {
-  /** How many late messages had arrived at the user's first connection. */
-  readonly from: number;
-  readonly seen: Set<string>;
+  /** Its arrival. */
+  readonly seq: number;
 }
 
 /** A declared view, as `view` and `resume` carry it. */
@@ -104,7 +104,8 @@ export class ChannelModel {
   readonly #marks = new Map<string, ChangeMarks>();
   /** Changes waiting for their message, by id. */
   readonly #held = new Map<string, { names: Set<string>; changes: HeldChange[] }>();
-  readonly #readers = new Map<string, ReaderModel>();
+  /** Each user's late messages, unread reactions and read marker. */
+  readonly places = new Places(this);
   /** The group being stored, when the test asked for its pushes. */
   #group: GroupNet | undefined;
 
@@ -174,9 +175,13 @@ export class ChannelModel {
         continue;
       }
       const marks = new ChangeMarks();
-      for (const { actor, change } of held) {
+      for (const { actor, change, seq } of held) {
         if (change.kind === "edit") marks.offerEdit(change);
-        if (change.kind === "react") marks.offerReaction(actor.user, change.emoji, change);
+        if (change.kind !== "react") continue;
+        // Each register's winner counts from its own arrival.
+        if (marks.offerReaction(actor.user, change.emoji, change).applied) {
+          this.places.reacted(d.id, actor.user, change.emoji, change.on, seq, true);
+        }
       }
       this.#marks.set(d.id, marks);
       this.sorted.splice(countBelow(this.sorted, m), 0, m);
@@ -210,9 +215,10 @@ export class ChannelModel {
         const name = heldName(actor.user, c);
         if (held.names.has(name)) return { id, outcome: "stale" };
         held.names.add(name);
-        held.changes.push({ actor, change: c });
+        const seq = arrival();
+        held.changes.push({ actor, change: c, seq });
         this.#held.set(id, held);
-        return { id, outcome: "pending", seq: arrival() };
+        return { id, outcome: "pending", seq };
       }
       const marks = this.#marks.get(id) as ChangeMarks;
       if (c.kind === "delete") {
@@ -220,6 +226,7 @@ export class ChannelModel {
         this.sorted.splice(countBelow(this.sorted, m), 1);
         this.byId.delete(id);
         this.#marks.delete(id);
+        this.places.gone(id);
         this.tombstones.set(id, { ...keyOf(m), seq: m.seq, deletedSeq: seq });
         this.#group?.removed(m);
         return { id, outcome: "applied", seq };
@@ -229,8 +236,10 @@ export class ChannelModel {
           ? { applied: marks.offerEdit(c), shown: true }
           : marks.offerReaction(actor.user, c.emoji, c);
       if (!applied) return { id, outcome: "stale" };
+      const seq = arrival();
       if (shown) this.#group?.updated(id);
-      return { id, outcome: "applied", seq: arrival() };
+      if (shown && c.kind === "react") this.places.reacted(id, actor.user, c.emoji, c.on, seq);
+      return { id, outcome: "applied", seq };
     });
     return { results };
   }
@@ -244,12 +253,14 @@ export class ChannelModel {
     sockets: readonly SocketModel[],
   ): { outcomes: WriteOutcome[]; pushes: Map<SocketModel, Frame[]> } {
     const net = new GroupNet();
+    // Whose reaction count the group changes: they get a status even if nothing moved.
+    const before = new Map(sockets.map((s) => [s.user, this.counts(s.user).reactionsUnread]));
     this.#group = net;
     try {
       const outcomes = writes.map((w) =>
         "insert" in w ? this.store(w.insert) : this.change(w.actor, w.changes),
       );
-      return { outcomes, pushes: net.pushes(this, sockets) };
+      return { outcomes, pushes: net.pushes(this, sockets, before) };
     } finally {
       this.#group = undefined;
     }
@@ -269,60 +280,39 @@ export class ChannelModel {
     return { results, stored, pushes };
   }
 
-  /** The user's first connection starts their late count (later ones do nothing). */
+  /** The user's first connection starts their late and reaction counts (later ones do nothing). */
   connect(user: string): void {
-    if (!this.#readers.has(user)) {
-      this.#readers.set(user, { from: this.lateArrivals.length, seen: new Set() });
-    }
-  }
-
-  #reader(user: string): ReaderModel {
-    const r = this.#readers.get(user);
-    if (!r) throw new Error(`${user} never connected`);
-    return r;
+    this.places.connect(user);
   }
 
   /** The user's unread late messages, oldest arrival first: deleted ones leave at once. */
   unreadLate(user: string): Stored[] {
-    const r = this.#reader(user);
-    return this.lateArrivals.slice(r.from).filter((m) => !r.seen.has(m.id) && this.byId.has(m.id));
+    return this.places.unreadLate(user);
   }
 
-  unread(user: string): number {
-    return this.unreadLate(user).length;
+  /** The user's `lateUnread`. */
+  lateUnread(user: string): number {
+    return this.places.unreadLate(user).length;
   }
 
-  /**
-   * The counts frames carry for the user. Nobody here reacts or moves a read
-   * marker, so no reaction is unread and every message is after the marker.
-   */
+  /** The counts frames carry for the user: `lateUnread`, `reactionsUnread` and `unread`. */
   counts(user: string): Counts {
-    return { lateUnread: this.unread(user), reactionsUnread: 0, unread: this.total };
+    return this.places.counts(user);
   }
 
-  isUnread(user: string, m: Stored): boolean {
-    if (!m.late || !this.byId.has(m.id)) return false;
-    const r = this.#reader(user);
-    return this.lateArrivals.indexOf(m) >= r.from && !r.seen.has(m.id);
-  }
-
+  /** The user was pushed these messages in an `insert` (or replayed them): they are seen. */
   see(user: string, messages: Iterable<Stored>): void {
-    const r = this.#reader(user);
-    for (const m of messages) if (m.late) r.seen.add(m.id);
+    this.places.see(user, messages);
   }
 
-  /** A declared view: every late message in [first, last] is seen. */
+  /** A declared view: every message in [first, last] is seen, late ones and reactions. */
   seeRange(user: string, first: Key | null, last: Key | null): void {
-    this.see(
-      user,
-      this.lateArrivals.filter(
-        (m) => (!first || compareKeys(m, first) >= 0) && (!last || compareKeys(m, last) <= 0),
-      ),
-    );
+    this.places.seeRange(user, first, last);
   }
 
-  ack(user: string): void {
-    this.see(user, this.lateArrivals);
+  /** `read` by the user: see place.ts. */
+  read(user: string, id: string): ReadOutcome | "not_found" {
+    return this.places.read(user, id);
   }
 
   /**
@@ -348,7 +338,7 @@ export class ChannelModel {
     };
   }
 
-  /** The list as pages read it; with `user`, unread late messages are flagged and `mine` set. */
+  /** The list as pages read it; with `user` (a socket's), unread late messages are flagged and `mine` set. */
   #list(user?: string): OrderedList {
     return {
       total: this.total,
@@ -357,15 +347,59 @@ export class ChannelModel {
       positionOf: (id) => (this.byId.has(id) ? this.position(id) : undefined),
       messageAt: (p) => {
         const m = this.sorted[p] as Stored;
-        const unread = user !== undefined && this.isUnread(user, m);
+        const unread = user !== undefined && this.places.isLateUnread(user, m);
         return this.wire(m, unread ? { unread: true } : {}, user);
       },
     };
   }
 
-  /** The page PROTOCOL.md prescribes, or "not_found" for an unknown (or deleted) id. */
-  page(anchor: Anchor, before = 25, after = 25, user?: string): PageBody | "not_found" {
-    return pageOf(this.#list(user), anchor, before, after);
+  /**
+   * The page PROTOCOL.md prescribes, or "not_found" for an unknown (or
+   * deleted) id. `user` is the socket's user (unread flags, `mine`, the read
+   * marker `first_unread` means); over HTTP (`http`) the user only names the
+   * marker and the page carries no flags.
+   */
+  page(
+    anchor: Anchor,
+    before = 25,
+    after = 25,
+    user?: string,
+    over: "socket" | "http" = "socket",
+  ): PageBody | "not_found" {
+    const readThrough = user === undefined ? undefined : this.places.readThrough(user);
+    return pageOf(
+      this.#list(over === "socket" ? user : undefined),
+      anchor,
+      before,
+      after,
+      readThrough,
+    );
+  }
+
+  /** `late.list`: the user's unread late messages, oldest arrival first, up to `limit`. */
+  lateList(user: string, limit: number): { unread: number; items: LateItem[] } {
+    const unread = this.unreadLate(user);
+    return { unread: unread.length, items: unread.slice(0, limit).map((m) => this.#item(m)) };
+  }
+
+  /** `reactions.list`: the user's messages with unread reactions, oldest unread first, up to `limit`. */
+  reactionsList(user: string, limit: number): { unread: number; items: ReactionsItem[] } {
+    const unread = this.places.unreadReactions(user);
+    const items = unread.slice(0, limit).map((m) => ({
+      ...this.#item(m),
+      reactions: this.wire(m, {}, user).reactions ?? [],
+    }));
+    return { unread: unread.length, items };
+  }
+
+  /** `reactions.next`: a page around the user's message whose unread reaction arrived first. */
+  reactionsNext(user: string, before = 25, after = 25): PageBody | "not_found" {
+    const next = this.places.unreadReactions(user)[0];
+    return next ? this.page({ id: next.id }, before, after, user) : "not_found";
+  }
+
+  #item(m: Stored): LateItem {
+    return { id: m.id, ts: m.ts, position: this.position(m.id), seq: m.seq };
   }
 
   timeline(points: number): Timeline {
@@ -385,21 +419,39 @@ export class ChannelModel {
   }
 
   /**
-   * Protocol 1.1: after a `view`, `resume` or `late.ack` by `origin` that
-   * changed its user's count from `before`, each of that user's other sockets
-   * gets a `status` with the new count; nobody else gets anything.
+   * Protocol 1.1 and 1.2: after a `view`, `resume`, `late.ack` or
+   * `reactions.ack` by `origin` that changed its user's `lateUnread` or
+   * `reactionsUnread` from `before`, each of that user's other sockets gets a
+   * `status` with the new counts; nobody else gets anything.
    */
   badgeChanged(
     origin: SocketModel,
     sockets: readonly SocketModel[],
-    before: number,
+    before: Counts,
+  ): Map<SocketModel, Frame> {
+    const counts = this.counts(origin.user);
+    const same =
+      counts.lateUnread === before.lateUnread && counts.reactionsUnread === before.reactionsUnread;
+    return same ? new Map() : this.#tellOthers(origin, sockets, {});
+  }
+
+  /** Protocol 1.2: after a `read` that moved the marker, the user's other sockets hear it. */
+  markerMoved(origin: SocketModel, sockets: readonly SocketModel[]): Map<SocketModel, Frame> {
+    return this.#tellOthers(origin, sockets, { read: this.places.marker(origin.user) });
+  }
+
+  /** A cross-tab `status`: the user's counts (and `extra`) to each of their sockets but `origin`. */
+  #tellOthers(
+    origin: SocketModel,
+    sockets: readonly SocketModel[],
+    extra: { read?: Key | null },
   ): Map<SocketModel, Frame> {
     const out = new Map<SocketModel, Frame>();
     const counts = this.counts(origin.user);
-    if (counts.lateUnread === before) return out;
     for (const s of sockets) {
       if (s === origin || s.user !== origin.user) continue;
-      out.set(s, { type: "status", total: this.total, ...counts, shifted: 0, seq: this.seq });
+      const { total, seq } = this;
+      out.set(s, { type: "status", total, ...counts, ...extra, shifted: 0, seq });
     }
     return out;
   }

@@ -10,8 +10,9 @@ import { type Change, MAX_RESUME, type ResumedFrame } from "./wire.ts";
 
 /**
  * `resume` from `since` with a declared view: the socket's view becomes it
- * (grown by the replay when live), its late messages and the replayed ones
- * are seen, and the reply replays the missed arrivals that concern the
+ * (grown by the replay when live), its messages and the replayed ones are
+ * seen (late ones, and protocol 1.2's reactions, those of `updated` too),
+ * and the reply replays the missed arrivals that concern the
  * view — messages stored since and still present, the view's messages
  * stored by `since` and deleted since (`removed`) or changed since
  * (`updated`), the net `shifted` — or says `complete: false` beyond
@@ -64,6 +65,7 @@ export function replay(
   const { pushed, shifted } = route(socket.view, [...arrived].sort(compareKeys));
   socket.view = grow(socket.view, pushed);
   model.see(user, pushed);
+  model.places.seeReactions(user, updated);
   const positioned = (list: readonly Stored[]) =>
     list.map((m) => model.wire(m, { position: model.position(m.id) }, user));
   return {

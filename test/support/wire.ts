@@ -9,8 +9,17 @@ export interface Key {
   readonly id: string;
 }
 
-/** `anchor` of a page: over a socket as written here, over HTTP as `id:`, `pos:`, `ts:`. */
-export type Anchor = "newest" | "oldest" | { id: string } | { position: number } | { ts: number };
+/**
+ * `anchor` of a page: over a socket as written here, over HTTP as `id:`, `pos:`, `ts:`.
+ * Protocol 1.2's `first_unread` is the first message after the user's read marker.
+ */
+export type Anchor =
+  | "newest"
+  | "oldest"
+  | "first_unread"
+  | { id: string }
+  | { position: number }
+  | { ts: number };
 
 export interface WireMessage {
   id: string;
@@ -85,6 +94,8 @@ export interface PageBody {
   hasNewer: boolean;
   /** Protocol 1.1: the channel's latest arrival seq when the page was read. */
   seq: number;
+  /** Protocol 1.2, a `first_unread` page: the first unread message's position; absent when none. */
+  firstUnread?: number;
 }
 
 /** `GET /v1/channels/{ch}`. */
@@ -218,6 +229,9 @@ export const MAX_RESUME = 1_000;
 export const MAX_CHANGES = 1_000;
 /** Protocol 1.2: the longest reaction emoji, in UTF-16 code units. */
 export const MAX_EMOJI = 32;
+/** `late.list` and (1.2) `reactions.list`: the largest `limit`, and the default. */
+export const MAX_LIST = 100;
+export const DEFAULT_LIST = 20;
 
 /** The error codes of PROTOCOL.md and their statuses, written out independently of src/. */
 export const STATUS_OF = {

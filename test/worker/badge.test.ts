@@ -23,14 +23,14 @@ async function tabs(channel: string) {
   const tab2 = await h.connect("alice");
   const bob = await h.connect("bob");
   await h.post([20, 40, 60, 120].map((i) => msg(`late-${i}`, key(i).ts + 1)));
-  expect(h.model.unread("alice")).toBe(4);
-  expect(h.model.unread("bob")).toBe(4);
+  expect(h.model.lateUnread("alice")).toBe(4);
+  expect(h.model.lateUnread("bob")).toBe(4);
   return { h, tab1, tab2, bob };
 }
 
 /** Pins the model's count, so each step is known to have changed it (a status was due) or not. */
 function expectBadge(h: Harness, user: string, count: number): void {
-  expect(h.model.unread(user)).toBe(count);
+  expect(h.model.lateUnread(user)).toBe(count);
 }
 
 describe("one badge across a user's sockets", () => {

@@ -22,7 +22,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { type Actor, converge, type Delivered } from "../support/change-rules.ts";
 import { type Concurrent, Harness, type Peer } from "../support/harness.ts";
 import { compareKeys } from "../support/keys.ts";
-import { mulberry32, randInt } from "../support/random.ts";
+import { eachSeed, mulberry32, randInt } from "../support/random.ts";
 import { closeAll } from "../support/socket.ts";
 import type { Change, Draft, WireMessage } from "../support/wire.ts";
 import { holdCommits } from "./gate.ts";
@@ -350,20 +350,14 @@ describe("changes converge", () => {
       pushes: 0,
       evictions: 0,
     };
-    for (let seed = FIRST_SEED; seed < FIRST_SEED + RUNS; seed++) {
-      try {
-        const u = universe(mulberry32(seed));
-        const finals = [];
-        for (let o = 0; o < ORDERS; o++) {
-          finals.push(await deliver(`conv-${seed}-${o}`, u, mulberry32(seed * 1_000 + o), tally));
-        }
-        for (const f of finals) expect(f).toEqual(finals[0]);
-      } catch (err) {
-        throw new Error(`seed ${seed}: ${err instanceof Error ? err.message : String(err)}`, {
-          cause: err,
-        });
+    await eachSeed(FIRST_SEED, RUNS, async (seed) => {
+      const u = universe(mulberry32(seed));
+      const finals = [];
+      for (let o = 0; o < ORDERS; o++) {
+        finals.push(await deliver(`conv-${seed}-${o}`, u, mulberry32(seed * 1_000 + o), tally));
       }
-    }
+      for (const f of finals) expect(f).toEqual(finals[0]);
+    });
     const outcomes = Object.fromEntries(tally.outcomes);
     console.log(
       `changes converge: ${RUNS} sets × ${ORDERS} orders, ${tally.writes} writes (${tally.together} sent at once) in ${tally.groups} groups, ${tally.evictions} evictions, ${tally.pushes} push frames, outcomes ${JSON.stringify(outcomes)}, ${tally.compared} messages compared with the set`,

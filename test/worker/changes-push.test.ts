@@ -52,12 +52,14 @@ describe("remove and update pushes", () => {
     let checks = 0;
     // Above bob's view, inside cid's: cid gets it removed, bob and dan move up one.
     await h.change(ann, [del(10)]);
+    // Nobody has a read marker or a reaction: every message is unread, no reaction.
+    const counts = { lateUnread: 0, reactionsUnread: 0, unread: 299 };
     expect(h.pushed.get(bob.peer.socket)).toEqual([
-      { type: "status", total: 299, lateUnread: 0, shifted: -1, latest: [], seq: 301 },
+      { type: "status", total: 299, ...counts, shifted: -1, latest: [], seq: 301 },
     ]);
     expect(h.pushed.get(cid.peer.socket)).toEqual([
       { type: "remove", ids: [id(10)], total: 299, seq: 301 },
-      { type: "status", total: 299, lateUnread: 0, shifted: 0, latest: [], seq: 301 },
+      { type: "status", total: 299, ...counts, shifted: 0, latest: [], seq: 301 },
     ]);
     checks += await follow(h, readers);
     const steps: [Peer | string, Change[]][] = [
@@ -192,7 +194,7 @@ describe("remove and update pushes", () => {
     const { h, ann, cid, dan } = await scene(harness("chg-push-late"));
     await h.post([msg("late-1", key(10).ts + 1, "ann"), msg("late-2", key(230).ts + 1, "ann")]);
     // Each saw the one pushed to its view.
-    expect([h.model.unread("cid"), h.model.unread("dan")]).toEqual([1, 1]);
+    expect([h.model.lateUnread("cid"), h.model.lateUnread("dan")]).toEqual([1, 1]);
     await h.change(ann, [del("late-1")]);
     expect(h.pushed.get(dan.socket)).toMatchObject([
       { type: "status", lateUnread: 0, shifted: -1 },

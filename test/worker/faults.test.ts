@@ -155,7 +155,7 @@ describe("sockets closed mid-session", () => {
     // Late messages that erin's closed socket would have held.
     await h.post([msg("late-1", key(10).ts + 1), msg("late-2", key(30).ts + 1)]);
     await h.send(other, [msg("late-3", key(20).ts + 1)]);
-    expect(h.model.unread("erin")).toBe(3);
+    expect(h.model.lateUnread("erin")).toBe(3);
     const back = await h.connect("erin"); // hello: lateUnread 3
     await checkLateList(h, back);
   });
@@ -446,7 +446,7 @@ async function interleavedWriters(channel: string, evictMidway: boolean): Promis
     expect(await again.next("hello"), user).toMatchObject({
       user,
       total: model.total,
-      lateUnread: model.unread(user),
+      lateUnread: model.lateUnread(user),
     });
   }
 }

@@ -77,6 +77,8 @@ type Pair = [string, string];
 
 const anchorQueryArb = fc.oneof(
   { weight: 2, arbitrary: fc.constantFrom("newest", "oldest") },
+  // Protocol 1.2: needs a user on an open worker.
+  { weight: 1, arbitrary: fc.constantFrom("first_unread", "first_unread:x", "FIRST_UNREAD") },
   { weight: 3, arbitrary: idArb.map((id) => `id:${id}`) },
   { weight: 3, arbitrary: fc.integer({ min: -5, max: 400 }).map((n) => `pos:${n}`) },
   { weight: 2, arbitrary: anyTsArb.map((t) => `ts:${t}`) },
@@ -142,6 +144,13 @@ const pageQueryArb = fc.uniqueArray(
     { weight: 3, arbitrary: numberQueryArb(200).map((v): Pair => ["after", v]) },
     { weight: 1, arbitrary: fc.string({ maxLength: 8 }).map((v): Pair => ["token", v]) },
     { weight: 1, arbitrary: unknownParamArb },
+    // Protocol 1.2: whose read marker first_unread means (nobody here has one: the oldest).
+    {
+      weight: 2,
+      arbitrary: fc
+        .oneof(fc.constantFrom("ann", "u.1-_", "x".repeat(64)), fc.string({ maxLength: 66 }))
+        .map((v): Pair => ["user", v]),
+    },
   ),
   { selector: ([key]) => key, maxLength: 4 },
 );
@@ -381,7 +390,8 @@ function planOf(input: HttpInput, models: Map<string, ChannelModel>, sim: Simula
       if (!model) throw new Error(`no model of ${input.ch}`);
       const q = judgePageQuery(input.query);
       if (!q.ok) return { kind: "error", code: "bad_request" };
-      const page = model.page(q.value.anchor, q.value.before, q.value.after);
+      const { anchor, before, after, user } = q.value;
+      const page = model.page(anchor, before, after, user, "http");
       return lenient(
         q.unknownKeys,
         page === "not_found" ? { kind: "error", code: "not_found" } : { kind: "read", body: page },

@@ -209,6 +209,12 @@ export const TRICKY: readonly Json[] = [
   "ping",
   "PING",
   "late_ack",
+  "read",
+  "reactions.next",
+  "reactions.list",
+  "reactions.ack",
+  "first_unread",
+  "First_unread",
   "change",
   "edit",
   "delete",
@@ -331,4 +337,7 @@ const changeArb: fc.Arbitrary<Json> = fc.oneof(
   },
   { weight: 2, arbitrary: fc.record({ kind: fc.constant("delete"), id: idArb }) },
 );
-export const changesArb = fc.array(changeArb, { minLength: 1, maxLength: 4 });
+/** 1–4 changes; now and then the first again at the end, an exact repeat: `stale` (held or stored). */
+export const changesArb = fc
+  .tuple(fc.array(changeArb, { minLength: 1, maxLength: 4 }), fc.integer({ min: 0, max: 3 }))
+  .map(([changes, again]) => (again === 0 ? [...changes, changes[0] as Json] : changes));

@@ -1,8 +1,9 @@
 /**
- * Fuzzing the WebSocket (PROTOCOL.md: errors, WebSocket, and 1.2's changes):
- * at least 10,000 generated frames a run, valid and invalid mixed —
- * arbitrary JSON, near-valid frames with a field broken, valid frames of
- * every type, `change` frames included. Each frame is judged by the
+ * Fuzzing the WebSocket (PROTOCOL.md: errors, WebSocket, and 1.2's changes
+ * and reader's place): at least 10,000 generated frames a run, valid and
+ * invalid mixed — arbitrary JSON, near-valid frames with a field broken,
+ * valid frames of every type, `change`, `read`, `reactions.next/list/ack`
+ * and `first_unread` pages included. Each frame is judged by the
  * independent rules in oracle.ts and its answer compared with the kit's
  * channel model (test/support/model.ts): valid ones answer like the model
  * (a change the user may not make: `forbidden`), with the pushes the model
@@ -18,7 +19,8 @@ import fc from "fast-check";
 import { afterEach, describe, expect, it } from "vitest";
 import { series } from "../support/data.ts";
 import { compareKeys } from "../support/keys.ts";
-import { ChannelModel } from "../support/model.ts";
+import { mergeRuns, pushBounds, type StoredGroup } from "../support/merges.ts";
+import { ChannelModel, type Write } from "../support/model.ts";
 import { closeAll } from "../support/socket.ts";
 import { initialView, type SocketModel } from "../support/views.ts";
 import type { Anchor, ChangeResult, Code, Draft, Frame, PageBody } from "../support/wire.ts";
@@ -59,7 +61,7 @@ const keyArb = fc.oneof(
   fc.record({ ts: anyTsArb, id: idArb, author: authorArb, text: textArb, seq: fc.nat() }),
 );
 const anchorArb: fc.Arbitrary<Anchor> = fc.oneof(
-  fc.constantFrom("newest" as const, "oldest" as const),
+  fc.constantFrom("newest" as const, "oldest" as const, "first_unread" as const),
   fc.record({ id: idArb }),
   fc.record({
     position: fc.oneof(
@@ -101,21 +103,29 @@ const sendArb = fc.record(
   },
   { requiredKeys: ["type", "messages"] },
 );
-const lateNextArb = fc.record(
-  { type: fc.constant("late.next"), ...optionalRid, before: sideArb, after: sideArb },
-  { requiredKeys: ["type"] },
-);
-const lateListArb = fc.record(
-  { type: fc.constant("late.list"), ...optionalRid, limit: fc.integer({ min: 1, max: 100 }) },
-  { requiredKeys: ["type"] },
-);
-const lateAckArb = fc.record(
-  { type: fc.constant("late.ack"), ...optionalRid },
-  { requiredKeys: ["type"] },
-);
+/** `late.next` and (1.2) `reactions.next`: a page around the first unread. */
+const nextArb = (type: string) =>
+  fc.record(
+    { type: fc.constant(type), ...optionalRid, before: sideArb, after: sideArb },
+    { requiredKeys: ["type"] },
+  );
+/** `late.list` and (1.2) `reactions.list`. */
+const listArb = (type: string) =>
+  fc.record(
+    { type: fc.constant(type), ...optionalRid, limit: fc.integer({ min: 1, max: 100 }) },
+    { requiredKeys: ["type"] },
+  );
+/** `late.ack` and (1.2) `reactions.ack`. */
+const ackArb = (type: string) =>
+  fc.record({ type: fc.constant(type), ...optionalRid }, { requiredKeys: ["type"] });
 const changeFrameArb = fc.record(
   { type: fc.constant("change"), ...optionalRid, changes: changesArb },
   { requiredKeys: ["type", "changes"] },
+);
+/** Protocol 1.2: moves the read marker. */
+const readArb = fc.record(
+  { type: fc.constant("read"), ...optionalRid, id: idArb },
+  { requiredKeys: ["type", "id"] },
 );
 const pingArb = fc.record(
   { type: fc.constant("ping"), ...optionalRid },
@@ -126,10 +136,14 @@ const validFrameArb = fc.oneof(
   { weight: 4, arbitrary: pageArb },
   { weight: 3, arbitrary: viewArb },
   { weight: 5, arbitrary: sendArb },
-  { weight: 2, arbitrary: lateNextArb },
-  { weight: 2, arbitrary: lateListArb },
-  { weight: 1, arbitrary: lateAckArb },
+  { weight: 2, arbitrary: nextArb("late.next") },
+  { weight: 2, arbitrary: listArb("late.list") },
+  { weight: 1, arbitrary: ackArb("late.ack") },
   { weight: 4, arbitrary: changeFrameArb },
+  { weight: 2, arbitrary: nextArb("reactions.next") },
+  { weight: 2, arbitrary: listArb("reactions.list") },
+  { weight: 1, arbitrary: ackArb("reactions.ack") },
+  { weight: 3, arbitrary: readArb },
   { weight: 1, arbitrary: pingArb },
 ) as fc.Arbitrary<Json>;
 
@@ -141,6 +155,10 @@ const FRAME_TYPES = [
   "late.list",
   "late.ack",
   "change",
+  "reactions.next",
+  "reactions.list",
+  "reactions.ack",
+  "read",
   "ping",
 ];
 /** An object with a known or unknown type and random fields. */
@@ -161,6 +179,7 @@ const typedNoiseArb = fc
         "live",
         "limit",
         "changes",
+        "id",
         "x",
       ),
       wrongValueArb,
@@ -243,18 +262,6 @@ const wsInputArb: fc.Arbitrary<WsInput> = fc
 
 const ridPart = (rid: string | undefined) => (rid === undefined ? {} : { rid });
 
-/** Queues the cross-tab `status` frames a badge change sends to the user's other sockets. */
-function badgeChanged(
-  model: ChannelModel,
-  socket: SocketModel,
-  sockets: readonly SocketModel[],
-  elsewhere: Map<SocketModel, Frame[]>,
-  before: number,
-): void {
-  for (const [s, frame] of model.badgeChanged(socket, sockets, before))
-    elsewhere.get(s)?.push(frame);
-}
-
 function errorFrame(code: Code, rid: string | undefined): Frame {
   return { type: "error", ...ridPart(rid), code, message: expect.any(String) as unknown as string };
 }
@@ -266,14 +273,16 @@ function comparable(frames: readonly Frame[]): Frame[] {
 
 /**
  * What the sender gets for one valid frame, the model updated as the server
- * must update itself; pushes to the other sockets are added to `elsewhere`.
+ * must update itself; a write that stored something is added to `stored`,
+ * a group of its own. Each user has one socket here: no cross-tab status is
+ * due (reader-*.test.ts check those), and the watcher's pushes are replayed
+ * apart (see {@link watcherPushes}).
  */
 function answerTo(
   call: Call,
   model: ChannelModel,
   socket: SocketModel,
-  sockets: readonly SocketModel[],
-  elsewhere: Map<SocketModel, Frame[]>,
+  stored: StoredGroup<Write>[],
 ): Frame[] {
   const rid = ridPart(call.rid);
   const { user } = socket;
@@ -288,10 +297,8 @@ function answerTo(
       const { first, last, live } = call;
       if (first && last && compareKeys(first, last) > 0)
         return [errorFrame("bad_request", call.rid)];
-      const before = model.unread(user);
       socket.view = { first, last, live };
       model.seeRange(user, first, last);
-      badgeChanged(model, socket, sockets, elsewhere, before);
       return [{ type: "view", ...rid, ...model.counts(user), seq: model.seq }];
     }
     case "send": {
@@ -299,8 +306,8 @@ function answerTo(
         if (m.id === undefined || m.ts === undefined) throw new Error("unpredictable send");
         return { id: m.id, ts: m.ts, author: m.author ?? user, text: m.text };
       });
-      const { results, pushes } = model.batch(drafts, sockets);
-      for (const s of sockets) if (s !== socket) elsewhere.get(s)?.push(...(pushes.get(s) ?? []));
+      const { results, pushes } = model.batch(drafts, [socket]);
+      stored.push({ end: model.seq, items: [{ insert: drafts }] });
       return [
         { type: "sent", ...rid, results, total: model.total, seq: model.seq },
         ...(pushes.get(socket) ?? []),
@@ -320,23 +327,40 @@ function answerTo(
       return [{ type: "late.list", ...rid, unread: unread.length, items }];
     }
     case "late.ack": {
-      const before = model.unread(user);
-      model.ack(user);
-      badgeChanged(model, socket, sockets, elsewhere, before);
+      model.places.lateAck(user);
       return [{ type: "view", ...rid, ...model.counts(user), seq: model.seq }];
     }
     case "change": {
       const actor = { user, moderator: false }; // an open worker's sockets: scope write
-      const { outcomes, pushes } = model.group([{ actor, changes: call.changes }], sockets);
+      const write = { actor, changes: call.changes };
+      const { outcomes, pushes } = model.group([write], [socket]);
       const outcome = outcomes[0];
       if (outcome === undefined || "forbidden" in outcome)
         return [errorFrame("forbidden", call.rid)];
-      for (const s of sockets) if (s !== socket) elsewhere.get(s)?.push(...(pushes.get(s) ?? []));
+      stored.push({ end: model.seq, items: [write] });
       const results = outcome.results as ChangeResult[];
       return [
         { type: "changed", ...rid, results, total: model.total, seq: model.seq },
         ...(pushes.get(socket) ?? []),
       ];
+    }
+    case "reactions.next": {
+      const page = model.reactionsNext(user, call.before, call.after);
+      return page === "not_found"
+        ? [errorFrame("not_found", call.rid)]
+        : [{ type: "page", ...rid, ...page }];
+    }
+    case "reactions.list":
+      return [{ type: "reactions.list", ...rid, ...model.reactionsList(user, call.limit) }];
+    case "reactions.ack": {
+      model.places.reactionsAck(user);
+      return [{ type: "view", ...rid, ...model.counts(user), seq: model.seq }];
+    }
+    case "read": {
+      const outcome = model.read(user, call.id);
+      if (outcome === "not_found") return [errorFrame("not_found", call.rid)];
+      const { read, unread } = outcome;
+      return [{ type: "read", ...rid, read, unread, seq: model.seq }];
     }
     case "ping":
       return [{ type: "pong", ...rid }];
@@ -344,6 +368,45 @@ function answerTo(
       const unreachable: never = call;
       throw new Error(`unhandled ${JSON.stringify(unreachable)}`);
     }
+  }
+}
+
+/**
+ * What the watcher must have been sent for the groups `stored` (in turn)
+ * under push coalescing (docs/protocol.md, "Groups of writes"): it sends no
+ * frame while they are stored, so the groups waiting for it go out merged,
+ * as one group each run; its frames' seqs tell where the runs end. The runs
+ * are replayed on `shadow`, a model the writes reach only through here.
+ */
+function watcherPushes(
+  shadow: ChannelModel,
+  watcher: SocketModel,
+  stored: readonly StoredGroup<Write>[],
+  received: readonly Frame[],
+): Frame[] {
+  return mergeRuns(stored, pushBounds([received])).flatMap(
+    (run) => shadow.group(run.items, [watcher]).pushes.get(watcher) ?? [],
+  );
+}
+
+/** How a reader's-place frame (protocol 1.2) was answered, for the tally; undefined for others. */
+function placeAnswer(call: Call, reply: Frame): string | undefined {
+  const found = reply.type !== "error";
+  switch (call.type) {
+    case "read":
+      return found ? "read" : "read not_found";
+    case "reactions.list":
+      return reply.type === "reactions.list" && reply.items.length > 0
+        ? "reactions listed"
+        : "reactions.list empty";
+    case "reactions.next":
+      return found ? "reactions.next page" : "reactions.next not_found";
+    case "reactions.ack":
+      return "reactions.ack";
+    case "page":
+      return call.anchor === "first_unread" ? "first_unread" : undefined;
+    default:
+      return undefined;
   }
 }
 
@@ -366,6 +429,11 @@ describe("WebSocket fuzz", () => {
       ...model.counts("watcher"),
       seq: model.seq,
     });
+    // The watcher's own model: the channel as the watcher is pushed it, run by run.
+    const shadow = new ChannelModel();
+    shadow.store(seed);
+    shadow.connect("watcher");
+    shadow.seeRange("watcher", null, null);
     const watching: SocketModel = {
       user: "watcher",
       view: { first: null, last: null, live: true },
@@ -374,10 +442,13 @@ describe("WebSocket fuzz", () => {
     let runs = 0;
     let frames = 0;
     let clock = 0;
-    const tally = { valid: 0, invalid: 0, stored: 0 };
+    /** Groups stored, and the runs of them the watcher was pushed (merged when it fell behind). */
+    const tally = { valid: 0, invalid: 0, stored: 0, groups: 0, runs: 0 };
     /** Protocol 1.2: valid `change` frames, refused ones, and each change's outcome. */
     const changes = new Map<string, number>();
     const counted = (what: string) => changes.set(what, (changes.get(what) ?? 0) + 1);
+    /** Protocol 1.2: what the reader's-place frames answered. */
+    const place = new Map<string, number>();
     await holds(
       fc.asyncProperty(
         fc.array(wsInputArb, WS_FRAMES_PER_RUN),
@@ -396,12 +467,12 @@ describe("WebSocket fuzz", () => {
             user,
             total: model.total,
             ...model.counts(user),
-            read: null,
+            read: model.places.marker(user),
             newest: model.newest,
             seq: model.seq,
           });
           const socket: SocketModel = { user, view: initialView(model.newest) };
-          const elsewhere = new Map<SocketModel, Frame[]>([[watching, []]]);
+          const stored: StoredGroup<Write>[] = [];
           const want: { frame: Frame; sent: string }[] = [];
           for (const input of inputs) {
             const text = wireText(input, ++clock);
@@ -412,7 +483,7 @@ describe("WebSocket fuzz", () => {
               input.kind === "binary" ? `${input.bytes.length} bytes` : (text ?? "").slice(0, 300);
             const before = model.total;
             const answer = verdict.ok
-              ? answerTo(verdict.call, model, socket, [socket, watching], elsewhere)
+              ? answerTo(verdict.call, model, socket, stored)
               : [errorFrame("bad_request", verdict.rid)];
             if (verdict.ok) tally.valid++;
             else tally.invalid++;
@@ -422,6 +493,8 @@ describe("WebSocket fuzz", () => {
               if (reply?.type === "changed") for (const r of reply.results) counted(r.outcome);
               else counted("forbidden");
             }
+            const what = verdict.ok && reply ? placeAnswer(verdict.call, reply) : undefined;
+            if (what) place.set(what, (place.get(what) ?? 0) + 1);
             for (const frame of answer) want.push({ frame, sent });
           }
           frames += inputs.length;
@@ -433,8 +506,11 @@ describe("WebSocket fuzz", () => {
             const label = `run ${runs - 1}, frame ${i} (answer to ${want[i]?.sent ?? "nothing"})`;
             expect(got[i], label).toEqual(expected[i]);
           }
-          expect(comparable(await watcher.drain()), "pushes to the watcher").toEqual(
-            comparable(elsewhere.get(watching) ?? []),
+          const pushed = await watcher.drain();
+          tally.groups += stored.length;
+          tally.runs += pushBounds([pushed]).length;
+          expect(comparable(pushed), "pushes to the watcher").toEqual(
+            comparable(watcherPushes(shadow, watching, stored, pushed)),
           );
           await client.closeAndWait();
         }),
@@ -451,8 +527,12 @@ describe("WebSocket fuzz", () => {
     for (const what of ["applied", "pending", "stale", "deleted", "forbidden"]) {
       expect(changes.get(what) ?? 0, what).toBeGreaterThan(0);
     }
+    // And the reader's place answered each way: reads found and not, unread reactions listed.
+    for (const what of ["read", "read not_found", "reactions listed", "reactions.next page"]) {
+      expect(place.get(what) ?? 0, what).toBeGreaterThan(0);
+    }
     console.log(
-      `WebSocket fuzz: ${frames} frames (${tally.valid} valid, ${tally.invalid} invalid), changes ${JSON.stringify(Object.fromEntries(changes))}, ${model.tombstones.size} messages deleted`,
+      `WebSocket fuzz: ${frames} frames (${tally.valid} valid, ${tally.invalid} invalid), changes ${JSON.stringify(Object.fromEntries(changes))}, reader's place ${JSON.stringify(Object.fromEntries(place))}, ${model.tombstones.size} messages deleted; the watcher was pushed ${tally.groups} groups in ${tally.runs} runs`,
     );
     expect(await stats(channel)).toEqual(model.stats(channel));
     expect(await allMessages(channel)).toEqual(model.sorted.map((m) => model.wire(m)));

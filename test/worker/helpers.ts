@@ -295,6 +295,33 @@ export function edgeAnchors(model: HistoryModel, data: Generated): Anchor[] {
 }
 
 /**
+ * The SQLite rows the object reads while `action` runs (a socket frame, which
+ * has no Server-Timing): the runtime's `SqlStorage.exec` is wrapped and every
+ * cursor's `rowsRead` summed.
+ */
+export async function rowsDuring<T>(stub: DurableObjectStub<Channel>, action: () => Promise<T>) {
+  const cursors: { readonly rowsRead: number }[] = [];
+  const restore = await runInDurableObject(stub, (_instance, state) => {
+    const proto = Object.getPrototypeOf(state.storage.sql) as SqlStorage;
+    const exec = proto.exec;
+    proto.exec = function (this: SqlStorage, ...args: Parameters<SqlStorage["exec"]>) {
+      const cursor = exec.apply(this, args);
+      cursors.push(cursor);
+      return cursor;
+    } as SqlStorage["exec"];
+    return () => {
+      proto.exec = exec;
+    };
+  });
+  try {
+    const value = await action();
+    return { value, rows: cursors.reduce((n, c) => n + c.rowsRead, 0), queries: cursors.length };
+  } finally {
+    restore();
+  }
+}
+
+/**
  * Stores a history through a store on an object's own storage (inside
  * runInDurableObject), in batches of 1,000 messages; `options` may shrink
  * the buckets. Returns the store.

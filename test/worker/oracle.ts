@@ -50,6 +50,10 @@ export type Call =
   | { type: "late.list"; rid?: string; limit: number }
   | { type: "late.ack"; rid?: string }
   | { type: "change"; rid?: string; changes: Change[] }
+  | { type: "reactions.next"; rid?: string; before: number; after: number }
+  | { type: "reactions.list"; rid?: string; limit: number }
+  | { type: "reactions.ack"; rid?: string }
+  | { type: "read"; rid?: string; id: string }
   | { type: "ping"; rid?: string };
 
 export type FrameVerdict =
@@ -58,7 +62,7 @@ export type FrameVerdict =
   | { readonly ok: false; readonly rid?: string };
 
 function anchorOf(v: unknown): Anchor | undefined {
-  if (v === "newest" || v === "oldest") return v;
+  if (v === "newest" || v === "oldest" || v === "first_unread") return v;
   if (!isRecord(v)) return undefined;
   const keys = Object.keys(v);
   // An object anchor has exactly one of id, position, ts: anything more is ambiguous.
@@ -177,19 +181,26 @@ export function judgeFrame(json: unknown): FrameVerdict {
       if (!messages) return bad;
       return { ok: true, call: { type: "send", ...rid, messages } };
     }
-    case "late.next": {
+    case "late.next":
+    case "reactions.next": {
       const before = optionalInt(json, "before", 0, MAX_SIDE, DEFAULT_SIDE);
       const after = optionalInt(json, "after", 0, MAX_SIDE, DEFAULT_SIDE);
       if (before === null || after === null) return bad;
-      return { ok: true, call: { type: "late.next", ...rid, before, after } };
+      return { ok: true, call: { type: json.type, ...rid, before, after } };
     }
-    case "late.list": {
+    case "late.list":
+    case "reactions.list": {
       const limit = optionalInt(json, "limit", 1, MAX_LATE_LIST, DEFAULT_LATE_LIST);
       if (limit === null) return bad;
-      return { ok: true, call: { type: "late.list", ...rid, limit } };
+      return { ok: true, call: { type: json.type, ...rid, limit } };
     }
     case "late.ack":
-      return { ok: true, call: { type: "late.ack", ...rid } };
+    case "reactions.ack":
+      return { ok: true, call: { type: json.type, ...rid } };
+    case "read":
+      return units(json.id, MAX_NAME)
+        ? { ok: true, call: { type: "read", ...rid, id: json.id } }
+        : bad;
     case "change": {
       const changes = changesOf(json.changes);
       if (!changes) return bad;
@@ -229,9 +240,9 @@ function queryInt(raw: string, signed: boolean): number | undefined {
   return Number.isSafeInteger(n) ? n : undefined;
 }
 
-/** `anchor=newest|oldest|id:<id>|pos:<n>|ts:<ms>`. */
+/** `anchor=newest|oldest|first_unread|id:<id>|pos:<n>|ts:<ms>`. */
 export function judgeAnchorQuery(raw: string): Anchor | undefined {
-  if (raw === "newest" || raw === "oldest") return raw;
+  if (raw === "newest" || raw === "oldest" || raw === "first_unread") return raw;
   const colon = raw.indexOf(":");
   if (colon < 0) return undefined;
   const kind = raw.slice(0, colon);
@@ -245,16 +256,24 @@ export function judgeAnchorQuery(raw: string): Anchor | undefined {
   return undefined;
 }
 
-/** The page query; `token` is access, not a parameter; other keys are reported as unknown. */
+/**
+ * The page query; `token` is access, not a parameter; other keys are
+ * reported as unknown. Protocol 1.2: `user` (a name) says whose read marker
+ * `first_unread` means on an open worker, which needs one.
+ */
 export function judgePageQuery(
   params: readonly (readonly [string, string])[],
-): QueryVerdict<{ anchor: Anchor; before: number; after: number }> {
+): QueryVerdict<{ anchor: Anchor; before: number; after: number; user?: string }> {
   let anchor: Anchor = "newest";
   let before = DEFAULT_SIDE;
   let after = DEFAULT_SIDE;
+  let user: string | undefined;
   const unknownKeys: string[] = [];
   for (const [key, raw] of params) {
-    if (key === "anchor") {
+    if (key === "user") {
+      if (!validName(raw)) return { ok: false };
+      user = raw;
+    } else if (key === "anchor") {
       const a = judgeAnchorQuery(raw);
       if (a === undefined) return { ok: false };
       anchor = a;
@@ -267,7 +286,9 @@ export function judgePageQuery(
       unknownKeys.push(key);
     }
   }
-  return { ok: true, value: { anchor, before, after }, unknownKeys };
+  if (anchor === "first_unread" && user === undefined) return { ok: false };
+  const named = user === undefined ? {} : { user };
+  return { ok: true, value: { anchor, before, after, ...named }, unknownKeys };
 }
 
 export const MIN_POINTS = 2;

@@ -143,6 +143,48 @@ describe("unread reactions", () => {
     expect(await tab2.drain()).toEqual([]);
   });
 
+  it("tells every tab when a push alone makes a reaction seen", async () => {
+    const ch = "place-react-seen-by-push";
+    await postMessages(ch, mine(6));
+    const { client: tab1 } = await connect(ch, "alice");
+    await tab1.call({ type: "view", first: key(0), last: key(1), live: false });
+    // m5, the newest, in no view of alice's: unread.
+    await change(ch, "bob", [react(5)]);
+    expect(statuses(await tab1.drain())).toEqual([
+      { reactionsUnread: 1, unread: 6, read: undefined },
+    ]);
+    // A new tab starts live on the newest message (declaring nothing): still unread.
+    const { client: tab2, hello } = await connect(ch, "alice");
+    expect(hello).toMatchObject({ reactionsUnread: 1 });
+    // Another reaction on m5 is pushed to tab2 in an update: m5's reactions are seen, both tabs hear it.
+    await change(ch, "carol", [react(5, "🎉")]);
+    const pushed = await tab2.drain();
+    expect(pushed.map((f) => f.type)).toEqual(["update", "status"]);
+    expect(statuses(pushed)).toEqual([{ reactionsUnread: 0, unread: 6, read: undefined }]);
+    expect(statuses(await tab1.drain())).toEqual([
+      { reactionsUnread: 0, unread: 6, read: undefined },
+    ]);
+    // Her own edit does the same: a reaction from before, then the edit pushed to tab2.
+    await tab1.call({ type: "view", first: key(0), last: key(0), live: false });
+    await tab2.call({ type: "view", first: key(1), last: key(1), live: false });
+    await change(ch, "bob", [react(4)]);
+    await tab1.drain();
+    await tab2.drain();
+    await tab2.call({ type: "view", first: key(4), last: key(5), live: true });
+    await tab1.drain();
+    await change(ch, "bob", [react(3)]);
+    expect(statuses(await tab1.drain())).toEqual([
+      { reactionsUnread: 1, unread: 6, read: undefined },
+    ]);
+    await tab2.drain();
+    await tab2.call({ type: "view", first: key(2), last: key(2), live: true });
+    await tab1.drain();
+    await change(ch, "alice", [{ kind: "edit", id: "m3", text: "edited", ts: 1 }]);
+    expect(statuses(await tab1.drain())).toEqual([
+      { reactionsUnread: 0, unread: 6, read: undefined },
+    ]);
+  });
+
   it("counts reactions held for a message not yet stored once it arrives", async () => {
     const ch = "place-react-held";
     await postMessages(ch, mine(2));

@@ -7,7 +7,6 @@
  * (every cursor's `rowsRead`, summed). The same resume at 10,000 messages
  * reads about as many; a replay that read the channel would read a million.
  */
-import { runInDurableObject } from "cloudflare:test";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Arrivals, HistoryModel } from "../support/history.ts";
 import { keyOf } from "../support/keys.ts";
@@ -16,7 +15,7 @@ import type { Client } from "../support/socket.ts";
 import { closeAll } from "../support/socket.ts";
 import { route } from "../support/views.ts";
 import type { Frame, Key } from "../support/wire.ts";
-import { batchOf, generate, seed } from "./helpers.ts";
+import { batchOf, generate, rowsDuring, seed } from "./helpers.ts";
 import { channelStub, okValue, openSocket } from "./net.ts";
 
 afterAll(closeAll);
@@ -24,29 +23,6 @@ afterAll(closeAll);
 const MISSED = 500;
 /** Rows a resume of MISSED arrivals may read at most: 20 a missed arrival, at any size. */
 const RESUME_ROW_BUDGET = 20 * MISSED;
-
-/** The rows the object reads from SQLite while `action` runs. */
-async function rowsDuring<T>(channel: string, action: () => Promise<T>) {
-  const cursors: { readonly rowsRead: number }[] = [];
-  const restore = await runInDurableObject(channelStub(channel), (_instance, state) => {
-    const proto = Object.getPrototypeOf(state.storage.sql) as SqlStorage;
-    const exec = proto.exec;
-    proto.exec = function (this: SqlStorage, ...args: Parameters<SqlStorage["exec"]>) {
-      const cursor = exec.apply(this, args);
-      cursors.push(cursor);
-      return cursor;
-    } as SqlStorage["exec"];
-    return () => {
-      proto.exec = exec;
-    };
-  });
-  try {
-    const value = await action();
-    return { value, rows: cursors.reduce((n, c) => n + c.rowsRead, 0), queries: cursors.length };
-  } finally {
-    restore();
-  }
-}
 
 interface Scene {
   channel: string;
@@ -132,7 +108,7 @@ function expected(s: Scene, view: Declared): Frame {
 async function resumeRows(s: Scene, view: Declared): Promise<number> {
   // Warm: the first call after seeding may load the index; a resume alone is measured.
   await s.client.call({ type: "page", anchor: "newest", before: 0, after: 0 }, "warm");
-  const { value, rows, queries } = await rowsDuring(s.channel, () =>
+  const { value, rows, queries } = await rowsDuring(channelStub(s.channel), () =>
     s.client.call({ type: "resume", since: s.count, ...view }, "resume"),
   );
   expect(value.reply).toEqual(expected(s, view));

@@ -76,7 +76,7 @@ describe("lateUnread", () => {
     await h.post([lateAfter(10, "old-late-1"), lateAfter(20, "old-late-2")]);
     const alice = await h.connect("alice"); // hello: lateUnread 0
     await h.post([lateAfter(30, "late-1"), lateAfter(40, "late-2"), lateAfter(50, "late-3")]);
-    expect(h.model.unread("alice")).toBe(3);
+    expect(h.model.lateUnread("alice")).toBe(3);
     await h.connect("bob"); // hello: lateUnread 0, alice still has 3
     await h.connect("alice"); // a second socket of alice: hello lateUnread 3
     expect(await lateUnreadOf(alice)).toBe(3);
@@ -88,7 +88,7 @@ describe("lateUnread", () => {
     const alice = await h.connect("alice");
     await h.declare(alice, key(30), key(60), false);
     await h.post([lateAfter(45, "inside"), lateAfter(70, "outside")]);
-    expect(h.model.unread("alice")).toBe(1);
+    expect(h.model.lateUnread("alice")).toBe(1);
     expect(await lateUnreadOf(alice)).toBe(1);
   });
 
@@ -104,10 +104,10 @@ describe("lateUnread", () => {
       lateAfter(150, "e"),
     ]);
     await h.declare(alice, key(15), key(35), false); // b and c: 5 → 3
-    expect(h.model.unread("alice")).toBe(3);
+    expect(h.model.lateUnread("alice")).toBe(3);
     await h.declare(alice, null, key(12), false); // a (top, open): 3 → 2
     await h.declare(alice, key(100), null, true); // e (bottom, open): 2 → 1
-    expect(h.model.unread("alice")).toBe(1);
+    expect(h.model.lateUnread("alice")).toBe(1);
     await checkLateList(h, alice);
   });
 
@@ -120,8 +120,8 @@ describe("lateUnread", () => {
     const bob = await h.connect("bob");
     // inside: pushed to alice's middle socket, so seen by alice, also on her bottom socket.
     await h.post([lateAfter(30, "inside"), lateAfter(60, "outside")]);
-    expect(h.model.unread("alice")).toBe(1);
-    expect(h.model.unread("bob")).toBe(2);
+    expect(h.model.lateUnread("alice")).toBe(1);
+    expect(h.model.lateUnread("bob")).toBe(2);
     // A view declared on one socket clears it for the other.
     await h.declare(bottom, key(55), key(65), false);
     await h.post([msg("new", 9_000_000)]); // every status carries the user's count
@@ -139,7 +139,7 @@ describe("lateUnread", () => {
     await h.connect("bob");
     await h.post([lateAfter(40, "l4")]); // arrives while alice is away: counts
     const again = await h.connect("alice"); // hello: lateUnread 3
-    expect(h.model.unread("alice")).toBe(3);
+    expect(h.model.lateUnread("alice")).toBe(3);
     await checkLateList(h, again);
   });
 });
@@ -156,7 +156,7 @@ describe("late.ack", () => {
     await h.page(bob, "oldest", 0, 50); // bob's are untouched
     await checkLateList(h, bob);
     await h.post([lateAfter(30, "l3")]); // a later late arrival counts again
-    expect(h.model.unread("alice")).toBe(1);
+    expect(h.model.lateUnread("alice")).toBe(1);
   });
 });
 
@@ -179,7 +179,7 @@ describe("late.next", () => {
     const last = page.messages.at(-1);
     if (!first || !last) throw new Error("an empty page");
     await h.declare(alice, keyOf(first), keyOf(last), false);
-    expect(h.model.unread("alice")).toBe(2);
+    expect(h.model.lateUnread("alice")).toBe(2);
     const next = await checkLateNext(h, alice, 2, 3);
     expect(next.messages[next.anchorIndex ?? -1]?.id).toBe("second");
     expect(next.messages).toHaveLength(6);
@@ -204,7 +204,7 @@ describe("late.next", () => {
     // And again after reading the only one.
     await h.post([lateAfter(4, "hers")]);
     await alice.client.call({ type: "late.ack" }, "ack");
-    h.model.ack("alice");
+    h.model.places.lateAck("alice");
     const again = await alice.client.call({ type: "late.next" }, "none-2");
     expect(again.reply).toMatchObject({ type: "error", rid: "none-2", code: "not_found" });
   });
@@ -249,7 +249,7 @@ describe("hibernation", () => {
     await h.post([lateAfter(10, "a"), lateAfter(150, "b"), lateAfter(300, "c")]);
     const aliceToo = await h.connect("alice");
     await h.declare(aliceToo, key(140), key(160), false);
-    expect(h.model.unread("alice")).toBe(2);
+    expect(h.model.lateUnread("alice")).toBe(2);
 
     const stub = env.CHANNEL.get(env.CHANNEL.idFromName(h.channel));
     await markInstance(stub);
@@ -347,7 +347,7 @@ async function randomLateRun(channel: string, seed: number, rounds: number): Pro
     } else if (op === 5) {
       await checkLateList(h, peer, 1 + Math.floor(random() * 100));
     } else if (op === 6) {
-      if (h.model.unread(peer.socket.user) > 0) {
+      if (h.model.lateUnread(peer.socket.user) > 0) {
         await checkLateNext(h, peer, Math.floor(random() * 30), Math.floor(random() * 30));
       } else {
         const { reply } = await peer.client.call({ type: "late.next" }, "none");

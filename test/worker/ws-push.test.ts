@@ -258,4 +258,22 @@ describe("pushes to views", () => {
     }
     expect(h.model.lateArrivals.length, "the ticks stored late messages").toBeGreaterThan(0);
   });
+
+  it("answers a refused frame after the pushes of the group stored before it", async () => {
+    const h = harness("push-then-refusal");
+    await h.post(series(10));
+    const alice = await h.connect("alice");
+    // A send, then at once frames refused before they run: their errors come after the pushes.
+    alice.client.send({ type: "send", rid: "s", messages: [msg("new", 9_000_000, "alice")] });
+    alice.client.send({ type: "page", rid: 7 });
+    alice.client.send("not json");
+    const { results, pushes } = h.model.batch([msg("new", 9_000_000, "alice")], [alice.socket]);
+    const error = { type: "error", code: "bad_request", message: expect.any(String) };
+    expect(normalizePushes(await alice.client.drain())).toEqual([
+      { type: "sent", rid: "s", results, total: 11, seq: 11 },
+      ...normalizePushes(pushes.get(alice.socket) ?? []),
+      error,
+      error,
+    ]);
+  });
 });
