@@ -202,6 +202,8 @@ describe("timeline", () => {
           blob(first.lo.id),
         );
       }
+      // Nor had schema 4 what schema 6 adds (relays).
+      for (const table of ["relay_users", "relays"]) sql.exec(`DROP TABLE ${table}`);
       sql.exec("UPDATE meta SET value = '4' WHERE key = 'schema'");
       const migrated = new ChannelStore(state.storage, OPTIONS);
       const buckets = marked.flat().length;
