@@ -1,8 +1,26 @@
 import { cloudflareTest } from "@cloudflare/vitest-plugin";
 import { defineConfig } from "vitest/config";
 
-// Two projects: the pure core and protocol in plain Node, and the worker and
+// Projects: the pure core and protocol in plain Node, and the worker and
 // its Durable Object inside the Workers runtime (workerd via miniflare).
+/** Worker test files that also run with every socket on a relay (the `relay` project). */
+const RELAYED = [
+  "ws",
+  "relay",
+  "ws-push",
+  "ws-late",
+  "badge",
+  "resume",
+  "changes-push",
+  "changes-resume",
+  "reader-place",
+  "reader-reactions",
+  "reader-marker",
+  "chaos",
+  "ws-errors",
+  "ws-concurrency",
+];
+
 export default defineConfig({
   test: {
     projects: [
@@ -24,6 +42,21 @@ export default defineConfig({
           testTimeout: 300_000,
           hookTimeout: 300_000,
           fileParallelism: false,
+        },
+      },
+      {
+        // The same scenarios with every socket on a relay object (issue 18: RELAY_SOCKETS=0).
+        plugins: [
+          cloudflareTest({
+            wrangler: { configPath: "./wrangler.toml" },
+            miniflare: { bindings: { RELAY_SOCKETS: "0" } },
+          }),
+        ],
+        test: {
+          name: "relay",
+          include: RELAYED.map((name) => `test/worker/${name}.test.ts`),
+          testTimeout: 300_000,
+          hookTimeout: 300_000,
         },
       },
       {

@@ -8,6 +8,7 @@ import { bodyLimit } from "hono/body-limit";
 import { authenticate, authorize, OPEN, type Principal, tokenOf } from "./auth.ts";
 import type { Channel } from "./channel/channel.ts";
 import { EXP_HEADER, type Outcome, SCOPE_HEADER, USER_HEADER } from "./channel/contract.ts";
+import { relayName } from "./channel/relay-contract.ts";
 import { docs } from "./docs/routes.ts";
 import type { Env } from "./env.ts";
 import { allows, type Scope } from "./protocol/access.ts";
@@ -26,6 +27,7 @@ import {
 import { offeredSubprotocols, SUBPROTOCOL, SUBPROTOCOL_HEADER } from "./protocol/subprotocol.ts";
 
 export { Channel } from "./channel/channel.ts";
+export { Relay } from "./relay/relay.ts";
 
 type App = { Bindings: Env; Variables: { channel: string; principal: Principal } };
 type Ctx = Context<App>;
@@ -200,7 +202,7 @@ app.delete("/v1/channels/:ch/simulator", guard("admin"), (c) => {
   return reply(stub(c, channel).stopSimulator());
 });
 
-app.get("/v1/channels/:ch/ws", guard("read"), (c) => {
+app.get("/v1/channels/:ch/ws", guard("read"), async (c) => {
   const { channel, principal } = c.var;
   if (c.req.header("Upgrade")?.toLowerCase() !== "websocket") {
     throw new ProtocolError("bad_request", "expected a WebSocket upgrade (Upgrade: websocket)");
@@ -222,7 +224,13 @@ app.get("/v1/channels/:ch/ws", guard("read"), (c) => {
   }
   const url = new URL(c.req.raw.url);
   url.searchParams.delete("token");
-  return stub(c, channel).fetch(new Request(url, { headers }));
+  const upgrade = new Request(url, { headers });
+  // A hot channel's object serves so many sockets; past that, its relays do (issue 18).
+  const placed = await stub(c, channel).place(user);
+  if (!placed.ok) return errorResponse(placed.error);
+  if (placed.value.relay === null) return stub(c, channel).fetch(upgrade);
+  const name = relayName(channel, placed.value.relay);
+  return c.env.RELAY.get(c.env.RELAY.idFromName(name)).fetch(upgrade);
 });
 
 function missingUser(): never {

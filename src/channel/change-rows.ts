@@ -38,6 +38,8 @@ export interface LoggedChange {
   readonly seq: number;
   readonly id: string;
   readonly kind: Change["kind"];
+  /** It changed what its message shows (logged before schema 6: taken as shown). */
+  readonly shown: boolean;
 }
 
 interface TombstoneRow extends Record<string, SqlStorageValue> {
@@ -107,15 +109,27 @@ export class ChangeRows {
 
   // ── The change log ───────────────────────────────────────────────────────
 
-  /** Records a change arrival; `held` keeps it until its message arrives. */
-  log(seq: number, id: string, kind: Change["kind"], user: string, held?: HeldChange): void {
+  /**
+   * Records a change arrival; `held` keeps it until its message arrives;
+   * `shown`: it changed what its message shows (a register moved with no
+   * count moving did not).
+   */
+  log(
+    seq: number,
+    id: string,
+    kind: Change["kind"],
+    user: string,
+    how: { held: HeldChange | undefined; shown: boolean },
+  ): void {
+    const { held } = how;
     this.#sql.run(
-      "INSERT INTO changes (seq, id, kind, user, body) VALUES (?, ?, ?, ?, ?)",
+      "INSERT INTO changes (seq, id, kind, user, body, shown) VALUES (?, ?, ?, ?, ?, ?)",
       seq,
       blob(id),
       kind,
       user,
       held ? JSON.stringify({ moderator: held.moderator, change: held.change }) : null,
+      how.shown ? 1 : 0,
     );
   }
 
@@ -147,12 +161,12 @@ export class ChangeRows {
   /** Change arrivals after `since`, in seq order, at most `limit`: a primary-key range. */
   since(since: number, limit: number): LoggedChange[] {
     return this.#sql
-      .all<{ seq: number; id: ArrayBuffer; kind: Change["kind"] }>(
-        "SELECT seq, id, kind FROM changes WHERE seq > ? ORDER BY seq LIMIT ?",
+      .all<{ seq: number; id: ArrayBuffer; kind: Change["kind"]; shown: number | null }>(
+        "SELECT seq, id, kind, shown FROM changes WHERE seq > ? ORDER BY seq LIMIT ?",
         since,
         limit,
       )
-      .map((r) => ({ seq: r.seq, id: fromBlob(r.id), kind: r.kind }));
+      .map((r) => ({ seq: r.seq, id: fromBlob(r.id), kind: r.kind, shown: r.shown !== 0 }));
   }
 
   // ── Reactions ────────────────────────────────────────────────────────────

@@ -53,11 +53,14 @@ export function applyChanges(
   const removed: Tombstone[] = [];
   const updated = new Set<string>();
   const goneLate: number[] = [];
-  const arrive = (change: Change, held?: boolean): number => {
+  /** The change takes the next seq and a row in the log; `shown`: it changed what its message shows. */
+  const arrive = (change: Change, how: { held?: true; shown?: boolean } = {}): number => {
     const seq = tips.lastSeq + 1;
     tips.lastSeq = seq;
-    const body = held ? { seq, user: actor.user, moderator: actor.moderator, change } : undefined;
-    tables.changes.log(seq, change.id, change.kind, actor.user, body);
+    const held = how.held
+      ? { seq, user: actor.user, moderator: actor.moderator, change }
+      : undefined;
+    tables.changes.log(seq, change.id, change.kind, actor.user, { held, shown: how.shown ?? true });
     return seq;
   };
   for (const change of changes) {
@@ -71,7 +74,7 @@ export function applyChanges(
         results.push({ id, outcome: "stale" });
       } else {
         heldKeys.add(key);
-        results.push({ id, outcome: "pending", seq: arrive(change, true) });
+        results.push({ id, outcome: "pending", seq: arrive(change, { held: true }) });
       }
     } else if (change.kind === "delete") {
       const seq = arrive(change);
@@ -92,7 +95,7 @@ export function applyChanges(
       }
       present.set(id, next.message);
       if (next.visible) updated.add(id);
-      results.push({ id, outcome: "applied", seq: arrive(change) });
+      results.push({ id, outcome: "applied", seq: arrive(change, { shown: next.visible }) });
     }
   }
   if (removed.length > 0) saveIndex(tables);

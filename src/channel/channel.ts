@@ -5,15 +5,18 @@
  * writer.ts, pushes to delivery.ts, storage to store.ts, ticks to simulator.ts.
  */
 import { DurableObject } from "cloudflare:workers";
-import type { Env } from "../env.ts";
+import { budgetOf, countVar, type Env, positiveVar } from "../env.ts";
+import type { Scope } from "../protocol/access.ts";
 import { ProtocolError, toErrorInfo } from "../protocol/errors.ts";
 import type {
   Change,
   ChangesReply,
+  ClientFrame,
   InsertReply,
   NewMessage,
   PageBody,
   PageRequest,
+  ServerFrame,
   SimulatorState,
   SimulatorUpdate,
   Stats,
@@ -21,10 +24,20 @@ import type {
 } from "../protocol/schemas.ts";
 import type { Outcome } from "./contract.ts";
 import { deliver } from "./delivery.ts";
-import { draftOf, type Room, receive } from "./dispatch.ts";
+import { draftOf, receive } from "./dispatch.ts";
 import { PushQueue } from "./push-queue.ts";
+import {
+  type Placement,
+  type RelayAnswer,
+  type RelayReport,
+  type RelayRequest,
+  relayName,
+} from "./relay-contract.ts";
+import { type RelayRoom, run, serveRelay } from "./relay-ops.ts";
+import { Relays } from "./relays.ts";
 import { Simulator } from "./simulator.ts";
 import { Sockets } from "./sockets.ts";
+import { Sql } from "./sql.ts";
 import { ChannelStore } from "./store.ts";
 import { upgrade } from "./upgrade.ts";
 import { changing, inserting, Writer } from "./writer.ts";
@@ -35,9 +48,14 @@ export type { Outcome } from "./contract.ts";
 const PING = '{"type":"ping"}';
 const PONG = '{"type":"pong"}';
 
-interface Open extends Room {
+interface Open extends RelayRoom {
   readonly simulator: Simulator;
 }
+
+/** Sockets a channel object serves itself before new ones go to relays (measured: README). */
+const DEFAULT_RELAY_SOCKETS = 500;
+/** Most sockets one relay takes before the next is opened. */
+const DEFAULT_RELAY_CAPACITY = 1_000;
 
 export class Channel extends DurableObject<Env> {
   #open: Open | undefined;
@@ -56,10 +74,7 @@ export class Channel extends DurableObject<Env> {
   get #room(): Open {
     if (this.#open) return this.#open;
     const store = new ChannelStore(this.ctx.storage);
-    const sockets = new Sockets(this.ctx, {
-      rate: positive(this.env.WS_RATE, 200),
-      burst: positive(this.env.WS_BURST, 400),
-    });
+    const sockets = new Sockets(this.ctx, budgetOf(this.env));
     const pushes = new PushQueue(store, sockets, {
       coalesce: this.env.PUSH_COALESCE !== "0",
       later: (fn) => setTimeout(fn, 0),
@@ -72,15 +87,41 @@ export class Channel extends DurableObject<Env> {
         ),
       log: this.#log,
     });
+    const relays = new Relays(new Sql(this.ctx.storage.sql), {
+      threshold: countVar(this.env.RELAY_SOCKETS, DEFAULT_RELAY_SOCKETS),
+      capacity: positiveVar(this.env.RELAY_CAPACITY, DEFAULT_RELAY_CAPACITY),
+    });
     const writer = new Writer(
       store,
-      (effects) => pushes.stored(effects),
+      (effects) => {
+        pushes.stored(effects);
+        this.#pokeRelays(relays, store.seq);
+      },
       () => this.ctx.storage.sync(),
       this.#log,
     );
     const simulator = new Simulator(store, this.ctx.storage, (write) => writer.write(write));
-    this.#open = { store, sockets, pushes, simulator, write: (write) => writer.write(write) };
+    this.#open = {
+      store,
+      sockets,
+      pushes,
+      relays,
+      simulator,
+      channel: this.#channel,
+      write: (write) => writer.write(write),
+    };
     return this.#open;
+  }
+
+  /** Each relay behind gets one nudge to catch up (it asks for what it is owed). */
+  #pokeRelays(relays: Relays, seq: number): void {
+    for (const relay of relays.toPoke(seq)) {
+      const stub = this.env.RELAY.get(this.env.RELAY.idFromName(relayName(this.#channel, relay)));
+      stub.poke().catch((err: unknown) => {
+        relays.unpoke(relay);
+        this.#log(`relay ${relay} was not reached`, err);
+      });
+    }
   }
 
   readonly #log = (what: string, err: unknown): void => {
@@ -103,14 +144,43 @@ export class Channel extends DurableObject<Env> {
   // ── RPC from the worker (inputs already validated there) ────────────────
 
   async stats(): Promise<Outcome<Stats>> {
-    return this.#call(({ store }) => ({
-      channel: this.#channel,
-      total: store.total,
-      lateTotal: store.lateTotal,
-      oldest: store.oldest(),
-      newest: store.newest,
-      seq: store.seq,
-    }));
+    return this.#call(({ store, sockets, relays }) => {
+      const relayed = relays.stats();
+      return {
+        channel: this.#channel,
+        total: store.total,
+        lateTotal: store.lateTotal,
+        oldest: store.oldest(),
+        newest: store.newest,
+        seq: store.seq,
+        sockets: sockets.count() + relayed.sockets,
+        relays: relayed.relays,
+      };
+    });
+  }
+
+  // ── Relays (issue 18): where sockets go, and the relays' own calls ───────
+
+  /** Where a new socket of `user` goes: this object, or a relay. */
+  async place(user: string): Promise<Outcome<Placement>> {
+    return this.#call(({ relays, sockets }) =>
+      relays.place(user, { count: sockets.count(), has: (u) => sockets.hasUser(u) }),
+    );
+  }
+
+  /** A relay's operation (relay-contract.ts); a failure reaches the relay, which retries with its report. */
+  async relayOp(relay: number, report: RelayReport, request: RelayRequest): Promise<RelayAnswer> {
+    return serveRelay(this.#room, relay, report, request);
+  }
+
+  /** A write (`send`, `change`) from a socket of a relay: its replies, once stored. */
+  async relayWrite(
+    _relay: number,
+    user: string,
+    scope: Scope,
+    frame: ClientFrame,
+  ): Promise<ServerFrame[]> {
+    return (await run(this.#room, user, scope, frame)).replies;
   }
 
   /** A page; `user` is whose read marker `first_unread` means (a token's subject, or `?user=`). */
@@ -197,9 +267,4 @@ export class Channel extends DurableObject<Env> {
     console.warn(`[channel ${this.#channel}] socket error`, error);
     this.#open?.sockets.forget(ws);
   }
-}
-
-function positive(value: string | undefined, fallback: number): number {
-  const n = Number(value);
-  return Number.isFinite(n) && n > 0 ? n : fallback;
 }

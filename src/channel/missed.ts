@@ -20,23 +20,33 @@ export interface Missed {
 }
 
 /**
- * What was missed after `since`; undefined when more than MAX_RESUME
- * arrivals were (seqs have no gaps, so that is `seq − since`), or when
- * `since` is from the future (another channel's history).
+ * What was missed after `since` (`limit`: MAX_RESUME by default; `shownOnly`:
+ * only the changes that altered what a message shows); undefined when more than `limit` arrivals
+ * were (seqs have no gaps, so that is `seq − since`; a resume replays at
+ * most MAX_RESUME), or when `since` is from the future (another channel's
+ * history).
  */
-export function missedSince(store: ChannelStore, since: number): Missed | undefined {
+export function missedSince(
+  store: ChannelStore,
+  since: number,
+  options: { limit?: number; shownOnly?: boolean } = {},
+): Missed | undefined {
+  const { limit = MAX_RESUME, shownOnly = false } = options;
   const { seq } = store;
-  if (since > seq || seq - since > MAX_RESUME) return undefined;
-  const inserted = store.arrivalsSince(since, MAX_RESUME).sort(compareKeys);
+  if (since > seq || seq - since > limit) return undefined;
+  const inserted = store.arrivalsSince(since, limit).sort(compareKeys);
   const insertedIds = new Set(inserted.map((m) => m.id));
-  const logged = store.changesSince(since, MAX_RESUME);
+  const logged = store.changesSince(since, limit);
   const deletedIds = [...new Set(logged.filter((c) => c.kind === "delete").map((c) => c.id))];
   // Only what the reader may hold: stored at or before `since`.
   const removed = [...store.tombstonesOf(deletedIds).values()]
     .filter((t) => t.seq <= since)
     .sort(compareKeys);
+  // `shownOnly`: as pushes have it (a change that moved no count is pushed to nobody).
   const changedIds = new Set(
-    logged.filter((c) => c.kind !== "delete" && !insertedIds.has(c.id)).map((c) => c.id),
+    logged
+      .filter((c) => c.kind !== "delete" && !insertedIds.has(c.id) && (c.shown || !shownOnly))
+      .map((c) => c.id),
   );
   const updated = [...store.messagesById(changedIds).values()].sort(compareKeys);
   return { inserted, removed, updated };

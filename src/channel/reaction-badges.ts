@@ -205,12 +205,13 @@ export class ReactionBadges {
   }
 
   /**
-   * Users whose count changed after `since`; undefined when this object
-   * cannot tell (it woke after `since`: it keeps them in memory only).
+   * Users whose count changed after `since` (or maybe at it: a change made
+   * inside a write is kept with the seq before the write's); undefined when
+   * this object cannot tell (it woke after `since`: they are in memory only).
    */
   touchedSince(since: number): string[] | undefined {
     if (since < this.#woke) return undefined;
-    return [...this.#touched].flatMap(([user, seq]) => (seq > since ? [user] : []));
+    return [...this.#touched].flatMap(([user, seq]) => (seq >= since ? [user] : []));
   }
 
   /** Ids of the user's messages with unread reactions whose key lies in [first, last] (null: open). */

@@ -47,13 +47,24 @@ export interface SeenReport {
   readonly reactions: readonly string[];
 }
 
-/** What a relay asks, besides its report; `snapshots`: users it holds no counts for. */
+/**
+ * What a relay asks, besides its report; `snapshots`: users it holds no
+ * counts for. A greeting or a frame names its user's sockets' views: the
+ * channel marks seen what the answer's segment will show them before it
+ * answers, so that the answer's counts and lists are the user's after it.
+ */
 export type RelayRequest =
   | { readonly kind: "pull"; readonly snapshots: readonly string[] }
-  | { readonly kind: "greet"; readonly user: string; readonly snapshots: readonly string[] }
+  | {
+      readonly kind: "greet";
+      readonly user: string;
+      readonly views: readonly View[];
+      readonly snapshots: readonly string[];
+    }
   | {
       readonly kind: "frame";
       readonly user: string;
+      readonly views: readonly View[];
       readonly scope: Scope;
       readonly frame: ClientFrame;
       readonly snapshots: readonly string[];
@@ -80,7 +91,7 @@ export interface RelaySegment extends Segment<Message> {
   /** Positions after the segment of its inserted and updated messages, by id. */
   readonly positions: Readonly<Record<string, number>>;
   /** For each of its messages with reactions: who has each emoji on (each user's `mine`). */
-  readonly reactors: Readonly<Record<string, readonly (readonly [string, readonly string[]])[]>>;
+  readonly reactors: Readonly<Record<string, Readonly<Record<string, readonly string[]>>>>;
   /** Its messages whose author has unread reactions on them now. */
   readonly unreadFor: readonly string[];
 }

@@ -7,6 +7,7 @@
  * work per operation grows with what changed since the relay's cursor, not
  * with the relay's sockets.
  */
+import { shownTo } from "../core/push-frames.ts";
 import { initialView, type View } from "../core/view.ts";
 import { errorFrame, ProtocolError, toErrorInfo } from "../protocol/errors.ts";
 import type { ClientFrame, ServerFrame } from "../protocol/schemas.ts";
@@ -23,6 +24,14 @@ import type { Relays } from "./relays.ts";
 import type { Session } from "./session.ts";
 import { type ChannelStore, keyOf, type StoredMessage, toWire } from "./store.ts";
 import { helloFrame } from "./upgrade.ts";
+
+/**
+ * Most arrivals a relay is caught up on in one answer: two full groups
+ * (writer.ts: up to 10,000 messages and changes each). A relay further
+ * behind (it could not be reached for long) closes its sockets, which
+ * resume exactly.
+ */
+export const MAX_CATCH_UP = 20_000;
 
 /** What a relay operation acts on. */
 export interface RelayRoom extends Room {
@@ -41,7 +50,7 @@ export async function serveRelay(
   const { store, relays } = room;
   const cursor = relays.report(relay, report);
   applySeen(store, report);
-  const missed = missedSince(store, cursor);
+  const missed = missedSince(store, cursor, { limit: MAX_CATCH_UP, shownOnly: true });
   const seq = store.seq;
   relays.answered(relay, seq);
   const segment = missed && seq > cursor ? segmentOf(store, cursor, missed) : undefined;
@@ -54,6 +63,11 @@ export async function serveRelay(
     if (touched === undefined || lateGone || touched.includes(user)) users.add(user);
   }
   const snapshots: Record<string, Snapshot> = {};
+  // What the segment will show the request's user: seen before the request is answered.
+  if (segment && request.kind !== "pull") {
+    const shown = shownTo(segment, request.views, request.user);
+    applySeen(store, { applied: seq, seen: [{ user: request.user, ...shown }] });
+  }
   const answer: Mutable<RelayAnswer> = {
     seq,
     snapshots,
@@ -100,7 +114,7 @@ export async function run(
 }
 
 /** What the relay's sockets were shown becomes seen, as it was when they were shown. */
-function applySeen(store: ChannelStore, report: RelayReport): void {
+function applySeen(store: ChannelStore, report: Pick<RelayReport, "seen" | "applied">): void {
   for (const { user, late, reactions } of report.seen) {
     // A late message deleted since it was shown is nobody's to see any more.
     const gone = store.deletedLate(late);
@@ -129,8 +143,10 @@ function segmentOf(
     });
   }
   const reacted = [...inserted, ...updated].filter((m) => m.reactions.length > 0);
-  const reactors: Record<string, [string, string[]][]> = {};
-  for (const [id, byEmoji] of store.reactors(reacted.map((m) => m.id))) reactors[id] = [...byEmoji];
+  const reactors: Record<string, Record<string, string[]>> = {};
+  for (const [id, byEmoji] of store.reactors(reacted.map((m) => m.id))) {
+    reactors[id] = Object.fromEntries(byEmoji);
+  }
   const item = (m: StoredMessage) => ({ author: m.author, lateNo: m.lateNo, message: toWire(m) });
   return {
     from,

@@ -68,6 +68,8 @@ const RELAYS_SCHEMA = [
   "CREATE INDEX relay_users_relay ON relay_users (relay, sockets)",
   // Each relay: the seq it has pushed its sockets up to, and how many sockets it holds.
   "CREATE TABLE relays (relay INTEGER PRIMARY KEY, cursor INTEGER NOT NULL, sockets INTEGER NOT NULL)",
+  // 0: a change that moved a register and no count (a relay's sockets are not pushed it).
+  "ALTER TABLE changes ADD COLUMN shown INTEGER",
 ];
 
 /** Schema 3 → 4: unread reactions (reaction-badges.ts) and read markers (read-markers.ts). */

@@ -66,6 +66,16 @@ export class Sockets {
     return next;
   }
 
+  /** Sockets held now. */
+  count(): number {
+    return this.#ctx.getWebSockets().length;
+  }
+
+  /** Whether one of the sockets is `user`'s. */
+  hasUser(user: string): boolean {
+    return this.peers().some((p) => p.session.user === user);
+  }
+
   /** Whether the object has any socket at all. */
   any(): boolean {
     return this.#ctx.getWebSockets().length > 0;

@@ -7,7 +7,7 @@ import { initialView } from "../core/view.ts";
 import { Scope } from "../protocol/access.ts";
 import { errorResponse } from "../protocol/errors.ts";
 import { type HelloFrame, PROTOCOL_MINOR, PROTOCOL_VERSION } from "../protocol/schemas.ts";
-import { offeredSubprotocols, SUBPROTOCOL, SUBPROTOCOL_HEADER } from "../protocol/subprotocol.ts";
+import { acceptedSubprotocol, SUBPROTOCOL_HEADER } from "../protocol/subprotocol.ts";
 import { EXP_HEADER, SCOPE_HEADER, USER_HEADER } from "./contract.ts";
 import type { Room } from "./dispatch.ts";
 import type { Session } from "./session.ts";
@@ -36,9 +36,7 @@ export function upgrade(room: Room, channel: string, request: Request): Response
   sockets.accept(server, session);
   room.pushes.greeted(server);
   send(server, helloFrame(store, channel, user));
-  // Workers send a 101's headers as they are: the chosen subprotocol is ours to name.
-  const speaks = offeredSubprotocols(request.headers.get(SUBPROTOCOL_HEADER)).includes(SUBPROTOCOL);
-  const headers = speaks ? { [SUBPROTOCOL_HEADER]: SUBPROTOCOL } : {};
+  const headers = acceptedSubprotocol(request.headers.get(SUBPROTOCOL_HEADER));
   return new Response(null, { status: 101, webSocket: client, headers });
 }
 

@@ -219,3 +219,36 @@ function withMine<T extends WireMessage>(m: T, mine: ReadonlySet<string> | undef
     reactions: m.reactions.map((r) => (mine.has(r.emoji) ? { ...r, mine: true as const } : r)),
   };
 }
+
+/**
+ * What a segment's pushes show `user`'s sockets with these views: the late
+ * ordinals they make seen, and the user's own messages shown with their
+ * reactions. (The frames themselves are {@link pushFrames}'.)
+ */
+export function shownTo<M extends WireMessage>(
+  segment: Segment<M>,
+  views: readonly View[],
+  user: string,
+): { late: number[]; reactions: string[] } {
+  const updated = [...segment.updated].sort((a, b) => compareKeys(a.message, b.message));
+  const plan = planPushes(
+    views,
+    segment.inserted.map((m) => ({ key: keyOf(m.message), lateNo: m.lateNo })),
+    {
+      removed: [...segment.removed].sort(compareKeys).map(keyOf),
+      updated: updated.map((m) => keyOf(m.message)),
+    },
+  );
+  const sorted = plan.order.map((i) => segment.inserted[i] as SegmentMessage<M>);
+  const late = new Set<number>();
+  const reactions = new Set<string>();
+  const own = (list: readonly SegmentMessage<M>[]) => {
+    for (const m of list) if (m.author === user && hasReactions(m)) reactions.add(m.message.id);
+  };
+  for (const push of plan.pushes) {
+    for (const o of push.seen) late.add(o);
+    own(sorted.slice(push.from, push.to));
+    own(updated.slice(push.updated.from, push.updated.to));
+  }
+  return { late: [...late], reactions: [...reactions] };
+}

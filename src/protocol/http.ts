@@ -58,6 +58,9 @@ export const Stats = z.object({
   oldest: KeyOut.nullable(),
   newest: KeyOut.nullable(),
   seq: z.number(),
+  /** Issue 18: live sockets on the channel (its object's and its relays'), and relays holding any. */
+  sockets: z.number(),
+  relays: z.number(),
 });
 export type Stats = z.infer<typeof Stats>;
 

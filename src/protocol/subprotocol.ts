@@ -30,3 +30,13 @@ export function subprotocolTokens(offered: readonly string[]): string[] {
     .filter((protocol) => protocol.startsWith(BEARER_PREFIX))
     .map((protocol) => protocol.slice(BEARER_PREFIX.length));
 }
+
+/**
+ * The headers of a 101 that answers an upgrade offering `header`: Workers
+ * send a 101's headers as they are, so the chosen subprotocol is ours to name.
+ */
+export function acceptedSubprotocol(header: string | null): Record<string, string> {
+  return offeredSubprotocols(header).includes(SUBPROTOCOL)
+    ? { [SUBPROTOCOL_HEADER]: SUBPROTOCOL }
+    : {};
+}

@@ -39,7 +39,7 @@ export function deliverSegment(
     mine: (user, ids) => {
       const found = new Map<string, Set<string>>();
       for (const id of ids) {
-        const on = (segment.reactors[id] ?? []).flatMap(([emoji, users]) =>
+        const on = Object.entries(segment.reactors[id] ?? {}).flatMap(([emoji, users]) =>
           users.includes(user) ? [emoji] : [],
         );
         if (on.length > 0) found.set(id, new Set(on));

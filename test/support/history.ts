@@ -7,7 +7,15 @@
  */
 import { compareKeys } from "./keys.ts";
 import { type OrderedList, pageOf, resolveAnchor, timelineOf } from "./pages.ts";
-import type { Anchor, Draft, PageBody, Stats, Timeline, WireMessage } from "./wire.ts";
+import {
+  type Anchor,
+  type Draft,
+  NO_AUDIENCE,
+  type PageBody,
+  type Stats,
+  type Timeline,
+  type WireMessage,
+} from "./wire.ts";
 
 /** What the model needs to know about the n-th arrival (0-based) of a channel. */
 export interface Arrivals {
@@ -238,5 +246,7 @@ function statsOf(
     oldest: some ? key(0) : null,
     newest: some ? key(list.total - 1) : null,
     seq: list.seq,
+    // The history tests open no socket.
+    ...NO_AUDIENCE,
   };
 }

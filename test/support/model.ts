@@ -14,22 +14,24 @@ import { type OrderedList, pageOf, timelineOf } from "./pages.ts";
 import { Places, type ReadOutcome } from "./place.ts";
 import { replay } from "./replay.ts";
 import type { SocketModel } from "./views.ts";
-import type {
-  Anchor,
-  Change,
-  ChangeResult,
-  Counts,
-  Draft,
-  Frame,
-  Key,
-  LateItem,
-  PageBody,
-  ReactionsItem,
-  ResumedFrame,
-  SendResult,
-  Stats,
-  Timeline,
-  WireMessage,
+import {
+  type Anchor,
+  type Audience,
+  type Change,
+  type ChangeResult,
+  type Counts,
+  type Draft,
+  type Frame,
+  type Key,
+  type LateItem,
+  NO_AUDIENCE,
+  type PageBody,
+  type ReactionsItem,
+  type ResumedFrame,
+  type SendResult,
+  type Stats,
+  type Timeline,
+  type WireMessage,
 } from "./wire.ts";
 
 /** A message the model holds, as it arrived (its changes are kept beside it). */
@@ -406,7 +408,8 @@ export class ChannelModel {
     return timelineOf(this.#list(), points);
   }
 
-  stats(channel: string): Stats {
+  /** The stats; `audience`: who is connected (the model does not follow sockets). */
+  stats(channel: string, audience: Audience = NO_AUDIENCE): Stats {
     const first = this.sorted[0];
     return {
       channel,
@@ -415,6 +418,7 @@ export class ChannelModel {
       oldest: first ? keyOf(first) : null,
       newest: this.newest,
       seq: this.seq,
+      ...audience,
     };
   }
 

@@ -107,6 +107,32 @@ export interface Stats {
   newest: Key | null;
   /** Protocol 1.1. */
   seq: number;
+  /** Issue 18: the channel's live sockets (its object's and its relays'), and relays holding any. */
+  sockets: number;
+  relays: number;
+}
+
+/** Who is connected, as stats count it. */
+export type Audience = Pick<Stats, "sockets" | "relays">;
+
+/** Nobody connected. */
+export const NO_AUDIENCE: Audience = { sockets: 0, relays: 0 };
+
+/**
+ * Stats without their audience (checked to be counts, no more relays than
+ * sockets), for tests whose model does not follow who is connected.
+ */
+export function withoutAudience(stats: Stats): Omit<Stats, keyof Audience> {
+  const { sockets, relays, ...rest } = stats;
+  if (
+    !Number.isSafeInteger(sockets) ||
+    !Number.isSafeInteger(relays) ||
+    relays < 0 ||
+    relays > sockets
+  ) {
+    throw new Error(`stats count ${sockets} sockets on ${relays} relays`);
+  }
+  return rest;
 }
 
 /** `POST /v1/channels/{ch}/messages`. */

@@ -40,7 +40,16 @@ describe("ScrollbackHttp", () => {
     const cases: [(h: ScrollbackHttp) => Promise<unknown>, unknown, Partial<Seen>][] = [
       [
         (h) => h.stats(),
-        { channel: "c.1", total: 0, lateTotal: 0, oldest: null, newest: null, seq: 0 },
+        {
+          channel: "c.1",
+          total: 0,
+          lateTotal: 0,
+          oldest: null,
+          newest: null,
+          seq: 0,
+          sockets: 0,
+          relays: 0,
+        },
         { method: "GET", url: "http://host:1/v1/channels/c.1" },
       ],
       [(h) => h.page(), PAGE, { url: "http://host:1/v1/channels/c.1/messages" }],

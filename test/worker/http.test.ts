@@ -54,6 +54,8 @@ describe("GET /v1/channels/{ch}", () => {
         oldest: null,
         newest: null,
         seq: 0,
+        sockets: 0,
+        relays: 0,
       },
     });
   });

@@ -204,6 +204,7 @@ describe("timeline", () => {
       }
       // Nor had schema 4 what schema 6 adds (relays).
       for (const table of ["relay_users", "relays"]) sql.exec(`DROP TABLE ${table}`);
+      sql.exec("ALTER TABLE changes DROP COLUMN shown");
       sql.exec("UPDATE meta SET value = '4' WHERE key = 'schema'");
       const migrated = new ChannelStore(state.storage, OPTIONS);
       const buckets = marked.flat().length;
@@ -215,8 +216,8 @@ describe("timeline", () => {
       expect(pagesIn(state.storage)).toEqual(marked);
       // Each page read twice (migrated, then loaded), a tombstone probe a bound (SQLite counts
       // each value of an IN list as a row read) and the tombstone of each deleted one, the
-      // wake's few tips: once.
-      expect(migrated.rowsRead).toBeLessThanOrEqual(2 * marked.length + buckets + gone + 20);
+      // wake's few tips: once; and the later schemas' statements' own reads (a constant).
+      expect(migrated.rowsRead).toBeLessThanOrEqual(2 * marked.length + buckets + gone + 50);
       const next = new ChannelStore(state.storage, OPTIONS);
       expect(next.rowsRead).toBeLessThanOrEqual(marked.length + 10);
       expectTimelines(migrated, state.storage, model);
