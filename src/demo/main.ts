@@ -7,10 +7,11 @@
  * rows (row.ts) carry reactions, edits and deletes (row-actions.ts); a row
  * with reactions is taller, so how many rows fit comes from geometry.ts.
  */
-import { ChannelWindow, ScrollbackError } from "../client/index.ts";
-import { connect, USER_KEY } from "./connect.ts";
+import { ChannelWindow } from "../client/index.ts";
+import { connect } from "./connect.ts";
 import { formatTime, interpolateTs } from "./format.ts";
 import { bottomTop, rowsFrom } from "./geometry.ts";
+import { bindHeader } from "./header.ts";
 import { bindScrolling } from "./input.ts";
 import { PLACEHOLDER_HTML, ROW, type RowUi, rowHeight, rowHtml } from "./row.ts";
 import { bindRowActions } from "./row-actions.ts";
@@ -20,7 +21,9 @@ import { patchRows, type RowView } from "./rows-view.ts";
 const MARGIN = 60;
 /** Most rows the window keeps. */
 const MAX_WINDOW = 600;
-const { channel, user, client, http, sockets } = connect();
+const connection = connect();
+const { user, client, http, sockets } = connection;
+const { showError, checkChannel, refreshSimulator } = bindHeader(connection);
 
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
 const viewport = $<HTMLElement>("viewport");
@@ -29,11 +32,7 @@ const scrollbar = $<HTMLDivElement>("scrollbar");
 const thumb = $<HTMLDivElement>("thumb");
 const thumbLabel = $<HTMLSpanElement>("thumb-label");
 const badge = $<HTMLButtonElement>("late-badge");
-const conn = $<HTMLSpanElement>("conn");
 const totalEl = $<HTMLSpanElement>("total");
-const simToggle = $<HTMLButtonElement>("sim-toggle");
-$<HTMLInputElement>("channel").value = channel;
-$<HTMLInputElement>("user").value = user;
 
 const list = new ChannelWindow(client, { maxSize: MAX_WINDOW, margin: MARGIN });
 const w = list.window;
@@ -178,16 +177,6 @@ function refreshTimeline(): void {
 
 client.on("hello", (hello) => {
   state.me = hello.user;
-  conn.classList.remove("error");
-  conn.textContent = `connected as ${hello.user}`;
-});
-client.on("resync", (event) => {
-  conn.textContent = event.complete
-    ? `connected as ${user} · resumed`
-    : `connected as ${user} · reloaded`;
-});
-client.on("disconnect", ({ reconnecting }) => {
-  conn.textContent = reconnecting ? "reconnecting…" : "closed";
 });
 
 // ── Input ──────────────────────────────────────────────────────────────────
@@ -220,53 +209,6 @@ badge.addEventListener("click", async () => {
   w.setReader(state.top);
   render();
 });
-
-$<HTMLFormElement>("open-form").addEventListener("submit", () => {
-  // The form navigates with ?channel=&user=; remember the name for the next visit.
-  localStorage.setItem(USER_KEY, $<HTMLInputElement>("user").value);
-});
-
-$<HTMLFormElement>("composer").addEventListener("submit", async (event) => {
-  event.preventDefault();
-  const input = $<HTMLInputElement>("text");
-  const text = input.value.trim();
-  if (!text) return;
-  input.value = "";
-  await client.send([{ text }]).catch(showError);
-});
-
-async function refreshSimulator(): Promise<void> {
-  const sim = await http.simulator();
-  simToggle.textContent = sim.running ? "Stop simulator" : "Start simulator";
-  simToggle.dataset.running = String(sim.running);
-}
-
-simToggle.addEventListener("click", async () => {
-  const running = simToggle.dataset.running === "true";
-  await (running ? http.stopSimulator() : http.startSimulator()).catch(showError);
-  await refreshSimulator();
-});
-
-function showError(err: unknown): void {
-  conn.textContent = `error: ${err instanceof Error ? err.message : String(err)}`;
-  conn.classList.add("error");
-}
-
-/**
- * Asks the server about the channel over HTTP first: a bad channel name (or
- * token) gets its error message there, where a refused WebSocket upgrade
- * would only say "closed" and retry forever.
- */
-async function checkChannel(): Promise<boolean> {
-  try {
-    await http.stats();
-    return true;
-  } catch (err) {
-    const message = err instanceof ScrollbackError ? err.message : String(err);
-    showError(new Error(`channel "${channel}": ${message}`));
-    return false;
-  }
-}
 
 async function start(): Promise<void> {
   if (!(await checkChannel())) return;
