@@ -28,3 +28,16 @@ export function bottomTop(total: number, heightOf: HeightOf, screen: number): nu
   }
   return p;
 }
+
+/** The last row wholly on a screen `screen` px tall from `top` down (`top − 1` when not even the first fits). */
+export function lastWholeRow(
+  top: number,
+  total: number,
+  heightOf: HeightOf,
+  screen: number,
+): number {
+  let y = 0;
+  let p = top;
+  while (p < total && y + heightOf(p) <= screen) y += heightOf(p++);
+  return p - 1;
+}

@@ -6,11 +6,16 @@
  * element heights near 33 million pixels, far short of a million rows. The
  * rows (row.ts) carry reactions, edits and deletes (row-actions.ts); a row
  * with reactions is taller, so how many rows fit comes from geometry.ts.
+ * The reader's place (protocol 1.2): it opens at the first unread message
+ * under a "new messages" line, moves the read marker as rows come on
+ * screen, and shows the badges and the unread count (badges.ts).
  */
-import { ChannelWindow, ScrollbackError } from "../client/index.ts";
-import { connect, USER_KEY } from "./connect.ts";
+import { ChannelWindow, type PageBody } from "../client/index.ts";
+import { bindBadges } from "./badges.ts";
+import { connect } from "./connect.ts";
 import { formatTime, interpolateTs } from "./format.ts";
-import { bottomTop, rowsFrom } from "./geometry.ts";
+import { bottomTop, type HeightOf, lastWholeRow, rowsFrom } from "./geometry.ts";
+import { bindHeader } from "./header.ts";
 import { bindScrolling } from "./input.ts";
 import { PLACEHOLDER_HTML, ROW, type RowUi, rowHeight, rowHtml } from "./row.ts";
 import { bindRowActions } from "./row-actions.ts";
@@ -20,7 +25,9 @@ import { patchRows, type RowView } from "./rows-view.ts";
 const MARGIN = 60;
 /** Most rows the window keeps. */
 const MAX_WINDOW = 600;
-const { channel, user, client, http, sockets } = connect();
+const connection = connect();
+const { user, client, http, sockets } = connection;
+const { showError, checkChannel, refreshSimulator } = bindHeader(connection);
 
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
 const viewport = $<HTMLElement>("viewport");
@@ -28,12 +35,7 @@ const rowsEl = $<HTMLDivElement>("rows");
 const scrollbar = $<HTMLDivElement>("scrollbar");
 const thumb = $<HTMLDivElement>("thumb");
 const thumbLabel = $<HTMLSpanElement>("thumb-label");
-const badge = $<HTMLButtonElement>("late-badge");
-const conn = $<HTMLSpanElement>("conn");
 const totalEl = $<HTMLSpanElement>("total");
-const simToggle = $<HTMLButtonElement>("sim-toggle");
-$<HTMLInputElement>("channel").value = channel;
-$<HTMLInputElement>("user").value = user;
 
 const list = new ChannelWindow(client, { maxSize: MAX_WINDOW, margin: MARGIN });
 const w = list.window;
@@ -61,6 +63,14 @@ const state = {
   /** Following the bottom of the channel. */
   following: true,
   highlight: null as string | null,
+  /**
+   * The first unread message when the channel opened: the "new messages"
+   * line stays above it (Slack's), where the window's `firstUnread` follows
+   * the marker down as the reader reads.
+   */
+  newLine: null as string | null,
+  /** Opened where the reader stopped: from then on, what is on screen is read. */
+  opened: false,
   timeline: [] as { position: number; ts: number }[],
 };
 // For the browser test and for curious developers.
@@ -68,12 +78,18 @@ Object.assign(globalThis, { scrollback: { state, client, window: w, sockets } })
 
 /** Rows on a screen of one-line rows: what the keys page by and the thumb measures. */
 const visibleRows = () => Math.max(1, Math.floor(viewport.clientHeight / ROW));
-const rowUi = (): RowUi => ({ me: state.me, highlight: state.highlight, ...actions });
+const rowUi = (): RowUi => ({
+  me: state.me,
+  highlight: state.highlight,
+  newLine: state.newLine,
+  ...actions,
+});
+/** Each row's height as drawn for `ui`. */
+function heights(ui = rowUi()): HeightOf {
+  return (p) => rowHeight(w.at(p), ui);
+}
 /** Rows have their own heights (a line, and one for reactions): the last row's top at the bottom depends on them. */
-const maxTop = () => {
-  const ui = rowUi();
-  return bottomTop(w.total, (p) => rowHeight(w.at(p), ui), viewport.clientHeight);
-};
+const maxTop = () => bottomTop(w.total, heights(), viewport.clientHeight);
 
 // ── Rendering ──────────────────────────────────────────────────────────────
 
@@ -101,7 +117,7 @@ function render(): void {
   const ui = rowUi();
   const n = state.following
     ? w.total - state.top
-    : rowsFrom(state.top, w.total, (p) => rowHeight(w.at(p), ui), viewport.clientHeight);
+    : rowsFrom(state.top, w.total, heights(ui), viewport.clientHeight);
   const rows: RowView[] = [];
   for (let p = state.top; p < state.top + n; p++) {
     const m = w.at(p);
@@ -115,8 +131,22 @@ function render(): void {
   patchRows(rowsEl, rows, fillEditor);
   renderScrollbar();
   totalEl.textContent = `${w.total.toLocaleString()} messages`;
-  badge.hidden = w.lateUnread === 0;
-  badge.textContent = `${w.lateUnread} late ↓`;
+  renderBadges(state.following);
+  markRead();
+}
+
+/**
+ * The reader has seen the held rows wholly on screen: the read marker moves
+ * to the last of them (ChannelWindow sends at most one `read` a pause, and
+ * none that would not move the marker). Only on a page the reader can see.
+ */
+function markRead(): void {
+  if (!state.opened || document.visibilityState !== "visible") return;
+  const whole = state.following
+    ? w.total - 1
+    : lastWholeRow(state.top, w.total, heights(), viewport.clientHeight);
+  const last = Math.min(whole, w.end - 1);
+  if (last >= Math.max(state.top, w.start)) list.markRead(last);
 }
 
 function renderScrollbar(): void {
@@ -178,16 +208,28 @@ function refreshTimeline(): void {
 
 client.on("hello", (hello) => {
   state.me = hello.user;
-  conn.classList.remove("error");
-  conn.textContent = `connected as ${hello.user}`;
 });
-client.on("resync", (event) => {
-  conn.textContent = event.complete
-    ? `connected as ${user} · resumed`
-    : `connected as ${user} · reloaded`;
-});
-client.on("disconnect", ({ reconnecting }) => {
-  conn.textContent = reconnecting ? "reconnecting…" : "closed";
+
+/** Puts a badge's jump on screen: its target highlighted, near the middle. */
+function land(page: PageBody): void {
+  const n = visibleRows();
+  const index = page.anchorIndex ?? 0;
+  state.highlight = page.messages[index]?.id ?? null;
+  state.following = false;
+  state.top = Math.min(Math.max(0, page.start + index - Math.floor(n / 2)), maxTop());
+  state.topId = w.at(state.top)?.id ?? null;
+  w.setReader(state.top);
+  render();
+}
+
+const renderBadges = bindBadges({
+  list,
+  // The target near the middle of the screen, a margin beyond each side.
+  sides: () => ({ before: MARGIN, after: visibleRows() + MARGIN }),
+  land,
+  toBottom: () => scrollTo(maxTop()),
+  render,
+  showError,
 });
 
 // ── Input ──────────────────────────────────────────────────────────────────
@@ -203,81 +245,26 @@ bindScrolling({
   scrollTo,
 });
 
-badge.addEventListener("click", async () => {
-  const n = visibleRows();
-  const page = await list.late({ before: MARGIN, after: n + MARGIN }).catch(showError);
-  if (!page) {
-    render();
-    return;
-  }
-  const anchor = page.messages[page.anchorIndex ?? 0];
-  state.highlight = anchor?.id ?? null;
-  const anchorPosition = page.start + (page.anchorIndex ?? 0);
-  state.following = false;
-  state.top = Math.max(0, anchorPosition - Math.floor(n / 2));
-  state.top = Math.min(state.top, maxTop());
-  state.topId = w.at(state.top)?.id ?? null;
-  w.setReader(state.top);
-  render();
-});
-
-$<HTMLFormElement>("open-form").addEventListener("submit", () => {
-  // The form navigates with ?channel=&user=; remember the name for the next visit.
-  localStorage.setItem(USER_KEY, $<HTMLInputElement>("user").value);
-});
-
-$<HTMLFormElement>("composer").addEventListener("submit", async (event) => {
-  event.preventDefault();
-  const input = $<HTMLInputElement>("text");
-  const text = input.value.trim();
-  if (!text) return;
-  input.value = "";
-  await client.send([{ text }]).catch(showError);
-});
-
-async function refreshSimulator(): Promise<void> {
-  const sim = await http.simulator();
-  simToggle.textContent = sim.running ? "Stop simulator" : "Start simulator";
-  simToggle.dataset.running = String(sim.running);
-}
-
-simToggle.addEventListener("click", async () => {
-  const running = simToggle.dataset.running === "true";
-  await (running ? http.stopSimulator() : http.startSimulator()).catch(showError);
-  await refreshSimulator();
-});
-
-function showError(err: unknown): void {
-  conn.textContent = `error: ${err instanceof Error ? err.message : String(err)}`;
-  conn.classList.add("error");
-}
-
-/**
- * Asks the server about the channel over HTTP first: a bad channel name (or
- * token) gets its error message there, where a refused WebSocket upgrade
- * would only say "closed" and retry forever.
- */
-async function checkChannel(): Promise<boolean> {
-  try {
-    await http.stats();
-    return true;
-  } catch (err) {
-    const message = err instanceof ScrollbackError ? err.message : String(err);
-    showError(new Error(`channel "${channel}": ${message}`));
-    return false;
-  }
-}
-
 async function start(): Promise<void> {
   if (!(await checkChannel())) return;
-  await client.connect();
-  await list.open(visibleRows());
-  state.following = true;
+  const hello = await client.connect();
+  // Where the user stopped reading; a user who never read here (no marker: all of it unread) at the newest.
+  const at = hello.read === null ? "newest" : "first_unread";
+  state.following = at === "newest";
+  await list.open({ at, rows: visibleRows() });
+  // The window's reader is the last message read: the line shows under the first row.
+  const first = list.firstUnread;
+  state.newLine = first === null ? null : (w.at(first)?.id ?? null);
+  state.following = w.live && (at === "newest" || list.reader >= maxTop());
+  state.opened = true;
   render();
+  show();
   refreshTimeline();
   refreshSimulator().catch(() => {});
   setInterval(refreshTimeline, 30_000);
 }
 
+// Rows on screen while the page was hidden are read once it shows.
+document.addEventListener("visibilitychange", () => markRead());
 window.addEventListener("resize", () => scrollTo(state.following ? maxTop() : state.top));
 start().catch(showError);

@@ -1,7 +1,9 @@
 /**
- * One message row of the demo page as HTML: its line (time, author, text or
- * the editor, the "edited" mark, the actions or the delete confirmation),
- * then its reactions and the reaction picker, each on a line of its own.
+ * One message row of the demo page as HTML: the "new messages" line above
+ * it when it is the first unread message the channel opened at, its line
+ * (time, author, text or the editor, the "edited" mark, the actions or the
+ * delete confirmation), then its reactions and the reaction picker, each on
+ * a line of its own.
  * Every control is a labelled button; `data-action` says what a click does
  * and `data-key` names it within the row, so focus survives a re-render.
  */
@@ -11,6 +13,8 @@ import { escapeHtml, formatFullTime, formatTime } from "./format.ts";
 /** Pixels of a row's line and of each line under it: style.css's --row and --line. */
 export const ROW = 28;
 export const LINE = 30;
+/** Pixels of the "new messages" line above the first unread message: style.css's --new-line. */
+export const NEW_LINE = 24;
 /** The picker's emoji: the simulator's, so the page can answer its users in kind. */
 export const PICKER = ["👍", "❤️", "😂", "🎉", "👀"] as const;
 
@@ -19,6 +23,8 @@ export interface RowUi {
   /** The page's user: their own messages get edit and delete. */
   readonly me: string;
   readonly highlight: string | null;
+  /** The message the "new messages" line is drawn above (the first unread one when the channel opened). */
+  readonly newLine: string | null;
   /** The message being edited. */
   readonly editing: { readonly id: string } | null;
   /** The message whose delete waits for a confirmation. */
@@ -27,10 +33,15 @@ export interface RowUi {
   readonly picking: string | null;
 }
 
-/** The row's height: a line, a line of reactions when it has any, a line for the open picker. */
+/** The row's height: a line, a line of reactions when it has any, a line for the open picker, the "new messages" line. */
 export function rowHeight(m: Message | undefined, ui: RowUi): number {
   if (!m) return ROW;
-  return ROW + (m.reactions?.length ? LINE : 0) + (ui.picking === m.id ? LINE : 0);
+  return (
+    ROW +
+    (m.reactions?.length ? LINE : 0) +
+    (ui.picking === m.id ? LINE : 0) +
+    (ui.newLine === m.id ? NEW_LINE : 0)
+  );
 }
 
 /** The placeholder of a position not held yet. */
@@ -52,6 +63,7 @@ export function rowHtml(m: Message, ui: RowUi): string {
   const editing = ui.editing?.id === m.id ? ui.editing : null;
   return (
     `<div class="${cls.join(" ").replace(/ +/g, " ").trim()}" data-id="${escapeHtml(m.id)}">` +
+    (ui.newLine === m.id ? NEW_LINE_HTML : "") +
     `<div class="line"><span class="pos"></span><span class="time">${formatTime(m.ts)}</span>` +
     `<span class="author">${escapeHtml(m.author)}</span>` +
     (editing ? EDITOR_HTML : `<span class="text">${escapeHtml(m.text)}</span>`) +
@@ -60,6 +72,9 @@ export function rowHtml(m: Message, ui: RowUi): string {
     `</div>${reactionsHtml(m)}${ui.picking === m.id ? pickerHtml(m) : ""}</div>`
   );
 }
+
+/** Above the first unread message: a separator a screen reader announces. */
+const NEW_LINE_HTML = `<div class="new-line" role="separator" aria-label="New messages"><span>New messages</span></div>`;
 
 function editedHtml(edited: number): string {
   const when = formatFullTime(edited);

@@ -17,8 +17,15 @@
  * the mark with the edit's time; messages deleted above a parked reader move
  * none of the rows on screen, one deleted in view closes up, and a row that
  * gets reactions moves only the rows below it; on a phone the controls and the
- * picker fit; a change the server refuses shows its error. Screenshots of
- * each step go to test-output/browser/ (15-demo.png is docs/demo.png).
+ * picker fit; a change the server refuses shows its error. The reader's
+ * place: a reaction by another user to the user's message outside the view
+ * raises the reaction badge, whose click lands on it; a reopened page opens
+ * at the first unread message under a "new messages" line that stays put as
+ * the page reads on and messages arrive, with the unread count on the jump
+ * to the newest; two tabs of one user show the same badges and count after
+ * a view, an ack and a read on either. Screenshots of each step go to
+ * test-output/browser/ (15-demo.png is docs/demo.png, 18-first-unread.png
+ * docs/demo-first-unread.png).
  */
 import { existsSync, mkdirSync } from "node:fs";
 import { type Browser, type BrowserContext, chromium, type Page } from "playwright-core";
@@ -111,6 +118,36 @@ describe.skipIf(!available)("demo page", () => {
       server,
       `/v1/channels/${CHANNEL}/messages?anchor=${anchor}&before=${before}&after=${after}`,
     );
+  }
+
+  /** How long a change may take to show on a shared, busy machine: generous, never the point. */
+  const SHOWN = { timeout: 60_000, interval: 100 };
+
+  const row = (tab: Page, id: string) => tab.locator(`.row[data-id="${id}"]`);
+
+  /** Changes as `user` over HTTP (an open worker takes the body's user). */
+  function changeAs(user: string, changes: Change[]): Promise<ChangesReply> {
+    return api(server, `/v1/channels/${CHANNEL}/changes`, {
+      method: "POST",
+      body: { user, changes },
+    });
+  }
+
+  /** Inserts messages over HTTP, as the API's clients (peers, bots) do. */
+  async function post(messages: { id: string; author: string; text: string; ts?: number }[]) {
+    await api(server, `/v1/channels/${CHANNEL}/messages`, { method: "POST", body: { messages } });
+  }
+
+  /** The element is on the tab's screen, whole (at 390 px, within the phone's width). */
+  async function reachable(tab: Page, selector: string): Promise<void> {
+    const box = await tab.locator(selector).boundingBox();
+    const screen = tab.viewportSize();
+    expect(box, selector).not.toBeNull();
+    if (!box || !screen) return;
+    expect(box.x).toBeGreaterThanOrEqual(0);
+    expect(box.x + box.width).toBeLessThanOrEqual(screen.width);
+    expect(box.y + box.height).toBeLessThanOrEqual(screen.height);
+    expect(box.width).toBeGreaterThan(20);
   }
 
   it("shows the newest messages on open", async () => {
@@ -328,8 +365,6 @@ describe.skipIf(!available)("demo page", () => {
     let other: Page;
     /** The message the reaction test reacts to (the screenshot shows it with its picker open). */
     let reacted = "";
-    /** How long a change may take to show on a shared, busy machine: generous, never the point. */
-    const SHOWN = { timeout: 60_000, interval: 100 };
 
     beforeAll(async () => {
       other = await browser.newPage({ viewport: { width: 1100, height: 700 } });
@@ -339,16 +374,6 @@ describe.skipIf(!available)("demo page", () => {
     afterAll(async () => {
       await other?.close();
     });
-
-    const row = (tab: Page, id: string) => tab.locator(`.row[data-id="${id}"]`);
-
-    /** Changes as `user` over HTTP (an open worker takes the body's user). */
-    function changeAs(user: string, changes: Change[]): Promise<ChangesReply> {
-      return api(server, `/v1/channels/${CHANNEL}/changes`, {
-        method: "POST",
-        body: { user, changes },
-      });
-    }
 
     /** The stored message, as HTTP answers it (no `mine`). */
     async function stored(id: string): Promise<Message | undefined> {
@@ -677,17 +702,6 @@ describe.skipIf(!available)("demo page", () => {
       await context?.close();
     });
 
-    /** The element is on screen, whole, within the 390 px width. */
-    async function reachable(selector: string): Promise<void> {
-      const box = await phone.locator(selector).boundingBox();
-      expect(box, selector).not.toBeNull();
-      if (!box) return;
-      expect(box.x).toBeGreaterThanOrEqual(0);
-      expect(box.x + box.width).toBeLessThanOrEqual(390);
-      expect(box.y + box.height).toBeLessThanOrEqual(844);
-      expect(box.width).toBeGreaterThan(20);
-    }
-
     it("keeps the badge, the send box and the simulator switch reachable, and the text readable", async () => {
       await phone.goto(`${server.url}/?channel=${CHANNEL}&user=phoneuser`);
       await phone.waitForFunction("document.querySelectorAll('.row[data-id]').length > 0");
@@ -701,7 +715,7 @@ describe.skipIf(!available)("demo page", () => {
       });
       await phone.waitForSelector("#late-badge:not([hidden])");
       for (const selector of ["#late-badge", "#sim-toggle", "#text", "#composer button", "#user"])
-        await reachable(selector);
+        await reachable(phone, selector);
       await phone.screenshot({ path: `${OUT}/9-phone.png` });
       // The text keeps most of the row: time and author take little of it.
       const row = await phone.locator(".row[data-id]").last().boundingBox();
@@ -717,10 +731,10 @@ describe.skipIf(!available)("demo page", () => {
       await phone.locator(own).waitFor({ timeout: 60_000 });
       await phone.locator(own).hover();
       for (const action of ["pick", "edit", "delete"])
-        await reachable(`${own} >> [data-action="${action}"]`);
+        await reachable(phone, `${own} >> [data-action="${action}"]`);
       await phone.locator(`${own} >> [data-action="pick"]`).click();
       for (const emoji of ["👍", "❤️", "😂", "🎉", "👀"])
-        await reachable(`${own} >> .picker [data-emoji="${emoji}"]`);
+        await reachable(phone, `${own} >> .picker [data-emoji="${emoji}"]`);
       await phone.screenshot({ path: `${OUT}/12-phone-picker.png` });
       await phone.keyboard.press("Escape");
       await phone.locator(`${own} >> .picker`).waitFor({ state: "detached" });
@@ -758,6 +772,203 @@ describe.skipIf(!available)("demo page", () => {
       if (!last || !viewport) throw new Error("no layout");
       expect(viewport.y + viewport.height - (last.y + last.height)).toBeLessThan(30);
       await phone.screenshot({ path: `${OUT}/11-short-channel.png` });
+    });
+  });
+
+  describe("the reader's place (protocol 1.2)", () => {
+    /**
+     * What a page shows of the user's place: the late and reaction badges'
+     * counts and the unread count on the "jump to the newest" control, 0 for
+     * one hidden.
+     */
+    function counts(tab: Page): Promise<{ late: number; reactions: number; unread: number }> {
+      return tab.evaluate(`(() => {
+        const shown = (selector) => {
+          const el = document.querySelector(selector);
+          return el && !el.closest("[hidden]") ? Number(el.textContent.replace(/[^0-9]/g, "")) : 0;
+        };
+        return {
+          late: shown("#late-badge"),
+          reactions: shown("#reactions-badge"),
+          unread: shown("#to-bottom .unread-count"),
+        };
+      })()`);
+    }
+
+    /** The page's window, through its debugging handle. */
+    const windowOf = (tab: Page, field: "unread" | "firstUnread") =>
+      tab.evaluate(`globalThis.scrollback.window.${field}`) as Promise<number | null>;
+
+    it("raises the reaction badge for a reaction to the user's message outside the view, and its click lands on it", async () => {
+      const id = `tester-own-${Date.now()}`;
+      await post([{ id, author: "tester", text: "react to me" }]);
+      await page.keyboard.press("Home");
+      await settled();
+      expect(await page.locator("#reactions-badge").isHidden()).toBe(true);
+      await changeAs("peer", [{ kind: "react", id, emoji: "🎉", on: true, ts: Date.now() }]);
+      await page.waitForSelector("#reactions-badge:not([hidden])", SHOWN);
+      expect(await page.locator("#reactions-badge").textContent()).toMatch(/^1 ❤/);
+      expect(await page.locator("#reactions-ack").isVisible()).toBe(true);
+      await page.screenshot({ path: `${OUT}/16-reaction-badge.png` });
+      await page.click("#reactions-badge");
+      await page.waitForSelector(`.row.highlight[data-id="${id}"]`, SHOWN);
+      const expected = await apiPage(`id:${id}`, 0, 0);
+      expect(Number(await row(page, id).getAttribute("data-position"))).toBe(expected.start);
+      expect(await row(page, id).locator('.reactions [data-emoji="🎉"]').count()).toBe(1);
+      // Declaring the view around it marked its reaction seen: the badge is gone.
+      await page.waitForSelector("#reactions-badge[hidden]", { state: "attached", ...SHOWN });
+      await page.screenshot({ path: `${OUT}/17-reaction-landed.png` });
+    });
+
+    it("opens where the user stopped reading, under a new messages line that stays there as messages arrive", async () => {
+      // Read to the bottom: the marker on the newest message.
+      await page.keyboard.press("End");
+      await settled();
+      await expect.poll(() => windowOf(page, "unread"), SHOWN).toBe(0);
+      const lastRead = (await api<Stats>(server, `/v1/channels/${CHANNEL}`)).newest;
+      // Parked at the top, the page reads none of what arrives at the bottom.
+      await page.keyboard.press("Home");
+      await settled();
+      const unread = Array.from({ length: 100 }, (_, i) => ({
+        id: `unread-${String(i).padStart(3, "0")}`,
+        author: i % 3 === 0 ? "peer" : "second",
+        text: `unread ${i}`,
+      }));
+      await post(unread);
+      await expect.poll(() => counts(page), SHOWN).toMatchObject({ unread: 100 });
+      // Something for the README's picture: reactions in the unread run, one to the user's message.
+      const ts = Date.now();
+      await changeAs("peer", [
+        { kind: "react", id: "unread-002", emoji: "👍", on: true, ts },
+        { kind: "react", id: "unread-005", emoji: "🎉", on: true, ts },
+      ]);
+      await changeAs("second", [{ kind: "react", id: "unread-002", emoji: "❤️", on: true, ts }]);
+
+      await page.reload();
+      const rows = await settled();
+      // The last message read in the first row, the first unread under the line.
+      expect(rows[0]?.id).toBe(lastRead?.id);
+      expect(rows[1]?.id).toBe("unread-000");
+      expect((await apiPage("id:unread-000", 0, 0)).start).toBe(rows[1]?.position);
+      expect(await page.locator(".new-line").count()).toBe(1);
+      expect(await row(page, "unread-000").locator(".new-line").isVisible()).toBe(true);
+      const line = await page.locator(".new-line").boundingBox();
+      const text = await row(page, "unread-000").locator(".line").boundingBox();
+      expect(Math.round((line?.y ?? 0) + (line?.height ?? 0))).toBe(Math.round(text?.y ?? -1));
+      // What is on screen is read: the marker (and the window's first unread) moves past the
+      // line, which stays; the unread count on the jump control is the window's.
+      const linePosition = rows[1]?.position ?? 0;
+      await expect
+        .poll(() => windowOf(page, "firstUnread"), SHOWN)
+        .toBeGreaterThan(linePosition + 10);
+      await expect
+        .poll(
+          async () => (await counts(page)).unread - ((await windowOf(page, "unread")) ?? 0),
+          SHOWN,
+        )
+        .toBe(0);
+      const left = (await counts(page)).unread;
+      expect(left).toBeGreaterThan(0);
+      expect(left).toBeLessThan(100);
+
+      // New messages arrive at the bottom: counted, and the line stays above the same message.
+      await post(
+        Array.from({ length: 5 }, (_, i) => ({ id: `later-${i}`, author: "peer", text: "later" })),
+      );
+      await expect.poll(() => counts(page), SHOWN).toMatchObject({ unread: left + 5 });
+      expect(await page.locator(".new-line").count()).toBe(1);
+      expect(await row(page, "unread-000").locator(".new-line").count()).toBe(1);
+      expect(Number(await row(page, "unread-000").getAttribute("data-position"))).toBe(
+        linePosition,
+      );
+      await page.screenshot({ path: `${OUT}/18-first-unread.png` });
+
+      // The jump to the newest reads the rest: the count goes, and so does the control.
+      await page.click("#to-bottom");
+      await row(page, "later-4").waitFor(SHOWN);
+      await expect.poll(() => windowOf(page, "unread"), SHOWN).toBe(0);
+      await page.waitForSelector("#to-bottom[hidden]", { state: "attached", ...SHOWN });
+    });
+
+    it("shows the same badges and unread count on two tabs of one user after a view, an ack and a read on either", async () => {
+      // A laptop's tab and a phone's.
+      const tabs = [
+        await browser.newPage({ viewport: { width: 1100, height: 700 } }),
+        await browser.newPage({ viewport: { width: 390, height: 844 } }),
+      ];
+      const [a, b] = tabs;
+      if (!a || !b) throw new Error("no tabs");
+      /** Both tabs show `expected`. */
+      const agree = (expected: { late: number; reactions: number; unread: number }) =>
+        expect
+          .poll(async () => [await counts(a), await counts(b)], SHOWN)
+          .toEqual([expected, expected]);
+
+      for (const tab of tabs) {
+        await tab.goto(`${server.url}/?channel=${CHANNEL}&user=twin`);
+        await settled(tab);
+      }
+      // The user's message, with 300 after it: both tabs follow the bottom and read it all.
+      // (A batch shares the server's ts and sorts by id: hence the padded numbers.)
+      const mine = `twin-own-${Date.now()}`;
+      const after = Array.from({ length: 300 }, (_, i) => ({
+        id: `${mine}-after-${String(i).padStart(3, "0")}`,
+        author: "peer",
+        text: `after ${i}`,
+      }));
+      await post([{ id: mine, author: "twin", text: "twin's message" }, ...after]);
+      for (const tab of tabs) {
+        await row(tab, `${mine}-after-299`).waitFor(SHOWN);
+        await expect.poll(() => windowOf(tab, "unread"), SHOWN).toBe(0);
+        await tab.keyboard.press("Home");
+        await settled(tab);
+      }
+      // Outside both views: a reaction to the user's message, a late message, 40 new ones.
+      await changeAs("peer", [{ kind: "react", id: mine, emoji: "👍", on: true, ts: Date.now() }]);
+      const [middle] = (await apiPage(`pos:${Math.floor(COUNT / 2)}`, 0, 0)).messages;
+      if (!middle) throw new Error("no message");
+      await post([{ id: "twin-late", ts: middle.ts, author: "peer", text: "late for twin" }]);
+      await post(
+        Array.from({ length: 40 }, (_, i) => ({
+          id: `twin-new-${String(i).padStart(2, "0")}`,
+          author: "peer",
+          text: "new",
+        })),
+      );
+      await agree({ late: 1, reactions: 1, unread: 40 });
+      // Each control says what it does, and fits the phone.
+      const controls = [
+        "#late-badge",
+        "#late-ack",
+        "#reactions-badge",
+        "#reactions-ack",
+        "#to-bottom",
+      ];
+      for (const selector of controls) {
+        await reachable(b, selector);
+        expect(await b.locator(selector).getAttribute("aria-label")).toBeTruthy();
+      }
+      await b.screenshot({ path: `${OUT}/19-phone-badges.png` });
+
+      // An ack on one tab (every reaction read): the badge goes on both.
+      await b.click("#reactions-ack");
+      await agree({ late: 1, reactions: 0, unread: 40 });
+      // A new reaction, and a view on the other tab: the badge's jump marks it seen, on both.
+      await changeAs("peer", [{ kind: "react", id: mine, emoji: "🎉", on: true, ts: Date.now() }]);
+      await agree({ late: 1, reactions: 1, unread: 40 });
+      await a.focus("#reactions-badge");
+      await a.keyboard.press("Enter");
+      await a.waitForSelector(`.row.highlight[data-id="${mine}"]`, SHOWN);
+      await agree({ late: 1, reactions: 0, unread: 40 });
+      // The late badge's ✓ on one tab.
+      await b.click("#late-ack");
+      await agree({ late: 0, reactions: 0, unread: 40 });
+      // A read: one tab jumps to the newest, and neither has anything unread.
+      await a.click("#to-bottom");
+      await row(a, "twin-new-39").waitFor(SHOWN);
+      await agree({ late: 0, reactions: 0, unread: 0 });
+      expect(await windowOf(b, "unread")).toBe(0);
+      for (const tab of tabs) await tab.close();
     });
   });
 });

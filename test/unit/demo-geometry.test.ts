@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { bottomTop, rowsFrom } from "../../src/demo/geometry.ts";
+import { bottomTop, lastWholeRow, rowsFrom } from "../../src/demo/geometry.ts";
 
 /** Each row's top on a screen that starts at `top`, from prefix sums: the model. */
 function tops(heights: readonly number[], top: number): number[] {
@@ -42,6 +42,19 @@ describe("demo geometry", () => {
         // The last row shows even on a screen shorter than it.
         if (hs.length > 0 && expected === hs.length) expected = hs.length - 1;
         expect(bottomTop(hs.length, (p) => hs[p] ?? 0, px)).toBe(expected);
+        checks++;
+      }),
+      { numRuns: 2_000 },
+    );
+  });
+
+  it("reads down to the last row whose bottom is on screen, from any first row", () => {
+    fc.assert(
+      fc.property(heights, screen, fc.nat(), (hs, px, seed) => {
+        const top = hs.length === 0 ? 0 : seed % hs.length;
+        const bottoms = tops(hs, top).map((y, i) => y + (hs[top + i] ?? 0));
+        const whole = bottoms.filter((b) => b <= px).length;
+        expect(lastWholeRow(top, hs.length, (p) => hs[p] ?? 0, px)).toBe(top + whole - 1);
         checks++;
       }),
       { numRuns: 2_000 },
