@@ -5,7 +5,6 @@
  * worker test checks this list against the worker's own routes).
  */
 import { z } from "zod";
-import { MAX_BUCKET } from "../core/position-index.ts";
 import type { Scope } from "../protocol/access.ts";
 import { ERROR_STATUS, type ErrorCode } from "../protocol/errors.ts";
 import {
@@ -32,6 +31,7 @@ import {
   TimelineQuery,
 } from "../protocol/schemas.ts";
 import { components, type JsonSchema, jsonSchema } from "./json-schema.ts";
+import { queryParameter } from "./query-parameters.ts";
 import { SECURITY_SCHEMES, securityOf, UPGRADE_ANSWER } from "./security.ts";
 
 const REF = "#/components/schemas/";
@@ -167,46 +167,6 @@ export const ROUTES: readonly Route[] = [
     ok: "upgrade",
   },
 ];
-
-/** What the query parameters mean: their schemas say what they accept. */
-const PARAM_HINTS: Record<string, string> = {
-  anchor: "newest, oldest, id:<id>, pos:<n> (clamped to the channel) or ts:<ms> (first ts ≥ it)",
-  before: "messages before the anchor",
-  after: "messages after the anchor",
-  points: "how many points",
-  exact:
-    "false: each point at the start of the position index's bucket nearest its even position " +
-    `(within ${MAX_BUCKET / 2} messages), read from memory: no row read per point (an extension of the contract)`,
-  user: "the user, on an open worker (with a token the user is its sub)",
-};
-
-/**
- * A query parameter as it travels. Numbers are decimal strings that the
- * schema turns into integers: OpenAPI describes such a parameter as an
- * integer (form style), with the bounds and default of the parsed value
- * (a wire form that refuses "-1" has no negatives, whatever the parsed
- * schema's lower bound); `true` / `false` likewise as a boolean. Anything
- * else is described by its wire (input) form.
- */
-function queryParameter(name: string, schema: z.ZodType): JsonSchema {
-  const wire = jsonSchema(schema, "input");
-  const parsed = jsonSchema(schema, "output");
-  const unsigned = !schema.safeParse("-1").success;
-  const value =
-    parsed.type === "integer"
-      ? { ...parsed, ...(unsigned ? { minimum: Math.max(Number(parsed.minimum ?? 0), 0) } : {}) }
-      : parsed.type === "boolean"
-        ? parsed
-        : { ...wire, ...("default" in parsed ? { default: parsed.default } : {}) };
-  return {
-    name,
-    in: "query",
-    // Required exactly when the schema rejects its absence.
-    required: !schema.safeParse(undefined).success,
-    ...(PARAM_HINTS[name] ? { description: PARAM_HINTS[name] } : {}),
-    schema: value,
-  };
-}
 
 const ERRORS_OF_EVERY_ROUTE: readonly ErrorCode[] = [
   "bad_request",
