@@ -29,8 +29,13 @@ export interface LinkHost {
   unknownUsers(): string[];
   /** Applies an answer (its segment first); answers what the sockets were shown. */
   apply(answer: RelayAnswer, request: RelayRequest): SeenReport[];
+  /** Keeps the seq the sockets were pushed up to (a relay that wakes reports it). */
+  applied(seq: number): void;
   log(what: string, err: unknown): void;
 }
+
+/** How long a relay waits before asking again when its channel could not be reached. */
+export const RETRY_MS = 1_000;
 
 export class ChannelLink {
   readonly #channel: ChannelSide;
@@ -44,9 +49,11 @@ export class ChannelLink {
   /** Writes under way, in the order they were sent. */
   readonly #writes = new Set<Promise<unknown>>();
 
-  constructor(channel: ChannelSide, host: LinkHost) {
+  /** `applied`: the seq its sockets were pushed up to before a wake, if kept. */
+  constructor(channel: ChannelSide, host: LinkHost, applied: number | null) {
     this.#channel = channel;
     this.#host = host;
+    this.#applied = applied;
   }
 
   /** A user's count of sockets changed: told with the next operation. */
@@ -94,13 +101,16 @@ export class ChannelLink {
       try {
         answer = await this.#channel.op(report, asked);
       } catch (err) {
-        // The report is sent again with the next operation.
+        // The report is sent again with the next operation; the channel, which nudged
+        // this relay once, waits for it to ask: ask again in a while.
         this.#restore(report);
+        setTimeout(() => void this.pull(), RETRY_MS);
         throw err;
       }
       await Promise.all(before);
       const seen = this.#host.apply(answer, asked);
       this.#applied = answer.seq;
+      this.#host.applied(answer.seq);
       this.#seen.push(...seen);
       got?.(answer);
       // What the sockets were shown is reported at once: a relay evicted now loses nothing.

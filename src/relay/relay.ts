@@ -19,6 +19,7 @@ import { Scope } from "../protocol/access.ts";
 import { errorFrame, errorResponse, toErrorInfo } from "../protocol/errors.ts";
 import { readFrame } from "../protocol/frame-reader.ts";
 import { acceptedSubprotocol, SUBPROTOCOL_HEADER } from "../protocol/subprotocol.ts";
+import { AppliedSeq } from "./applied.ts";
 import { deliverSegment, type Places, placeOf } from "./deliver.ts";
 import { ChannelLink } from "./link.ts";
 
@@ -49,6 +50,7 @@ export class Relay extends DurableObject<Env> {
     const sockets = new Sockets(this.ctx, budgetOf(this.env));
     const places: Places = new Map();
     const relay = where.relay;
+    const kept = new AppliedSeq(this.ctx.storage.sql);
     const link = new ChannelLink(
       { op: (report, request) => channel.relayOp(relay, report, request) },
       {
@@ -56,8 +58,10 @@ export class Relay extends DurableObject<Env> {
         unknownUsers: () =>
           [...new Set(sockets.peers().map((p) => p.session.user))].filter((u) => !places.has(u)),
         apply: (answer, request) => this.#apply(answer, request),
+        applied: (seq) => kept.set(seq),
         log: this.#log,
       },
+      kept.get(),
     );
     this.#open = { channel, relay, sockets, link, places };
     return this.#open;
@@ -82,12 +86,18 @@ export class Relay extends DurableObject<Env> {
       });
     }
     const room = this.#room;
-    const answer = await room.link.run(() => ({
-      kind: "greet",
-      user,
-      views: this.#viewsOf(user),
-      snapshots: [],
-    }));
+    let answer: RelayAnswer;
+    try {
+      answer = await room.link.run(() => ({
+        kind: "greet",
+        user,
+        views: this.#viewsOf(user),
+        snapshots: [],
+      }));
+    } catch (err) {
+      this.#log("greeting failed", err);
+      return errorResponse(toErrorInfo(err));
+    }
     const scope = Scope.catch("read").parse(request.headers.get(SCOPE_HEADER));
     const exp = Number(request.headers.get(EXP_HEADER) ?? Number.NaN);
     const hello = answer.hello;
