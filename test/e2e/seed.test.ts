@@ -127,6 +127,9 @@ describe("seed script", () => {
       oldest: { ts: stored[0]?.ts, id: stored[0]?.id },
       newest: { ts: stored.at(-1)?.ts, id: stored.at(-1)?.id },
       seq: 25_000,
+      // The seed script opens no socket.
+      sockets: 0,
+      relays: 0,
     });
   });
 
