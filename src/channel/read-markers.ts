@@ -9,6 +9,9 @@ import type { Key } from "../core/key.ts";
 import { justAfter, readCountAfter } from "../core/read-marker.ts";
 import { blob, fromBlob, type Sql } from "./sql.ts";
 
+/** Users whose marker stays in memory; one forgotten costs a rank (a bucket's rows) when next asked. */
+const MAX_CACHED = 4_096;
+
 export interface Marker {
   /** The key of the newest message read; null: none. */
   readonly key: Key | null;
@@ -29,14 +32,17 @@ export class ReadMarkers {
 
   get(user: string): Marker {
     let marker = this.#cache.get(user);
-    if (!marker) {
+    if (marker) {
+      // Most recently used last: the cache forgets the longest unused first.
+      this.#cache.delete(user);
+    } else {
       const row = this.#sql.one<{ ts: number; id: ArrayBuffer }>(
         "SELECT ts, id FROM read_markers WHERE user = ?",
         user,
       );
       marker = row ? this.#at({ ts: row.ts, id: fromBlob(row.id) }) : { key: null, readCount: 0 };
-      this.#cache.set(user, marker);
     }
+    this.set(user, marker);
     return marker;
   }
 
@@ -54,7 +60,13 @@ export class ReadMarkers {
 
   /** After the write that stored it. */
   set(user: string, marker: Marker): void {
+    this.#cache.delete(user);
     this.#cache.set(user, marker);
+    // Every write walks the cache (afterWrite): it holds the users in use, not every user ever.
+    if (this.#cache.size > MAX_CACHED) {
+      const oldest = this.#cache.keys().next().value;
+      if (oldest !== undefined) this.#cache.delete(oldest);
+    }
   }
 
   /** After a stored write: every loaded marker's count follows what it inserted and deleted. */
