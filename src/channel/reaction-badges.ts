@@ -33,6 +33,9 @@ interface ReactionReader {
   readonly unread: number;
 }
 
+/** Count changes remembered for relays (touchedSince); older ones are forgotten. */
+const MAX_TOUCHES = 10_000;
+
 export class ReactionBadges {
   readonly #sql: Sql;
   readonly #cache = new Map<string, ReactionReader | null>();
@@ -42,8 +45,8 @@ export class ReactionBadges {
   /** The channel's seq now. */
   readonly #seq: () => number;
   /** When each user's count last changed (since this object woke), by seq. */
-  readonly #touched = new Map<string, number>();
-  /** The seq when this object woke: what changed before is not in #touched. */
+  #touched: { readonly seq: number; readonly user: string }[] = [];
+  /** What changed before this seq is not in #touched (it woke then, or forgot older changes). */
   #woke: number;
 
   constructor(sql: Sql, seq: () => number) {
@@ -55,7 +58,7 @@ export class ReactionBadges {
   /** Once the store has loaded its state: counts changed from now on are kept. */
   woke(): void {
     this.#woke = this.#seq();
-    this.#touched.clear();
+    this.#touched = [];
   }
 
   /** At the user's first connection (later ones do nothing): reactions from now on count. */
@@ -211,7 +214,14 @@ export class ReactionBadges {
    */
   touchedSince(since: number): string[] | undefined {
     if (since < this.#woke) return undefined;
-    return [...this.#touched].flatMap(([user, seq]) => (seq >= since ? [user] : []));
+    const users = new Set<string>();
+    // Newest last: read back only as far as `since`.
+    for (let i = this.#touched.length - 1; i >= 0; i--) {
+      const touch = this.#touched[i] as { seq: number; user: string };
+      if (touch.seq < since) break;
+      users.add(touch.user);
+    }
+    return [...users];
   }
 
   /** Ids of the user's messages with unread reactions whose key lies in [first, last] (null: open). */
@@ -252,7 +262,13 @@ export class ReactionBadges {
   }
 
   #count(user: string, delta: number): void {
-    this.#touched.set(user, this.#seq());
+    this.#touched.push({ seq: this.#seq(), user });
+    if (this.#touched.length > MAX_TOUCHES) {
+      // Forget the older half: a relay behind them is sent every user's counts.
+      const kept = this.#touched.slice(this.#touched.length >> 1);
+      this.#woke = (kept[0] as { seq: number }).seq + 1;
+      this.#touched = kept;
+    }
     if (!this.#before.has(user)) this.#before.set(user, this.unread(user));
     this.#sql.run("UPDATE reaction_readers SET unread = unread + ? WHERE user = ?", delta, user);
     this.#cache.delete(user);
