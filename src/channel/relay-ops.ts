@@ -59,9 +59,10 @@ export async function serveRelay(
   if (request.kind !== "pull") users.add(request.user);
   const touched = store.readers.badges.touchedSince(cursor);
   const lateGone = missed?.removed.some((t) => t.lateNo !== null) ?? false;
-  for (const user of relays.usersOf(relay)) {
-    if (touched === undefined || lateGone || touched.includes(user)) users.add(user);
-  }
+  // Only when every count may have moved are all of the relay's users read (rows in proportion).
+  const moved =
+    touched === undefined || lateGone ? relays.usersOf(relay) : relays.on(relay, touched);
+  for (const user of moved) users.add(user);
   const snapshots: Record<string, Snapshot> = {};
   // What the segment will show the request's user: seen before the request is answered.
   if (segment && request.kind !== "pull") {
