@@ -7,7 +7,9 @@
  *   20 sockets send, runs of the two settings alternating;
  * - the channel object's own work per group (its `ws.send` calls and its
  *   push and relay-operation time, counted inside it: BENCH_STATS) at 100,
- *   1,000 and 4,000 live sockets, all of them its own or all on relays;
+ *   1,000 and 4,000 live sockets, all of them its own or all on relays, and
+ *   beside each audience 20 sockets paging (a relayed socket's frames go
+ *   through its relay's queue of operations: the hop that reads pay);
  * - the most live sockets one channel reaches here with the default relay
  *   settings, grown in steps until a socket cannot open, the machine's file
  *   descriptors run out or the time budget is spent.
@@ -18,7 +20,7 @@ import { api } from "./api.ts";
 import { Audience } from "./bench-audience.ts";
 import type { ChannelWork, Extra, Recorder } from "./bench-results.ts";
 import { round } from "./bench-results.ts";
-import { fanoutUnderLoad } from "./bench-writes.ts";
+import { fanoutUnderLoad, openSocket } from "./bench-writes.ts";
 import { startDirect } from "./direct-server.ts";
 import { type Usage, usage } from "./proc-usage.ts";
 import type { Server } from "./server.ts";
@@ -149,6 +151,49 @@ export async function measureCoalescing(
   });
 }
 
+/** Sockets paging at once beside an audience, and for how long. */
+const READERS = 20;
+const READ_SECONDS = 5;
+
+/**
+ * `READERS` more sockets of the same placement each page (50 messages at a
+ * random position) as fast as answers come, for `READ_SECONDS`: a relayed
+ * socket's page is an operation of its relay's queue, one at a time.
+ */
+async function pagesBeside(server: Server, channel: string): Promise<{ latencies: number[] }> {
+  const { total } = await api<{ total: number }>(server, `/v1/channels/${channel}`);
+  const latencies: number[] = [];
+  const deadline = performance.now() + READ_SECONDS * 1000;
+  await Promise.all(
+    Array.from({ length: READERS }, async (_, r) => {
+      let answered = () => {};
+      const socket = await openSocket(server, channel, `reader${r}`, (data) => {
+        if (data.startsWith('{"type":"page"')) answered();
+      });
+      for (let n = 0; performance.now() < deadline; n++) {
+        const page = new Promise<void>((resolve) => {
+          answered = resolve;
+        });
+        const started = performance.now();
+        const position = Math.floor(Math.random() * total);
+        socket.send(
+          JSON.stringify({
+            type: "page",
+            rid: `p${n}`,
+            anchor: { position },
+            before: 25,
+            after: 24,
+          }),
+        );
+        await page;
+        latencies.push(performance.now() - started);
+      }
+      socket.close();
+    }),
+  );
+  return { latencies };
+}
+
 /** The channel's own work per group at each audience, its sockets all its own, then all relayed. */
 export async function measureChannelWork(
   record: Recorder,
@@ -178,6 +223,15 @@ export async function measureChannelWork(
             `${count} live (${where}), HTTP insert → push; ${workNote(extra.channel)}${lostNote}`,
             extra,
           );
+          const pages = await pagesBeside(server, channel);
+          record(
+            op === "push_own" ? "page_own" : "page_relayed",
+            count,
+            pages.latencies,
+            null,
+            `${READERS} sockets paging (${where}) beside ${count} live`,
+            { per_s: Math.round(pages.latencies.length / READ_SECONDS) },
+          );
         }
       } finally {
         audience.close();
@@ -189,21 +243,41 @@ export async function measureChannelWork(
 /** The soft limit on open files of this process (workerd inherits it). */
 function openFilesLimit(): number {
   try {
-    return Number(execFileSync("sh", ["-c", "ulimit -n"], { encoding: "utf8" }).trim());
+    const limit = Number(execFileSync("sh", ["-c", "ulimit -n"], { encoding: "utf8" }).trim());
+    return Number.isFinite(limit) ? limit : Number.POSITIVE_INFINITY; // "unlimited"
   } catch {
     return Number.POSITIVE_INFINITY;
   }
 }
 
-/** Descriptors each process keeps besides its sockets (workerd's databases, Node's own). */
-const SPARE_FILES = 300;
+/** Descriptors kept free in each process (a round's HTTP insert, the runtime's databases). */
+const SPARE_FILES = 200;
 
-/** Audience sizes to step through up to `ceiling`: doubling to 8,000, then 4,000 at a time. */
-export function steps(ceiling: number): number[] {
+/** Audience sizes to step through: doubling from 1,000 to 8,000, then 4,000 at a time, to `max`. */
+export function steps(max: number): number[] {
   const out: number[] = [];
-  for (let n = 1_000; n < ceiling; n = n < 8_000 ? n * 2 : n + 4_000) out.push(n);
-  out.push(ceiling);
+  for (let n = 1_000; n < max; n = n < 8_000 ? n * 2 : n + 4_000) out.push(n);
+  out.push(max);
   return out;
+}
+
+/**
+ * The most sockets the open-file limit allows, from what the client and
+ * the runtime each hold now with `sockets` open, and why.
+ */
+function filesAllow(sockets: number, limit: number): { most: number; why: string } | undefined {
+  const now = usage();
+  if (!now || sockets === 0) return undefined;
+  const allow = (held: number, who: string) => {
+    const perSocket = Math.max(1, Math.round(held / sockets));
+    return {
+      most: sockets + Math.floor((limit - SPARE_FILES - held) / perSocket),
+      why: `open files: ${who} holds ${perSocket} descriptor${perSocket > 1 ? "s" : ""} a socket, and ulimit -n is ${limit} here (the hard limit)`,
+    };
+  };
+  const client = allow(now.clientFiles, "the client");
+  const server = allow(now.serverFiles, "the runtime (workerd)");
+  return client.most < server.most ? client : server;
 }
 
 interface Step {
@@ -219,11 +293,12 @@ async function step(server: Server, channel: string, audience: Audience, rounds:
   const { latencies, lost } = await audience.rounds(rounds);
   const extra = await counting.per();
   const stats = await api<{ sockets: number; relays: number }>(server, `/v1/channels/${channel}`);
-  const memory = usage();
+  const held = usage();
   const note =
     `${stats.sockets} live, ${stats.relays} relays (default settings); ${workNote(extra.channel)}` +
-    (memory
-      ? `; RSS client ${Math.round(memory.clientRssMiB)} MiB, workerd ${Math.round(memory.serverRssMiB)} MiB`
+    (held
+      ? `; RSS client ${Math.round(held.clientRssMiB)} MiB, workerd ${Math.round(held.serverRssMiB)} MiB` +
+        `; open files client ${held.clientFiles}, workerd ${held.serverFiles}`
       : "") +
     (lost > 0 ? `; ${lost} pushes LOST` : "");
   return { step: { count: audience.size, latencies, note, extra }, lost };
@@ -232,25 +307,25 @@ async function step(server: Server, channel: string, audience: Audience, rounds:
 /**
  * The most live sockets one channel reaches with the default relay
  * settings: insert → push at each step (`push_ramp`), the last one
- * (`push_ceiling`) with the limit that stopped it.
+ * (`push_ceiling`) with the limit that stopped it. The steps stop short of
+ * the open-file limit (past it the runtime cannot take even the round's
+ * HTTP insert), at the time budget, or where a socket cannot open.
  */
 export async function measureCeiling(
   record: Recorder,
   options: { max: number; budgetS: number; rounds: number },
 ): Promise<void> {
   const files = openFilesLimit();
-  const ceiling = Math.min(options.max, files - SPARE_FILES);
   const deadline = performance.now() + options.budgetS * 1000;
-  let limit =
-    ceiling < options.max
-      ? `file descriptors (ulimit -n ${files} here, one a socket in the client and in workerd)`
-      : `the ceiling asked (--max-sockets ${options.max})`;
+  let limit = `the ceiling asked (--max-sockets ${options.max})`;
   const done: Step[] = [];
   await withServer({}, async (server) => {
     const channel = "bench-ceiling";
     const audience = new Audience(server, channel);
     try {
-      for (const count of steps(ceiling)) {
+      let plan = steps(options.max);
+      while (plan.length > 0) {
+        const count = plan.shift() as number;
         if (performance.now() > deadline) {
           limit = `the time budget (--ceiling-seconds ${options.budgetS})`;
           break;
@@ -264,7 +339,18 @@ export async function measureCeiling(
         done.push(measured.step);
         if (measured.lost > 0) limit = `pushes that never arrived at ${audience.size}`;
         if (audience.size < count || measured.lost > 0) break;
+        // The next steps end where the open-file limit does.
+        const byFiles = filesAllow(audience.size, files);
+        if (byFiles && byFiles.most < options.max && plan.some((n) => n >= byFiles.most)) {
+          plan =
+            byFiles.most > audience.size
+              ? [...plan.filter((n) => n < byFiles.most), byFiles.most]
+              : [];
+          limit = byFiles.why;
+        }
       }
+    } catch (err) {
+      limit = `an error at ${audience.size}: ${(err as Error).message}`;
     } finally {
       audience.close();
     }

@@ -1,7 +1,7 @@
 /**
- * CPU time and memory of this process and the processes it started (workerd
- * under Miniflare), from /proc: what the bench's client and server spent.
- * Linux only; elsewhere it reports nothing.
+ * CPU time, memory and open files of this process and the processes it
+ * started (workerd under Miniflare), from /proc: what the bench's client and
+ * server spent and hold. Linux only; elsewhere it reports nothing.
  */
 import { readdirSync, readFileSync } from "node:fs";
 
@@ -12,6 +12,9 @@ export interface Usage {
   /** Resident memory, MiB. */
   readonly clientRssMiB: number;
   readonly serverRssMiB: number;
+  /** Open file descriptors of the client, and of the server's process that holds the most. */
+  readonly clientFiles: number;
+  readonly serverFiles: number;
 }
 
 const TICKS = 100;
@@ -25,6 +28,14 @@ function stat(pid: number): { ppid: number; cpuS: number; rssMiB: number } | und
     return { ppid: n(4), cpuS: (n(14) + n(15)) / TICKS, rssMiB: (n(24) * 4096) / 2 ** 20 };
   } catch {
     return undefined;
+  }
+}
+
+function openFiles(pid: number): number {
+  try {
+    return readdirSync(`/proc/${pid}/fd`).length;
+  } catch {
+    return 0;
   }
 }
 
@@ -53,9 +64,18 @@ export function usage(): Usage | undefined {
   descendants.delete(process.pid);
   let serverCpuS = 0;
   let serverRssMiB = 0;
+  let serverFiles = 0;
   for (const pid of descendants) {
     serverCpuS += all.get(pid)?.cpuS ?? 0;
     serverRssMiB += all.get(pid)?.rssMiB ?? 0;
+    serverFiles = Math.max(serverFiles, openFiles(pid));
   }
-  return { clientCpuS: self.cpuS, serverCpuS, clientRssMiB: self.rssMiB, serverRssMiB };
+  return {
+    clientCpuS: self.cpuS,
+    serverCpuS,
+    clientRssMiB: self.rssMiB,
+    serverRssMiB,
+    clientFiles: openFiles(process.pid),
+    serverFiles,
+  };
 }
