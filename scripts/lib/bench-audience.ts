@@ -3,7 +3,8 @@
  * channel, each counting the `insert` pushes it gets, grown in steps; and
  * rounds of one message each (an HTTP insert, then a wait until every socket
  * has its push), timed from the insert to each socket's push. Rounds run one
- * at a time, so each is one group.
+ * at a time, so each is one group. Each socket counts the pushes of each
+ * round's message: one each, or the round reports the lost and the doubled.
  */
 import { api } from "./api.ts";
 import { openSocket } from "./bench-writes.ts";
@@ -19,16 +20,19 @@ export interface Rounds {
   readonly latencies: number[];
   /** Per round: the time until the last socket had its push, ms. */
   readonly lastPush: number[];
-  /** Pushes that never came (a socket that missed a round's insert). */
+  /** Pushes that never came (a socket that missed a round's insert), and pushes of it beyond one. */
   readonly lost: number;
+  readonly doubled: number;
 }
 
 export class Audience {
   readonly #server: Server;
   readonly #channel: string;
   readonly #sockets: WebSocket[] = [];
-  /** Inserts received this round, and when the round's message was sent. */
+  /** Inserts of this round's message received, each socket's, and when it was sent. */
   #received = 0;
+  #got: number[] = [];
+  #id = "";
   #sentAt = 0;
   #latencies: number[] = [];
   #rounds = 0;
@@ -52,7 +56,9 @@ export class Audience {
         try {
           this.#sockets.push(
             await openSocket(this.#server, this.#channel, `watcher${i}`, (data) => {
-              if (!data.startsWith('{"type":"insert"')) return;
+              if (!data.startsWith('{"type":"insert"') || !data.includes(this.#id)) return;
+              this.#got[i] = (this.#got[i] ?? 0) + 1;
+              if (this.#got[i] > 1) return;
               this.#received++;
               this.#latencies.push(performance.now() - this.#sentAt);
             }),
@@ -72,9 +78,13 @@ export class Audience {
     this.#latencies = [];
     const lastPush: number[] = [];
     let lost = 0;
+    let doubled = 0;
     for (let r = 0; r < count; r++) {
       this.#received = 0;
+      this.#got = [];
+      // Quoted: the check for it in a frame must not match a longer id.
       const id = `${this.#channel}-r${this.#rounds++}`;
+      this.#id = `"${id}"`;
       this.#sentAt = performance.now();
       await api(this.#server, `/v1/channels/${this.#channel}/messages`, {
         method: "POST",
@@ -86,8 +96,10 @@ export class Audience {
       }
       lastPush.push(performance.now() - this.#sentAt);
       lost += this.#sockets.length - this.#received;
+      // Doubles counted are those that came before the last socket's first push.
+      doubled += this.#got.reduce((sum, n) => sum + Math.max(0, n - 1), 0);
     }
-    return { latencies: this.#latencies, lastPush, lost };
+    return { latencies: this.#latencies, lastPush, lost, doubled };
   }
 
   close(): void {

@@ -95,6 +95,10 @@ function mean(works: readonly Work[]): Work {
   };
 }
 
+/** Pushes lost or doubled, loudly (none is the expected case). */
+const wrong = (lost: number, doubled: number) =>
+  (lost > 0 ? `; ${lost} pushes LOST` : "") + (doubled > 0 ? `; ${doubled} pushes DOUBLED` : "");
+
 const workNote = (w: ChannelWork) =>
   `channel: ${w.sends_per_group} sends, ${w.ms_per_group} ms a group` +
   (w.relay_ops_per_group > 0 ? ` (${w.relay_ops_per_group} relay ops)` : "");
@@ -211,10 +215,10 @@ export async function measureChannelWork(
           await audience.grow(count);
           await audience.rounds(3); // warm
           const counting = await meter(server, channel);
-          const { latencies, lost } = await audience.rounds(options.rounds);
+          const { latencies, lost, doubled } = await audience.rounds(options.rounds);
           const extra = await counting.per();
           const where = relaySockets === "0" ? "all on relays" : "all the channel's own";
-          const lostNote = lost > 0 ? `; ${lost} pushes LOST` : "";
+          const lostNote = wrong(lost, doubled);
           record(
             op,
             count,
@@ -290,7 +294,7 @@ interface Step {
 /** insert → push at the audience's size now, with what the channel and the processes spent. */
 async function step(server: Server, channel: string, audience: Audience, rounds: number) {
   const counting = await meter(server, channel);
-  const { latencies, lost } = await audience.rounds(rounds);
+  const { latencies, lost, doubled } = await audience.rounds(rounds);
   const extra = await counting.per();
   const stats = await api<{ sockets: number; relays: number }>(server, `/v1/channels/${channel}`);
   const held = usage();
@@ -300,7 +304,7 @@ async function step(server: Server, channel: string, audience: Audience, rounds:
       ? `; RSS client ${Math.round(held.clientRssMiB)} MiB, workerd ${Math.round(held.serverRssMiB)} MiB` +
         `; open files client ${held.clientFiles}, workerd ${held.serverFiles}`
       : "") +
-    (lost > 0 ? `; ${lost} pushes LOST` : "");
+    wrong(lost, doubled);
   return { step: { count: audience.size, latencies, note, extra }, lost };
 }
 
