@@ -30,7 +30,8 @@ const PARTS = ["reads", "writes", "fanout", "coalescing", "relays", "ceiling", "
 
 const { values, fail } = cli({
   usage: "npm run bench -- [--sizes 10000,100000] [--samples 50] [flags]",
-  summary: "Benchmarks a fresh local wrangler dev: pages, sends, fan-out; writes a JSON report.",
+  summary:
+    "Benchmarks a fresh local server: pages, sends, pushes, push coalescing, relays; writes a JSON report.",
   options: {
     sizes: {
       type: "string",
