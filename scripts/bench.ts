@@ -5,26 +5,33 @@
  * p50 / p99 latency and the SQLite rows each op reads (from Server-Timing),
  * beside the naive OFFSET / count(*) page on the same data, and the timeline
  * (exact and at bucket starts); then edits and deletes (protocol 1.2) and
- * pages after 10,000 deletes; and after a server restart the first page of
- * every size (a wake: rows read and time). Prints a markdown table and writes
- * bench/results.json.
+ * pages after 10,000 deletes; writes and pushes under load with push
+ * coalescing on and off; the channel object's own work per group with and
+ * without relays, and the most live sockets one channel reaches with relays;
+ * and after a server restart the first page of every size (a wake: rows read
+ * and time). Prints a markdown table and writes bench/results.json
+ * (`--parts` runs some of it and keeps the report's other rows).
  */
-import { mkdirSync, writeFileSync } from "node:fs";
-import os from "node:os";
 import { ScrollbackClient } from "../src/client/index.ts";
 import { mixSeed, prng } from "../src/core/random.ts";
 import type { Stats } from "../src/protocol/schemas.ts";
 import { api } from "./lib/api.ts";
 import { measureChanges } from "./lib/bench-changes.ts";
-import { closedLoopSends, fanoutUnderLoad, openSocket } from "./lib/bench-writes.ts";
+import { measureCeiling, measureChannelWork, measureCoalescing } from "./lib/bench-relays.ts";
+import { Results } from "./lib/bench-results.ts";
+import { closedLoopSends, openSocket } from "./lib/bench-writes.ts";
 import { cli, intFlag } from "./lib/cli.ts";
 import { startDirect } from "./lib/direct-server.ts";
 import { removeStateDir, type Server, startServer } from "./lib/server.ts";
 import { SEED_DEFAULTS, seed } from "./seed.ts";
 
+/** The bench's parts, in the order they run. */
+const PARTS = ["reads", "writes", "fanout", "coalescing", "relays", "ceiling", "wake"] as const;
+
 const { values, fail } = cli({
   usage: "npm run bench -- [--sizes 10000,100000] [--samples 50] [flags]",
-  summary: "Benchmarks a fresh local wrangler dev: pages, sends, fan-out; writes a JSON report.",
+  summary:
+    "Benchmarks a fresh local server: pages, sends, pushes, push coalescing, relays; writes a JSON report.",
   options: {
     sizes: {
       type: "string",
@@ -33,6 +40,22 @@ const { values, fail } = cli({
     },
     samples: { type: "string", default: "200", hint: "samples per op" },
     fanout: { type: "string", default: "1,100,1000", hint: "socket counts for the fan-out op" },
+    parts: {
+      type: "string",
+      default: PARTS.join(","),
+      hint: "what to run (reads: seeds, pages, changes; wake needs reads); other rows of --out stay",
+    },
+    audiences: {
+      type: "string",
+      default: "100,1000,4000",
+      hint: "live sockets at which the channel's own work is counted, with and without relays",
+    },
+    "max-sockets": {
+      type: "string",
+      default: "30000",
+      hint: "most live sockets the relay ceiling tries (the open-file limit may stop it first)",
+    },
+    "ceiling-seconds": { type: "string", default: "900", hint: "time budget of the relay ceiling" },
     out: { type: "string", default: "bench/results.json", hint: "where the results go" },
   },
 });
@@ -46,60 +69,27 @@ const counts = (name: string, value: string): number[] => {
 const sizes = counts("sizes", values.sizes);
 const SAMPLES = intFlag(fail, "samples", values.samples, 1, 100_000);
 const fanouts = counts("fanout", values.fanout);
-const random = prng(mixSeed(42));
-
-interface Result {
-  op: string;
-  size: number;
-  p50_ms: number;
-  p99_ms: number;
-  rows_read: number | null;
-  n: number;
-  /** Throughput ops: operations a second. */
-  per_s?: number;
-  note?: string;
+const audiences = counts("audiences", values.audiences);
+const MAX_SOCKETS = intFlag(fail, "max-sockets", values["max-sockets"], 1, 1_000_000);
+const CEILING_SECONDS = intFlag(fail, "ceiling-seconds", values["ceiling-seconds"], 1, 86_400);
+const parts = new Set(values.parts.split(","));
+for (const part of parts) {
+  if (!(PARTS as readonly string[]).includes(part)) fail(`--parts: some of ${PARTS.join(",")}`);
 }
-const results: Result[] = [];
+const random = prng(mixSeed(42));
+const results = new Results();
+const record = results.record;
 
 /** The naive baseline on; the frame budget out of the way (it is not what the bench measures). */
 const BENCH_VARS = { BENCH_NAIVE: "1", WS_RATE: "1000000", WS_BURST: "1000000" };
 /** How long each closed-loop send run lasts. */
 const SEND_SECONDS = 5;
-
-function quantile(sorted: number[], q: number): number {
-  if (sorted.length === 0) return Number.NaN;
-  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] as number;
-}
-
-function record(
-  op: string,
-  size: number,
-  samples: number[],
-  rows: number[] | null,
-  note?: string,
-  extra: { per_s?: number } = {},
-): void {
-  const sorted = [...samples].sort((a, b) => a - b);
-  const rowsSorted = rows ? [...rows].sort((a, b) => a - b) : null;
-  const result: Result = {
-    op,
-    size,
-    p50_ms: round(quantile(sorted, 0.5)),
-    p99_ms: round(quantile(sorted, 0.99)),
-    rows_read: rowsSorted ? quantile(rowsSorted, 0.5) : null,
-    n: samples.length,
-    ...extra,
-    ...(note ? { note } : {}),
-  };
-  results.push(result);
-  console.log(
-    `  ${op.padEnd(16)} ${String(size).padStart(8)}  p50 ${result.p50_ms} ms  p99 ${result.p99_ms} ms` +
-      (result.rows_read === null ? "" : `  rows ${result.rows_read}`) +
-      (note ? `  (${note})` : ""),
-  );
-}
-
-const round = (ms: number) => Math.round(ms * 100) / 100;
+/** How long each run under load lasts, and how many of each coalescing setting. */
+const LOAD_SECONDS = 10;
+const LOAD_RUNS = 2;
+/** Groups pushed at each audience (one message each). */
+const AUDIENCE_ROUNDS = 50;
+const CEILING_ROUNDS = 10;
 
 /** An HTTP GET timed from the client, with the rows the object read. */
 async function timedGet(url: string): Promise<{ ms: number; rows: number; body: unknown }> {
@@ -256,10 +246,9 @@ async function measureTimeline(base: string, size: number): Promise<void> {
 
 /**
  * Single-message sends, each socket waiting for its `sent` before the next
- * (a chat client's pace), from 1 and from 20 sockets, and push latency at
- * 1,000 live sockets while 20 send: group commit lets concurrent writers
- * share commits. Run on the worker in Miniflare directly (see
- * lib/direct-server.ts): wrangler dev's proxy would cap them, not the worker.
+ * (a chat client's pace), from 1 and from 20 sockets: group commit lets
+ * concurrent writers share commits. Run on the worker in Miniflare directly
+ * (see lib/direct-server.ts): wrangler dev's proxy would cap them, not the worker.
  */
 async function measureClosedLoopSends(): Promise<void> {
   const server = await startDirect({ WS_RATE: "1000000", WS_BURST: "1000000" });
@@ -284,16 +273,6 @@ async function measureClosedLoopSends(): Promise<void> {
       null,
       `${twenty.perSecond} msg/s (${ratio}× one socket), each send awaits its sent`,
       { per_s: twenty.perSecond },
-    );
-    // A busy channel: 20 writers, each a message every 100 ms, 1,000 readers live.
-    const loaded = await fanoutUnderLoad(server, "bench-fanout-load", 1_000, 20, SEND_SECONDS, 100);
-    record(
-      "fanout_under_load",
-      1_000,
-      loaded.latencies,
-      null,
-      `1000 live sockets, send → insert push while 20 sockets send (${loaded.perSecond} msg/s)`,
-      { per_s: loaded.perSecond },
     );
   } finally {
     await server.stop();
@@ -333,72 +312,78 @@ async function measureFanout(server: Server, k: number): Promise<void> {
 }
 
 async function main(): Promise<void> {
-  console.log(`Starting wrangler dev (fresh state)…`);
-  let server = await startServer({ vars: BENCH_VARS });
-  const persistTo = server.persistTo;
+  // The parts on wrangler dev (pages, fan-out, the wake) share one server and its state.
+  const onWrangler = parts.has("reads") || parts.has("fanout");
+  let server = onWrangler ? await startWrangler() : undefined;
   try {
-    for (const size of sizes) {
-      console.log(`Seeding ${size}…`);
-      const seeded = await seed({
-        ...SEED_DEFAULTS,
-        url: server.url,
-        channel: `bench-${size}`,
-        count: size,
-        progress: false,
+    if (server && parts.has("reads")) {
+      for (const size of sizes) {
+        console.log(`Seeding ${size}…`);
+        const seeded = await seed({
+          ...SEED_DEFAULTS,
+          url: server.url,
+          channel: `bench-${size}`,
+          count: size,
+          progress: false,
+        });
+        const rate = Math.round(size / (seeded.ms / 1000));
+        record("ingest_batch", size, [seeded.ms], null, `seed: ${rate} msg/s in batches of 10,000`);
+        await measureReads(server, size);
+        await measureChanges(server, size, SAMPLES, random, record);
+      }
+    }
+    if (parts.has("writes")) await measureClosedLoopSends();
+    if (parts.has("coalescing")) {
+      console.log("Push coalescing on and off, 1,000 live sockets, 20 writers…");
+      await measureCoalescing(record, { seconds: LOAD_SECONDS, runs: LOAD_RUNS });
+    }
+    if (parts.has("relays")) {
+      console.log("The channel's own work per group, with and without relays…");
+      await measureChannelWork(record, { counts: audiences, rounds: AUDIENCE_ROUNDS });
+    }
+    if (parts.has("ceiling")) {
+      console.log("The most live sockets on one channel with relays…");
+      await measureCeiling(record, {
+        max: MAX_SOCKETS,
+        budgetS: CEILING_SECONDS,
+        rounds: CEILING_ROUNDS,
       });
-      const rate = Math.round(size / (seeded.ms / 1000));
-      record("ingest_batch", size, [seeded.ms], null, `seed: ${rate} msg/s in batches of 10,000`);
-      await measureReads(server, size);
-      await measureChanges(server, size, SAMPLES, random, record);
     }
-    await measureClosedLoopSends();
-    for (const k of fanouts) await measureFanout(server, k);
-
-    // wake: a restart of the local server drops every object; the first page of
-    // each channel then loads its bucket directory. A call to another channel
-    // first, so the worker's own start is not counted against the smallest size.
-    await server.stop();
-    server = await startServer({ persistTo, vars: BENCH_VARS });
-    await timedGet(`${server.url}/v1/channels/bench-warmup/messages?anchor=newest`);
-    for (const size of sizes) {
-      const url = `${server.url}/v1/channels/bench-${size}/messages?anchor=pos:${Math.floor(size / 2)}&before=25&after=24`;
-      const wake = await timedGet(url);
-      // The same page again, awake: what the wake itself read is the difference.
-      const again = await timedGet(url);
-      const note = `first page after a server restart; ${wake.rows - again.rows} rows more than the same page awake`;
-      record("wake", size, [wake.ms], [wake.rows], note);
-    }
+    if (server && parts.has("fanout")) for (const k of fanouts) await measureFanout(server, k);
+    if (server && parts.has("reads") && parts.has("wake")) server = await measureWake(server);
   } finally {
-    await server.stop();
-    await removeStateDir(persistTo);
+    if (server) {
+      await server.stop();
+      await removeStateDir(server.persistTo);
+    }
   }
-
-  const machine = {
-    cpus: os.cpus().length,
-    cpu: os.cpus()[0]?.model ?? "unknown",
-    memory_gib: Math.round(os.totalmem() / 2 ** 30),
-    node: process.version,
-    os: `${os.type()} ${os.release()}`,
-    date: new Date().toISOString(),
-  };
-  mkdirSync("bench", { recursive: true });
-  writeFileSync(values.out, `${JSON.stringify({ results, machine }, null, 2)}\n`);
-  console.log(`\n${table(machine)}\nWrote ${values.out}`);
+  results.write(values.out, parts.size < PARTS.length);
 }
 
-function table(machine: { cpus: number; cpu: string; node: string; date: string }): string {
-  const lines = [
-    `Machine: ${machine.cpus} × ${machine.cpu}, Node ${machine.node}, ${machine.date.slice(0, 10)}, local wrangler dev`,
-    "",
-    "| op | size | p50 ms | p99 ms | rows read | note |",
-    "| --- | ---: | ---: | ---: | ---: | --- |",
-  ];
-  for (const r of results) {
-    lines.push(
-      `| ${r.op} | ${r.size.toLocaleString("en")} | ${r.p50_ms} | ${r.p99_ms} | ${r.rows_read ?? "–"} | ${r.note ?? ""} |`,
-    );
+async function startWrangler(): Promise<Server> {
+  console.log(`Starting wrangler dev (fresh state)…`);
+  return startServer({ vars: BENCH_VARS });
+}
+
+/**
+ * The wake: a restart of the local server drops every object; the first page
+ * of each channel then loads its bucket directory. A call to another channel
+ * first, so the worker's own start is not counted against the smallest size.
+ * Answers the restarted server.
+ */
+async function measureWake(before: Server): Promise<Server> {
+  await before.stop();
+  const server = await startServer({ persistTo: before.persistTo, vars: BENCH_VARS });
+  await timedGet(`${server.url}/v1/channels/bench-warmup/messages?anchor=newest`);
+  for (const size of sizes) {
+    const url = `${server.url}/v1/channels/bench-${size}/messages?anchor=pos:${Math.floor(size / 2)}&before=25&after=24`;
+    const wake = await timedGet(url);
+    // The same page again, awake: what the wake itself read is the difference.
+    const again = await timedGet(url);
+    const note = `first page after a server restart; ${wake.rows - again.rows} rows more than the same page awake`;
+    record("wake", size, [wake.ms], [wake.rows], note);
   }
-  return lines.join("\n");
+  return server;
 }
 
 await main();

@@ -19,6 +19,8 @@ export interface Env {
   PUSH_COALESCE?: string;
   /** "1" enables GET /v1/channels/{ch}/naive, the OFFSET baseline for `npm run bench`. */
   BENCH_NAIVE?: string;
+  /** "1" counts the object's own push work, read at GET /v1/channels/{ch}/bench-stats (`npm run bench` only). */
+  BENCH_STATS?: string;
 }
 
 /** A var that must be a positive number, or its default. */

@@ -169,13 +169,15 @@ app.get("/v1/channels/:ch/timeline", guard("read"), (c) => {
   return reply(stub(c, channel).timeline(points, exact));
 });
 
-// The naive baseline (count(*) and OFFSET), only where the bench turned it on.
-const benchOnly: MiddlewareHandler<App> = async function benchOnly(c, next) {
-  if (c.env.BENCH_NAIVE !== "1") return c.notFound();
-  return next();
-};
+/** A bench-only route: not found unless the bench set its variable to "1". */
+const benchOnly = (variable: "BENCH_NAIVE" | "BENCH_STATS"): MiddlewareHandler<App> =>
+  async function benchOnly(c, next) {
+    if (c.env[variable] !== "1") return c.notFound();
+    return next();
+  };
 
-app.get("/v1/channels/:ch/naive", benchOnly, guard("read"), (c) => {
+// The naive baseline (count(*) and OFFSET), only where the bench turned it on.
+app.get("/v1/channels/:ch/naive", benchOnly("BENCH_NAIVE"), guard("read"), (c) => {
   const { channel } = c.var;
   const request = parseOrThrow(PageQuery, query(c));
   const position =
@@ -183,6 +185,12 @@ app.get("/v1/channels/:ch/naive", benchOnly, guard("read"), (c) => {
       ? request.anchor.position
       : 0;
   return reply(stub(c, channel).naivePage(position, request.before, request.after));
+});
+
+// The channel object's own push work (counted sends, timed turns), only where the bench turned it on.
+app.get("/v1/channels/:ch/bench-stats", benchOnly("BENCH_STATS"), guard("read"), (c) => {
+  const { channel } = c.var;
+  return reply(stub(c, channel).benchStats());
 });
 
 // PROTOCOL.md, Access: "admin: also the simulator" (reading its state included).

@@ -5,16 +5,8 @@
  * Runs after the read benchmarks of a size, on the same channel.
  */
 import type { ChangesReply, Message, PageBody } from "../../src/protocol/schemas.ts";
+import type { Recorder } from "./bench-results.ts";
 import type { Server } from "./server.ts";
-
-/** Records one op's samples (see bench.ts). */
-export type Recorder = (
-  op: string,
-  size: number,
-  samples: number[],
-  rows: number[] | null,
-  note?: string,
-) => void;
 
 /** Most deletes the bench makes in a channel. */
 const DELETES = 10_000;

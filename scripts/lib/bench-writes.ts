@@ -22,7 +22,13 @@ export function openSocket(
       if (data.startsWith('{"type":"hello"')) resolve(socket);
       else onFrame(data);
     });
-    socket.addEventListener("error", () => reject(new Error("socket failed")));
+    // Whichever comes first says why it did not open (either is a no-op once it has).
+    socket.addEventListener("error", (event) =>
+      reject(new Error(`socket failed: ${(event as ErrorEvent).message ?? "no reason given"}`)),
+    );
+    socket.addEventListener("close", (event) =>
+      reject(new Error(`socket closed before its hello: ${event.code} ${event.reason}`)),
+    );
   });
 }
 
@@ -77,6 +83,17 @@ export async function closedLoopSends(
   return { perSecond: Math.round(stored / elapsed), latencies };
 }
 
+/** A channel under load: live sockets watching while writers send. */
+export interface LoadPlan {
+  readonly watchers: number;
+  readonly writers: number;
+  readonly seconds: number;
+  /** Least time between one writer's sends, ms. */
+  readonly paceMs: number;
+  /** Called once every watcher is open, just before the writers start. */
+  readonly ready?: () => Promise<void>;
+}
+
 /**
  * insert → push latency at `watchers` live sockets while `writers` each send
  * a message every `paceMs`. A sample of the watchers parses its inserts: each
@@ -86,16 +103,13 @@ export async function closedLoopSends(
 export async function fanoutUnderLoad(
   server: Server,
   channel: string,
-  watchers: number,
-  writers: number,
-  seconds: number,
-  paceMs: number,
+  plan: LoadPlan,
 ): Promise<{ latencies: number[]; perSecond: number }> {
   const latencies: number[] = [];
   const SAMPLED = 25;
   const sockets = [];
-  for (let i = 0; i < watchers; i++) {
-    const sampled = i % Math.ceil(watchers / SAMPLED) === 0;
+  for (let i = 0; i < plan.watchers; i++) {
+    const sampled = i % Math.ceil(plan.watchers / SAMPLED) === 0;
     sockets.push(
       await openSocket(server, channel, `watcher${i}`, (data) => {
         if (!sampled || !data.startsWith('{"type":"insert"')) return;
@@ -105,7 +119,8 @@ export async function fanoutUnderLoad(
       }),
     );
   }
-  const run = await closedLoopSends(server, channel, writers, seconds, paceMs);
+  await plan.ready?.();
+  const run = await closedLoopSends(server, channel, plan.writers, plan.seconds, plan.paceMs);
   for (const socket of sockets) socket.close();
   return { latencies, perSecond: run.perSecond };
 }

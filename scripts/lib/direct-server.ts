@@ -11,7 +11,7 @@ import { buildSync } from "esbuild";
 import { convertV4MiniflareOptions, Miniflare } from "miniflare";
 import { freePort, ROOT, removeStateDir, type Server, tempStateDir } from "./server.ts";
 
-/** Starts the worker and its Channel objects on a free loopback port, on fresh state. */
+/** Starts the worker, its Channel and Relay objects on a free loopback port, on fresh state. */
 export async function startDirect(vars: Readonly<Record<string, string>> = {}): Promise<Server> {
   // workerd reads the script relative to the working directory: keep it inside the repository.
   const dir = join(ROOT, ".wrangler", "bench");
@@ -32,7 +32,10 @@ export async function startDirect(vars: Readonly<Record<string, string>> = {}): 
       modules: true,
       scriptPath,
       compatibilityDate: "2026-11-01",
-      durableObjects: { CHANNEL: { className: "Channel", useSQLite: true } },
+      durableObjects: {
+        CHANNEL: { className: "Channel", useSQLite: true },
+        RELAY: { className: "Relay", useSQLite: true },
+      },
       bindings: { ...vars },
       durableObjectsPersist: persistTo,
       host: "127.0.0.1",

@@ -22,6 +22,7 @@ import type {
   Stats,
   Timeline,
 } from "../protocol/schemas.ts";
+import { BenchMeter, type BenchStats } from "./bench-meter.ts";
 import type { Outcome } from "./contract.ts";
 import { deliver } from "./delivery.ts";
 import { draftOf, receive } from "./dispatch.ts";
@@ -59,9 +60,12 @@ const DEFAULT_RELAY_CAPACITY = 1_000;
 
 export class Channel extends DurableObject<Env> {
   #open: Open | undefined;
+  /** Bench-only counters of the object's own push work (BENCH_STATS=1). */
+  readonly #meter: BenchMeter | undefined;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
+    this.#meter = env.BENCH_STATS === "1" ? new BenchMeter() : undefined;
     // Stays light: the store is opened on first use, not on every wake.
     ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair(PING, PONG));
   }
@@ -78,13 +82,17 @@ export class Channel extends DurableObject<Env> {
     const pushes = new PushQueue(store, sockets, {
       coalesce: this.env.PUSH_COALESCE !== "0",
       later: (fn) => setTimeout(fn, 0),
-      deliver: (deliveries) =>
-        deliver(
-          deliveries.map(({ effect, peers }) => ({ effect: effect.net(store), peers })),
-          sockets,
-          store,
-          this.#log,
-        ),
+      deliver: (deliveries) => {
+        const push = () =>
+          deliver(
+            deliveries.map(({ effect, peers }) => ({ effect: effect.net(store), peers })),
+            sockets,
+            store,
+            this.#log,
+          );
+        if (this.#meter) this.#meter.push(push);
+        else push();
+      },
       log: this.#log,
     });
     const relays = new Relays(new Sql(this.ctx.storage.sql), {
@@ -94,6 +102,7 @@ export class Channel extends DurableObject<Env> {
     const writer = new Writer(
       store,
       (effects) => {
+        if (effects.length > 0) this.#meter?.group();
         pushes.stored(effects);
         this.#pokeRelays(relays, store.seq);
       },
@@ -115,7 +124,9 @@ export class Channel extends DurableObject<Env> {
 
   /** Each relay behind gets one nudge to catch up (it asks for what it is owed). */
   #pokeRelays(relays: Relays, seq: number): void {
-    for (const relay of relays.toPoke(seq)) {
+    const behind = relays.toPoke(seq);
+    this.#meter?.poked(behind.length);
+    for (const relay of behind) {
       const stub = this.env.RELAY.get(this.env.RELAY.idFromName(relayName(this.#channel, relay)));
       stub.poke().catch((err: unknown) => {
         relays.unpoke(relay);
@@ -170,7 +181,8 @@ export class Channel extends DurableObject<Env> {
 
   /** A relay's operation (relay-contract.ts); a failure reaches the relay, which retries with its report. */
   async relayOp(relay: number, report: RelayReport, request: RelayRequest): Promise<RelayAnswer> {
-    return serveRelay(this.#room, relay, report, request);
+    const serve = () => serveRelay(this.#room, relay, report, request);
+    return this.#meter ? this.#meter.relayOp(serve) : serve();
   }
 
   /** A write (`send`, `change`) from a socket of a relay: its replies, once stored. */
@@ -194,6 +206,14 @@ export class Channel extends DurableObject<Env> {
   /** OFFSET / count(*) pages, for the benchmark's comparison (enabled by BENCH_NAIVE). */
   async naivePage(position: number, before: number, after: number): Promise<Outcome<PageBody>> {
     return this.#call(({ store }) => store.naivePage(position, before, after));
+  }
+
+  /** The object's own push work so far (bench-meter.ts); only with BENCH_STATS=1. */
+  async benchStats(): Promise<Outcome<BenchStats>> {
+    return this.#call(() => {
+      if (!this.#meter) throw new ProtocolError("not_found", "bench stats are off");
+      return this.#meter.stats();
+    });
   }
 
   /** `exact` false: points at bucket starts near the even positions (an extension; see store.timeline). */

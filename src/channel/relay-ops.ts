@@ -59,13 +59,10 @@ export async function serveRelay(
   if (request.kind !== "pull") users.add(request.user);
   const touched = store.readers.badges.touchedSince(cursor);
   const lateGone = missed?.removed.some((t) => t.lateNo !== null) ?? false;
-  // Every user of the relay only when the rules cannot tell (rare: a late message deleted,
-  // a wake); otherwise the users whose reaction count changed: work grows with the changes.
-  if (touched === undefined || lateGone) {
-    for (const user of relays.usersOf(relay)) users.add(user);
-  } else {
-    for (const user of touched) if (relays.home(user) === relay) users.add(user);
-  }
+  // Only when every count may have moved are all of the relay's users read (rows in proportion).
+  const moved =
+    touched === undefined || lateGone ? relays.usersOf(relay) : relays.on(relay, touched);
+  for (const user of moved) users.add(user);
   const snapshots: Record<string, Snapshot> = {};
   // What the segment will show the request's user: seen before the request is answered.
   if (segment && request.kind !== "pull") {

@@ -80,6 +80,17 @@ export class Relays {
       .map((r) => r.user);
   }
 
+  /** Those of `users` with sockets on `relay` now (a row each: as many as they are, not the relay's). */
+  on(relay: number, users: readonly string[]): string[] {
+    return users.filter((user) => {
+      const row = this.#sql.one<{ relay: number; sockets: number }>(
+        "SELECT relay, sockets FROM relay_users WHERE user = ?",
+        user,
+      );
+      return row?.relay === relay && row.sockets > 0;
+    });
+  }
+
   /** Takes a relay's report of its sockets; answers its cursor (its own, or the one last reported). */
   report(relay: number, report: RelayReport): number {
     this.#poked.delete(relay);

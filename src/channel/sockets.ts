@@ -118,7 +118,12 @@ export function send(ws: WebSocket, frame: ServerFrame): void {
   sendRaw(ws, JSON.stringify(frame));
 }
 
+/** `ws.send` calls made in this isolate (the bench's meter reads it across one object's turn). */
+let sent = 0;
+export const framesSent = (): number => sent;
+
 export function sendRaw(ws: WebSocket, text: string): void {
+  sent++;
   try {
     ws.send(text);
   } catch {

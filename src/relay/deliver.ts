@@ -3,8 +3,8 @@
  * frames the channel object would send (core/push-frames.ts), with positions
  * and each user's reactions from the segment, and each `status` with the
  * counts the relay keeps for its users (core/count-mirror.ts) or the
- * channel's snapshot of them. Answers what its sockets were shown, for the
- * relay's next report.
+ * channel's snapshot of them. Answers what its sockets were shown (the late
+ * messages and own reactions that become seen), for the relay's next report.
  */
 
 import type { RelaySegment, SeenReport, Snapshot } from "../channel/relay-contract.ts";
@@ -114,11 +114,12 @@ export function deliverSegment(
       seq: segment.seq,
     });
   });
-  return [...shown].map(([user, seen]) => ({
-    user,
-    late: [...seen.late],
-    reactions: [...seen.reactions],
-  }));
+  // Only users shown something to mark: the report grows with what was seen, not with the sockets.
+  return [...shown].flatMap(([user, seen]) =>
+    seen.late.size + seen.reactions.size === 0
+      ? []
+      : [{ user, late: [...seen.late], reactions: [...seen.reactions] }],
+  );
 }
 
 const keyOf = (m: { ts: number; id: string }): Key => ({ ts: m.ts, id: m.id });

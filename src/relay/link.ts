@@ -113,8 +113,9 @@ export class ChannelLink {
       this.#host.applied(answer.seq);
       this.#seen.push(...seen);
       got?.(answer);
-      // What the sockets were shown is reported at once: a relay evicted now loses nothing.
-      if (seen.length > 0 || this.#users.size > 0) void this.pull();
+      // What the sockets were shown, and the seq they were pushed up to (the channel keeps it as
+      // this relay's cursor), are reported at once: a relay evicted now loses nothing.
+      if (answer.segment || seen.length > 0 || this.#users.size > 0) void this.pull();
     });
     this.#tail = next.catch((err: unknown) => this.#host.log("operation failed", err));
     return next;

@@ -54,6 +54,9 @@ describe("scripts", { timeout: 60_000 }, () => {
       ["token", ["--user", "alice"]],
       ["seed", ["--count", "-5"]],
       ["start", ["--port", "http"]],
+      ["bench", ["--parts", "reads,nope"]],
+      ["bench", ["--audiences", "100,-1"]],
+      ["bench", ["--max-sockets", "0"]],
     ] as const) {
       const { status, stderr } = run(script, [...args]);
       expect({ script, status }).toEqual({ script, status: 2 });

@@ -222,6 +222,7 @@ const SUFFIXES = [
   "/simulator",
   "/ws",
   "/naive",
+  "/bench-stats",
   "/messages/x",
   "/",
   "/MESSAGES",
@@ -374,8 +375,10 @@ const simulatorBody = (sim: Simulated) => ({
  */
 function planOf(input: HttpInput, models: Map<string, ChannelModel>, sim: Simulated): Plan {
   const route = routeOf(input.method, input.suffix);
-  // Under /v1/, an unknown path or method is an invalid path (the bench's `naive` is off here).
-  if (route === undefined || route === "naive") return { kind: "error", code: "bad_request" };
+  // Under /v1/, an unknown path or method is an invalid path (the bench's routes are off here).
+  if (route === undefined || route === "naive" || route === "benchStats") {
+    return { kind: "error", code: "bad_request" };
+  }
   if (!validName(input.ch)) return { kind: "error", code: "bad_request" };
   const model = models.get(input.ch);
   const lenient = (keys: readonly string[], plan: Plan): Plan =>

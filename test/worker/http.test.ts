@@ -476,6 +476,7 @@ describe("routes", () => {
       ["GET", "/v1/channels/x/messages/y"],
       ["GET", "/v1/channels"],
       ["GET", "/v1/channels/x/naive"],
+      ["GET", "/v1/channels/x/bench-stats"],
       ["PATCH", "/v1/channels/x"],
       ["DELETE", "/v1/channels/x/messages"],
     ];

@@ -388,7 +388,7 @@ export function judgeSimulatorBody(raw: string): Partial<SimulatorSettings> | un
   return out;
 }
 
-/** The routes of PROTOCOL.md's HTTP table (plus the bench's `naive`, off in tests). */
+/** The routes of PROTOCOL.md's HTTP table (plus the bench's `naive` and `bench-stats`, off in tests). */
 export type Route =
   | "stats"
   | "page"
@@ -399,7 +399,8 @@ export type Route =
   | "simulator.put"
   | "simulator.delete"
   | "ws"
-  | "naive";
+  | "naive"
+  | "benchStats";
 
 /** The route a method and the path after `/v1/channels/{ch}` name, or undefined (404). */
 export function routeOf(method: string, suffix: string): Route | undefined {
@@ -411,6 +412,7 @@ export function routeOf(method: string, suffix: string): Route | undefined {
     "/simulator": { GET: "simulator.get", PUT: "simulator.put", DELETE: "simulator.delete" },
     "/ws": { GET: "ws" },
     "/naive": { GET: "naive" },
+    "/bench-stats": { GET: "benchStats" },
   };
   return table[suffix]?.[method];
 }
