@@ -60,7 +60,7 @@ export class ChannelLink {
     this.#pullQueued = true;
     return this.#enqueue(() => {
       this.#pullQueued = false;
-      return { kind: "pull", snapshots: this.#host.unknownUsers() };
+      return { kind: "pull", snapshots: [] };
     });
   }
 
@@ -86,7 +86,7 @@ export class ChannelLink {
 
   #enqueue(request: () => RelayRequest, got?: (answer: RelayAnswer) => void): Promise<void> {
     const next = this.#tail.then(async () => {
-      const asked = request();
+      const asked = this.#askingUnknown(request());
       const report = this.#report();
       // Writes sent before this ask may be in the segment: their replies go first.
       const before = [...this.#writes];
@@ -108,6 +108,17 @@ export class ChannelLink {
     });
     this.#tail = next.catch((err: unknown) => this.#host.log("operation failed", err));
     return next;
+  }
+
+  /**
+   * Every operation, a frame's or a greeting's too, asks for the counts of
+   * the users the relay holds none for (after a wake: all of them): its
+   * answer's segment is pushed to their sockets, each with a `status`.
+   */
+  #askingUnknown(request: RelayRequest): RelayRequest {
+    const unknown = this.#host.unknownUsers();
+    if (unknown.length === 0) return request;
+    return { ...request, snapshots: [...new Set([...request.snapshots, ...unknown])] };
   }
 
   #report(): RelayReport {
