@@ -258,7 +258,7 @@ describe("relays and evictions", () => {
   it("keeps every push, reply, resume and badge the model's through relay and channel evictions", async () => {
     const tally = new Map<string, number>();
     let compared = 0;
-    await eachSeed(1, 4, async (seed) => {
+    await eachSeed(1, 6, async (seed) => {
       const run = new EvictionRun(harness(`relay-evict-${seed}`), seed);
       await run.h.post(
         Array.from({ length: 30 }, (_, i) => msg(`m${i}`, 1_000 * (i + 1), USERS[i % 3])),
@@ -284,5 +284,38 @@ describe("relays and evictions", () => {
       `relays and evictions: ${JSON.stringify(Object.fromEntries(tally))}; ${compared} frames compared with the model`,
     );
     expect(tally.get("evict relay mid-send")).toBeGreaterThan(2);
+  });
+
+  it("pushes a group once, though the relay was evicted right after pushing it", async () => {
+    const h = harness("relay-evict-pushed");
+    await h.post(series(10));
+    const peers = [await h.connect("alice"), await h.connect("bob")];
+    const drafts = [msg("x1", 5_000_000)];
+    expect((await postMessages(h.channel, drafts)).status).toBe(200);
+    // The group reaches the sockets, and no frame of theirs follows it before the eviction.
+    while (peers.some((p) => p.client.seq < 11)) await new Promise((r) => setTimeout(r, 1));
+    await evictDurableObject(relayStub(h.channel), { webSockets: "hibernate" });
+    await h.arrived(drafts);
+    await h.post([msg("x2", 5_000_001)]);
+  });
+
+  it("tells a woken relay's user of a reaction they are shown at once with no status", async () => {
+    const h = harness("relay-evict-reaction");
+    await h.post([msg("mine", 1_000, "alice"), msg("other", 2_000, "bob")]);
+    const alice = await h.connect("alice");
+    const bob = await h.connect("bob");
+    await h.declare(alice, null, null, true);
+    await h.page(alice, "newest", 0, 0);
+    await evictDurableObject(relayStub(h.channel), { webSockets: "hibernate" });
+    // The reaction raises alice's count and the update she is pushed lowers it again: no status.
+    await h.change(bob, [react("mine", "👍", true, 1)]);
+    expect(h.pushed.get(alice.socket)?.map((f) => f.type)).toEqual(["update"]);
+    // One she is not shown raises it: a status.
+    await h.declare(alice, null, { ts: 1_000, id: "mine" }, false);
+    await h.send(alice, [msg("mine-2", 3_000, "alice")]);
+    await h.page(alice, "newest", 0, 0);
+    await evictDurableObject(relayStub(h.channel), { webSockets: "hibernate" });
+    await h.change(bob, [react("mine-2", "👍", true, 1)]);
+    expect(h.pushed.get(alice.socket)?.map((f) => f.type)).toEqual(["status"]);
   });
 });
