@@ -19,8 +19,9 @@ import { Scope } from "../protocol/access.ts";
 import { errorFrame, errorResponse, toErrorInfo } from "../protocol/errors.ts";
 import { readFrame } from "../protocol/frame-reader.ts";
 import { acceptedSubprotocol, SUBPROTOCOL_HEADER } from "../protocol/subprotocol.ts";
-import { deliverSegment, type Places, placeOf } from "./deliver.ts";
+import { deliverSegment, placeOf } from "./deliver.ts";
 import { ChannelLink } from "./link.ts";
+import { Places } from "./places.ts";
 
 const PING = '{"type":"ping"}';
 const PONG = '{"type":"pong"}';
@@ -35,10 +36,15 @@ interface Open {
 
 export class Relay extends DurableObject<Env> {
   #open: Open | undefined;
+  #places: Places | undefined;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair(PING, PONG));
+    // What the users were told before a wake, read before any event is let in.
+    void ctx.blockConcurrencyWhile(async () => {
+      this.#places = await Places.load(ctx.storage);
+    });
   }
 
   get #room(): Open {
@@ -47,7 +53,8 @@ export class Relay extends DurableObject<Env> {
     if (!where) throw new Error(`a relay named ${this.ctx.id.name} has no channel`);
     const channel = this.env.CHANNEL.get(this.env.CHANNEL.idFromName(where.channel));
     const sockets = new Sockets(this.ctx, budgetOf(this.env));
-    const places: Places = new Map();
+    const places = this.#places;
+    if (!places) throw new Error("a relay's places are read as it wakes");
     const relay = where.relay;
     const link = new ChannelLink(
       { op: (report, request) => channel.relayOp(relay, report, request) },
@@ -177,7 +184,9 @@ export class Relay extends DurableObject<Env> {
     room.sockets.forget(ws);
     if (user === undefined) return;
     // getWebSockets() may still list a closing socket: count the others.
-    room.link.sockets(user, this.#socketsOf(user, ws));
+    const left = this.#socketsOf(user, ws);
+    room.link.sockets(user, left);
+    if (left === 0) room.places.delete(user);
     void room.link.pull();
   }
 
