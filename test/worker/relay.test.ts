@@ -12,14 +12,16 @@
  */
 import { evictDurableObject } from "cloudflare:test";
 import { afterEach, describe, expect, it } from "vitest";
-import { del, edit, msg, react, series } from "../support/data.ts";
+import { Relay } from "../../src/relay/relay.ts";
+import { del, edit, msg, react, series, seriesKey } from "../support/data.ts";
 import type { Peer } from "../support/harness.ts";
 import { keyOf } from "../support/keys.ts";
-import type { Stored } from "../support/model.ts";
+import { normalizePushes, type Stored } from "../support/model.ts";
 import { eachSeed, pickWeighted, randInt } from "../support/random.ts";
 import { closeAll } from "../support/socket.ts";
 import { TabbedRun } from "../support/tabs.ts";
-import { type Change, type Draft, MAX_LIST } from "../support/wire.ts";
+import type { SocketModel } from "../support/views.ts";
+import { type Change, type Draft, type Frame, MAX_LIST } from "../support/wire.ts";
 import { allMessages, channelStub, harness, openSocket, postMessages, stats } from "./net.ts";
 import { expectAudience, relayStub } from "./relays.ts";
 
@@ -317,5 +319,106 @@ describe("relays and evictions", () => {
     await evictDurableObject(relayStub(h.channel), { webSockets: "hibernate" });
     await h.change(bob, [react("mine-2", "👍", true, 1)]);
     expect(h.pushed.get(alice.socket)?.map((f) => f.type)).toEqual(["status"]);
+  });
+});
+
+// ── A frame while a group is owed ───────────────────────────────────────────
+
+/** Runs `fn` with the channel's nudges to its relays lost: what they are owed comes with their next frame. */
+async function withoutPokes<T>(fn: () => Promise<T>): Promise<T> {
+  const poke = Relay.prototype.poke;
+  Relay.prototype.poke = async () => {};
+  try {
+    return await fn();
+  } finally {
+    Relay.prototype.poke = poke;
+  }
+}
+
+describe("a frame that reaches a relay while a group is owed to its sockets", () => {
+  it("is answered after the group's pushes, whose statuses count as before the frame", async () => {
+    const h = harness("relay-owed");
+    await h.post(series(30));
+    const [a1, a2, bob] = [
+      await h.connect("alice"),
+      await h.connect("alice"),
+      await h.connect("bob"),
+    ];
+    await h.declare(a1, seriesKey(5), seriesKey(12), false);
+    const frames: [string, Record<string, unknown>, (rid: string) => Map<SocketModel, Frame>][] = [
+      [
+        "read",
+        { type: "read", id: seriesKey(20).id },
+        (rid) => {
+          const outcome = h.model.read("alice", seriesKey(20).id);
+          if (outcome === "not_found") throw new Error("no such message");
+          const { read, unread } = outcome;
+          const others = h.model.markerMoved(
+            a1.socket,
+            h.peers.map((p) => p.socket),
+          );
+          return new Map([
+            [a1.socket, { type: "read", rid, read, unread, seq: h.model.seq }],
+            ...others,
+          ]);
+        },
+      ],
+      [
+        "late.ack",
+        { type: "late.ack" },
+        (rid) => {
+          const before = h.model.counts("alice");
+          h.model.places.lateAck("alice");
+          const reply: Frame = { type: "view", rid, ...h.model.counts("alice"), seq: h.model.seq };
+          const others = h.model.badgeChanged(
+            a1.socket,
+            h.peers.map((p) => p.socket),
+            before,
+          );
+          return new Map([[a1.socket, reply], ...others]);
+        },
+      ],
+      [
+        "view",
+        { type: "view", first: null, last: null, live: true },
+        (rid) => {
+          const before = h.model.counts("alice");
+          a1.socket.view = { first: null, last: null, live: true };
+          h.model.seeRange("alice", null, null);
+          const reply: Frame = { type: "view", rid, ...h.model.counts("alice"), seq: h.model.seq };
+          const others = h.model.badgeChanged(
+            a1.socket,
+            h.peers.map((p) => p.socket),
+            before,
+          );
+          return new Map([[a1.socket, reply], ...others]);
+        },
+      ],
+    ];
+    let n = 0;
+    for (const [name, frame, answers] of frames) {
+      // Late messages outside alice's window, and one at the bottom: her counts move.
+      const drafts = [msg(`late-${n}`, seriesKey(25).ts + 1 + n), msg(`new-${n}`, 9_000_000 + n)];
+      n++;
+      const rid = `f-${name}`;
+      const received = await withoutPokes(async () => {
+        expect((await postMessages(h.channel, drafts)).status).toBe(200);
+        a1.client.send({ ...frame, rid });
+        return Promise.all(h.peers.map((p) => p.client.drain()));
+      });
+      const { pushes } = h.model.batch(
+        drafts,
+        h.peers.map((p) => p.socket),
+      );
+      const replies = answers(rid);
+      h.peers.forEach((p, k) => {
+        const want = [...(pushes.get(p.socket) ?? []), ...[replies.get(p.socket) ?? []].flat()];
+        expect(normalizePushes(received[k] ?? []), `${name}: ${p.socket.user}`).toEqual(
+          normalizePushes(want),
+        );
+      });
+    }
+    expect(bob.client.closed).toBeUndefined();
+    expect(a2.client.closed).toBeUndefined();
   });
 });
