@@ -62,25 +62,41 @@ export async function serveRelay(
   for (const user of relays.usersOf(relay)) {
     if (touched === undefined || lateGone || touched.includes(user)) users.add(user);
   }
-  const snapshots: Record<string, Snapshot> = {};
   // What the segment will show the request's user: seen before the request is answered.
   if (segment && request.kind !== "pull") {
     const shown = shownTo(segment, request.views, request.user);
     applySeen(store, { applied: seq, seen: [{ user: request.user, ...shown }] });
   }
+  // Every place as of the segment, which the relay pushes before the request's answers.
+  const snapshots: Record<string, Snapshot> = {};
+  for (const user of users) snapshots[user] = snapshot(store, user, segment);
   const answer: Mutable<RelayAnswer> = {
     seq,
     snapshots,
     ...(segment ? { segment } : {}),
     ...(missed ? {} : { reset: true as const }),
   };
+  if (request.kind === "pull") return answer;
   if (request.kind === "greet") {
     answer.hello = helloFrame(store, room.channel, request.user);
-  } else if (request.kind === "frame") {
+  } else {
     Object.assign(answer, await run(room, request.user, request.scope, request.frame));
   }
-  for (const user of users) snapshots[user] = snapshot(store, user, segment);
+  const after = snapshot(store, request.user, segment);
+  if (!samePlace(after, snapshots[request.user])) answer.after = after;
   return answer;
+}
+
+/** Whether two snapshots put a user in the same place (counts and marker). */
+function samePlace(a: Snapshot, b: Snapshot | undefined): boolean {
+  return (
+    b !== undefined &&
+    a.readCount === b.readCount &&
+    a.counts.lateUnread === b.counts.lateUnread &&
+    a.counts.reactionsUnread === b.counts.reactionsUnread &&
+    a.marker?.ts === b.marker?.ts &&
+    a.marker?.id === b.marker?.id
+  );
 }
 
 /** A frame of a relay's socket, run as if it were this object's (its answers collected). */

@@ -108,7 +108,7 @@ export class Relay extends DurableObject<Env> {
     const pair = new WebSocketPair();
     const [client, server] = [pair[0], pair[1]];
     room.sockets.accept(server, session);
-    const snapshot = answer.snapshots[user];
+    const snapshot = answer.after ?? answer.snapshots[user];
     if (snapshot) room.places.set(user, placeOf(snapshot));
     room.link.sockets(user, this.#socketsOf(user));
     send(server, hello);
@@ -230,7 +230,10 @@ export class Relay extends DurableObject<Env> {
         room.places.set(user, placeOf(snapshot));
       }
     }
-    void request;
+    // The request's user after it (the segment's statuses counted from before).
+    if (answer.after && request.kind !== "pull") {
+      room.places.set(request.user, placeOf(answer.after));
+    }
     return seen;
   }
 
