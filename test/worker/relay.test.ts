@@ -11,8 +11,11 @@
  * expiry, and a relay answers the subprotocol `scrollback`.
  */
 import { evictDurableObject } from "cloudflare:test";
+import { env } from "cloudflare:workers";
 import { afterEach, describe, expect, it } from "vitest";
+import { Channel } from "../../src/channel/channel.ts";
 import { Relay } from "../../src/relay/relay.ts";
+import app from "../../src/worker.ts";
 import { del, edit, msg, react, series, seriesKey } from "../support/data.ts";
 import type { Peer } from "../support/harness.ts";
 import { keyOf } from "../support/keys.ts";
@@ -22,7 +25,17 @@ import { closeAll } from "../support/socket.ts";
 import { TabbedRun } from "../support/tabs.ts";
 import type { SocketModel } from "../support/views.ts";
 import { type Change, type Draft, type Frame, MAX_LIST } from "../support/wire.ts";
-import { allMessages, channelStub, harness, openSocket, postMessages, stats } from "./net.ts";
+import { hs256 } from "./jwt.ts";
+import {
+  allMessages,
+  api,
+  channelStub,
+  clientOf,
+  harness,
+  openSocket,
+  postMessages,
+  stats,
+} from "./net.ts";
 import { expectAudience, relayStub } from "./relays.ts";
 
 afterEach(closeAll);
@@ -420,5 +433,149 @@ describe("a frame that reaches a relay while a group is owed to its sockets", ()
     }
     expect(bob.client.closed).toBeUndefined();
     expect(a2.client.closed).toBeUndefined();
+  });
+});
+
+// ── A relay restarted: its sockets closed ────────────────────────────────────
+
+describe("a relay restarted", () => {
+  it("closes its sockets, whose clients resume exactly from what they were told", async () => {
+    const h = harness("relay-restart");
+    await h.post(series(40));
+    const a1 = await h.connect("alice");
+    const a2 = await h.connect("alice");
+    const bob = await h.connect("bob");
+    await h.declare(a1, seriesKey(5), seriesKey(15), false);
+    await h.declare(bob, null, null, true);
+    await h.post([msg("late-a", seriesKey(8).ts + 1, "bob"), msg("late-b", seriesKey(30).ts + 1)]);
+    await h.send(bob, [msg("bob-1", 9_000_000, "bob")]);
+    await h.page(a1, "newest", 0, 0);
+    const before = h.peers.map((p) => ({
+      user: p.socket.user,
+      since: p.client.seq,
+      view: { first: p.socket.view.first, last: p.socket.view.last, live: p.socket.view.live },
+    }));
+    await evictDurableObject(relayStub(h.channel), { webSockets: "close" });
+    for (const p of [a1, a2, bob]) {
+      while (!p.client.closed) await new Promise((resolve) => setTimeout(resolve, 1));
+      h.disconnect(p);
+    }
+    // While nobody is connected: late messages inside and outside the views, a delete, an edit.
+    await h.post([msg("late-c", seriesKey(10).ts + 1, "bob"), msg("late-d", seriesKey(35).ts + 1)]);
+    await h.postChanges("bob", [del("bob-1"), edit(seriesKey(9).id, "edited", 1)]);
+    expect(h.model.lateUnread("alice")).toBeGreaterThan(0);
+    // Each client comes back (its hello checked) and resumes its view from its seq.
+    for (const { user, since, view } of before) {
+      const peer = await h.connect(user);
+      await h.resume(peer, since, view);
+    }
+    await h.post([msg("after", 9_500_000, "alice"), msg("late-e", seriesKey(12).ts + 1)]);
+    await expectAudience(h.channel, 0, [3]);
+  });
+});
+
+// ── A relay's sockets: their limits and their subprotocol ─────────────────────
+
+const SECRET = "relay-test-secret";
+
+/** The worker with AUTH_SECRET, as a deployment runs it (ws-auth.test.ts does the same). */
+function guarded(path: string, headers: Record<string, string>): Promise<Response> {
+  const request = new Request(`http://x${path}`, { headers: { Upgrade: "websocket", ...headers } });
+  return Promise.resolve(app.fetch(request, { ...env, AUTH_SECRET: SECRET }));
+}
+
+/** Counts the operations relays send their channels while `fn` runs. */
+async function countingOps<T>(fn: () => Promise<T>): Promise<{ value: T; ops: number }> {
+  let ops = 0;
+  const relayOp = Channel.prototype.relayOp;
+  Channel.prototype.relayOp = function counted(this: Channel, ...args) {
+    ops++;
+    return relayOp.apply(this, args);
+  };
+  try {
+    return { value: await fn(), ops };
+  } finally {
+    Channel.prototype.relayOp = relayOp;
+  }
+}
+
+describe("a relay's sockets", () => {
+  it("refuses frames beyond a socket's burst with rate_limited, which cost the channel nothing", async () => {
+    const ch = "relay-rate";
+    const client = await openSocket(ch, "alice");
+    await client.next("hello");
+    await expectAudience(ch, 0, [1]);
+    const FRAMES = 1_500;
+    const { value: answers, ops } = await countingOps(async () => {
+      for (let n = 0; n < FRAMES; n++) {
+        client.send({ type: "page", rid: `p${n}`, anchor: "newest", before: 0, after: 0 });
+      }
+      const got = new Map<string, Frame>();
+      while (got.size < FRAMES) {
+        const frame = await client.next(undefined, 60_000);
+        if ("rid" in frame && frame.rid !== undefined) got.set(frame.rid, frame);
+      }
+      return [...got.values()];
+    });
+    const served = answers.filter((f) => f.type === "page").length;
+    const limited = answers.filter((f) => f.type === "error" && f.code === "rate_limited");
+    expect(served + limited.length).toBe(FRAMES);
+    expect(limited.length).toBeGreaterThan(0);
+    // One operation a frame served, and none a frame refused (a report or two besides).
+    expect(ops).toBeLessThanOrEqual(served + 3);
+    expect((await client.call({ type: "late.list" }, "after")).reply.type).toBe("late.list");
+  });
+
+  it("refuses every frame once its token expires, storing nothing, the socket open", async () => {
+    const ch = "relay-expiry";
+    // Valid at the upgrade, expiring a second later: the wait is the feature under test.
+    const exp = Math.floor(Date.now() / 1000) + 1;
+    const jwt = await hs256({ sub: "eve", ch, scope: "write", exp }, SECRET);
+    const writer = await clientOf(
+      await guarded(`/v1/channels/${ch}/ws?token=${jwt}`, {}),
+      ch,
+      "eve",
+    );
+    await writer.next("hello");
+    await expectAudience(ch, 0, [1]);
+    const first = await writer.call({ type: "send", messages: [{ text: "in time" }] }, "s1");
+    expect(first.reply).toMatchObject({ type: "sent", rid: "s1", total: 1 });
+    await new Promise((resolve) => setTimeout(resolve, exp * 1000 - Date.now() + 50));
+    for (const frame of [
+      { type: "send", rid: "s2", messages: [{ text: "too late" }] },
+      { type: "page", rid: "p2", anchor: "newest" },
+      { type: "ping", rid: "g2" },
+    ]) {
+      writer.send(frame);
+      expect(await writer.next()).toEqual({
+        type: "error",
+        rid: frame.rid,
+        code: "unauthorized",
+        message: expect.any(String),
+      });
+    }
+    expect((await stats(ch)).total).toBe(1);
+    expect(writer.closed).toBeUndefined();
+  });
+
+  it("answers the subprotocol scrollback from a relay, on an open worker and with a token", async () => {
+    const ch = "relay-subprotocol";
+    const open = await api(`/v1/channels/${ch}/ws?user=olga`, {
+      headers: { Upgrade: "websocket", "Sec-WebSocket-Protocol": "scrollback" },
+    });
+    expect(open.headers.get("Sec-WebSocket-Protocol")).toBe("scrollback");
+    expect(await (await clientOf(open, ch, "olga")).next("hello")).toMatchObject({ user: "olga" });
+    const jwt = await hs256({ sub: "alice", ch, scope: "read" }, SECRET);
+    const res = await guarded(`/v1/channels/${ch}/ws?user=mallory`, {
+      "Sec-WebSocket-Protocol": `scrollback, bearer.${jwt}`,
+    });
+    expect(res.headers.get("Sec-WebSocket-Protocol")).toBe("scrollback");
+    expect(await (await clientOf(res, ch, "alice")).next("hello")).toMatchObject({ user: "alice" });
+    const plain = await api(`/v1/channels/${ch}/ws?user=pat`, {
+      headers: { Upgrade: "websocket" },
+    });
+    expect(plain.headers.get("Sec-WebSocket-Protocol")).toBeNull();
+    await (await clientOf(plain, ch, "pat")).next("hello");
+    await expectAudience(ch, 0, [3]);
   });
 });
