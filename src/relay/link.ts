@@ -64,6 +64,11 @@ export class ChannelLink {
     });
   }
 
+  /** Resolves once the operations asked so far are done (asking nothing more). */
+  settled(): Promise<void> {
+    return this.#tail;
+  }
+
   /** Runs an operation in turn; resolves once its answer is applied. */
   run(request: () => RelayRequest): Promise<RelayAnswer> {
     let answer: RelayAnswer | undefined;

@@ -133,8 +133,11 @@ export class Relay extends DurableObject<Env> {
       ws,
       async () => {
         if (!reading.ok) {
-          // As on the channel's own sockets: a refusal waits for the pushes owed before it.
-          await room.link.pull();
+          // As on the channel's own sockets: a refusal waits for the pushes owed before it. But
+          // one over the socket's budget asks the channel nothing (refusals must cost it nothing):
+          // it waits for what is under way only.
+          if (reading.error.code === "rate_limited") await room.link.settled();
+          else await room.link.pull();
           send(ws, errorFrame(reading.error, reading.rid));
           return;
         }
