@@ -60,12 +60,31 @@ export default defineConfig({
         },
       },
       {
+        // Where sockets go (issue 18): a channel object that serves two itself, relays of two.
+        plugins: [
+          cloudflareTest({
+            wrangler: { configPath: "./wrangler.toml" },
+            miniflare: { bindings: { RELAY_SOCKETS: "2", RELAY_CAPACITY: "2" } },
+          }),
+        ],
+        test: {
+          name: "relay-threshold",
+          include: ["test/worker/relay-threshold.test.ts"],
+          testTimeout: 300_000,
+          hookTimeout: 300_000,
+        },
+      },
+      {
         plugins: [cloudflareTest({ wrangler: { configPath: "./wrangler.toml" } })],
         test: {
           name: "worker",
           include: ["test/worker/**/*.test.ts"],
-          // The relays' own tests need their project's threshold (every socket relayed).
-          exclude: [...configDefaults.exclude, "test/worker/relay.test.ts"],
+          // The relays' own tests need their projects' thresholds.
+          exclude: [
+            ...configDefaults.exclude,
+            "test/worker/relay.test.ts",
+            "test/worker/relay-threshold.test.ts",
+          ],
           // The 1M-message suites seed in the runtime; they count rows, never time.
           testTimeout: 300_000,
           hookTimeout: 300_000,

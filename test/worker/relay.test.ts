@@ -17,25 +17,14 @@ import { Channel } from "../../src/channel/channel.ts";
 import { Relay } from "../../src/relay/relay.ts";
 import app from "../../src/worker.ts";
 import { del, edit, msg, react, series, seriesKey } from "../support/data.ts";
-import type { Peer } from "../support/harness.ts";
-import { keyOf } from "../support/keys.ts";
-import { normalizePushes, type Stored } from "../support/model.ts";
-import { eachSeed, pickWeighted, randInt } from "../support/random.ts";
+import { normalizePushes } from "../support/model.ts";
+import { eachSeed } from "../support/random.ts";
 import { closeAll } from "../support/socket.ts";
-import { TabbedRun } from "../support/tabs.ts";
 import type { SocketModel } from "../support/views.ts";
-import { type Change, type Draft, type Frame, MAX_LIST } from "../support/wire.ts";
+import type { Frame } from "../support/wire.ts";
 import { hs256 } from "./jwt.ts";
-import {
-  allMessages,
-  api,
-  channelStub,
-  clientOf,
-  harness,
-  openSocket,
-  postMessages,
-  stats,
-} from "./net.ts";
+import { api, clientOf, harness, openSocket, postMessages, stats } from "./net.ts";
+import { EvictionRun } from "./relay-run.ts";
 import { expectAudience, relayStub } from "./relays.ts";
 
 afterEach(closeAll);
@@ -97,208 +86,23 @@ describe("a relay's audience", () => {
 
 // ── Evictions: a relay's memory, and the channel's, come back exact ─────────
 
-const USERS = ["ann", "bob", "cid"] as const;
-const EMOJI = ["👍", "🎉"] as const;
-
-/** A random run over one channel whose sockets all live on relay 0. */
-class EvictionRun extends TabbedRun {
-  #fresh = 0;
-  readonly tally = new Map<string, number>();
-
-  get relay() {
-    return relayStub(this.h.channel);
-  }
-
-  present(): Stored | undefined {
-    const { sorted } = this.h.model;
-    return sorted.length === 0 ? undefined : this.pick(sorted);
-  }
-
-  /** New messages: at the bottom, or late (just after a message present). */
-  drafts(): Draft[] {
-    return Array.from({ length: randInt(this.rand, 1, 3) }, () => {
-      const id = `n${this.#fresh++}`;
-      const late = this.rand() < 0.5 && this.h.model.total > 0;
-      const ts = late
-        ? (this.present()?.ts ?? 0) + randInt(this.rand, 1, 9)
-        : 9_000_000 + this.#fresh;
-      return msg(id, ts, this.pick(this.users));
-    });
-  }
-
-  /** Changes by `user`: reactions to anything, edits and deletes of the user's own messages. */
-  changes(user: string): Change[] {
-    // A change of an id never sent is held: it gives the write an arrival to place it by.
-    const out: Change[] = [react(`never-${this.#fresh++}`, "👍", true, 1)];
-    const m = this.present();
-    if (m) out.push(react(m.id, this.pick(EMOJI), this.rand() < 0.7, randInt(this.rand, 1, 4)));
-    const mine = this.h.model.sorted.filter((s) => s.author === user);
-    if (mine.length > 0 && this.rand() < 0.4) {
-      const own = this.pick(mine);
-      out.push(this.rand() < 0.5 ? del(own.id) : edit(own.id, `edit ${this.#fresh}`, this.#fresh));
-    }
-    return out;
-  }
-
-  /** A random range of the list as a view, sometimes open at an end, sometimes live. */
-  async declare(peer: Peer): Promise<void> {
-    const { sorted } = this.h.model;
-    if (sorted.length === 0) return this.h.declare(peer, null, null, true);
-    const a = randInt(this.rand, 0, sorted.length - 1);
-    const b = randInt(this.rand, a, Math.min(sorted.length - 1, a + 15));
-    const first = this.rand() < 0.1 ? null : keyOf(sorted[a] as Stored);
-    const last = this.rand() < 0.1 ? null : keyOf(sorted[b] as Stored);
-    await this.h.declare(peer, first, last, this.rand() < 0.3);
-  }
-
-  /** Evicts relay 0 with its sockets hibernated (it must be running: a frame through it first). */
-  async evictRelay(): Promise<void> {
-    await evictDurableObject(this.relay, { webSockets: "hibernate" });
-  }
-
-  count(step: string): void {
-    this.tally.set(step, (this.tally.get(step) ?? 0) + 1);
-  }
-}
-
-/** The steps of an eviction run, each with its weight. */
-const EVICTION_STEPS: readonly (readonly [
-  number,
-  string,
-  (run: EvictionRun, user: string) => Promise<void>,
-])[] = [
-  [8, "post", async (run) => void (await run.h.post(run.drafts()))],
-  [6, "send", async (run, user) => void (await run.h.send(run.tab(user), run.drafts()))],
-  [6, "change", async (run, user) => void (await run.h.change(run.tab(user), run.changes(user)))],
-  [4, "view", (run, user) => run.declare(run.tab(user))],
-  [2, "late.ack", (run, user) => run.h.ack(run.tab(user))],
-  [2, "reactions.ack", (run, user) => run.h.reactionsAck(run.tab(user))],
-  [
-    2,
-    "read",
-    async (run, user) => {
-      const m = run.present();
-      if (m) await run.h.read(run.tab(user), m.id);
-    },
-  ],
-  [
-    3,
-    "resume", // on an open tab, from what it was told, over a new view
-    async (run, user) => {
-      const tab = run.tab(user);
-      const m = run.present();
-      const view = m
-        ? { first: keyOf(m), last: null, live: true }
-        : { first: null, last: null, live: true };
-      await run.h.resume(tab, tab.client.seq, view);
-    },
-  ],
-  [
-    3,
-    "reconnect",
-    async (run, user) => {
-      const { peer, since } = await run.reopen(user);
-      await run.h.resume(peer, since, { first: null, last: null, live: true });
-    },
-  ],
-  [
-    4,
-    "evict relay", // between groups
-    async (run, user) => {
-      await run.h.page(run.tab(user), "newest", 0, 0);
-      await run.evictRelay();
-    },
-  ],
-  [
-    4,
-    "evict relay mid-post", // while an HTTP insert is stored and the relay nudged
-    async (run, user) => {
-      await run.h.page(run.tab(user), "newest", 0, 0);
-      const drafts = run.drafts();
-      const answer = postMessages(run.h.channel, drafts);
-      await run.evictRelay();
-      expect((await answer).status).toBe(200);
-      await run.h.arrived(drafts);
-    },
-  ],
-  [
-    4,
-    "evict relay mid-send", // while a socket's write is on its way through the relay
-    async (run, user) => {
-      await run.h.page(run.tab(user), "newest", 0, 0);
-      await run.h.concurrently([{ peer: run.tab(user), send: run.drafts() }], () =>
-        run.evictRelay(),
-      );
-    },
-  ],
-  [
-    4,
-    "evict relay mid-change",
-    async (run, user) => {
-      await run.h.page(run.tab(user), "newest", 0, 0);
-      const change = run.changes(user);
-      await run.h.concurrently([{ peer: run.tab(user), change }], () => run.evictRelay());
-    },
-  ],
-  [
-    3,
-    "evict channel", // under the relay's sockets, sometimes while an insert is stored
-    async (run, user) => {
-      await run.h.page(run.tab(user), "newest", 0, 0);
-      if (run.rand() < 0.5) {
-        await evictDurableObject(channelStub(run.h.channel));
-        return;
-      }
-      const drafts = run.drafts();
-      const answer = postMessages(run.h.channel, drafts);
-      await evictDurableObject(channelStub(run.h.channel));
-      expect((await answer).status).toBe(200);
-      await run.h.arrived(drafts);
-    },
-  ],
-];
-
-/** Every user's late and reaction lists, against the model. */
-async function checkLists(run: EvictionRun): Promise<void> {
-  for (const user of run.users) {
-    const tab = run.tab(user);
-    const { reply } = await tab.client.call({ type: "late.list", limit: MAX_LIST }, "late");
-    const late = run.h.model.lateList(user, MAX_LIST);
-    expect(reply, `late.list of ${user}`).toEqual({ type: "late.list", rid: "late", ...late });
-    await run.h.reactionsList(tab, MAX_LIST);
-  }
-}
+const USERS = ["ann", "bob", "cid"];
 
 describe("relays and evictions", () => {
   it("keeps every push, reply, resume and badge the model's through relay and channel evictions", async () => {
     const tally = new Map<string, number>();
     let compared = 0;
     await eachSeed(1, 6, async (seed) => {
-      const run = new EvictionRun(harness(`relay-evict-${seed}`), seed);
-      await run.h.post(
-        Array.from({ length: 30 }, (_, i) => msg(`m${i}`, 1_000 * (i + 1), USERS[i % 3])),
-      );
-      for (const user of USERS) await run.open(user);
-      for (const user of USERS) await run.declare(run.tab(user));
-      for (let s = 0; s < 60; s++) {
-        const [, name, act] = pickWeighted(run.rand, EVICTION_STEPS);
-        await act(run, run.pick(run.users));
-        tally.set(name, (tally.get(name) ?? 0) + 1);
-        if (s % 15 === 14) await checkLists(run);
-      }
-      await checkLists(run);
-      // A fresh tab of each user: its hello's counts and marker are the model's.
-      for (const user of run.users) await run.h.connect(user);
-      await expectAudience(run.h.channel, 0, [run.h.peers.length]);
-      expect(await allMessages(run.h.channel)).toEqual(
-        run.h.model.sorted.map((m) => run.h.model.wire(m)),
-      );
-      compared += run.h.compared;
+      const h = harness(`relay-evict-${seed}`);
+      const run = new EvictionRun(h, seed, () => relayStub(h.channel));
+      await run.run(USERS, 60, tally);
+      await expectAudience(h.channel, 0, [h.peers.length]);
+      compared += h.compared;
     });
     console.log(
       `relays and evictions: ${JSON.stringify(Object.fromEntries(tally))}; ${compared} frames compared with the model`,
     );
-    expect(tally.get("evict relay mid-send")).toBeGreaterThan(2);
+    expect(tally.get("evict home mid-send")).toBeGreaterThan(2);
   });
 
   it("pushes a group once, though the relay was evicted right after pushing it", async () => {
