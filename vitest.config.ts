@@ -19,6 +19,19 @@ const RELAYED = [
   "chaos",
   "ws-errors",
   "ws-concurrency",
+  "ws-auth",
+  "auth-http",
+  "seq",
+  "changes-errors",
+  "changes-converge",
+  "reader-errors",
+  "group-commit",
+  "faults",
+  "faults-contained",
+  "fuzz-ws",
+  "simulator",
+  "api-docs",
+  "api-docs-1.2",
 ];
 
 export default defineConfig({

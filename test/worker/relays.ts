@@ -3,7 +3,7 @@
  * stub of relay k (the worker names it `${channel}/${k}`), how many sockets
  * an object holds, and a wait for what its relays last told the channel.
  */
-import { runInDurableObject } from "cloudflare:test";
+import { evictDurableObject, runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { expect } from "vitest";
 import type { Relay } from "../../src/relay/relay.ts";
@@ -49,4 +49,20 @@ export async function expectAudience(
   for (const k of relays) {
     expect(await heldBy(relayStub(channel, k)), `sockets on relay ${k}`).toBe(onRelays[k]);
   }
+}
+
+/**
+ * Evicts every object that holds the channel's sockets: the channel object,
+ * and in a project that puts every socket on a relay (RELAY_SOCKETS=0) its
+ * relay 0 too (woken first by a nudge: only a running object is evicted).
+ */
+export async function evictHolders(
+  channel: string,
+  webSockets: "close" | "hibernate",
+): Promise<void> {
+  await evictDurableObject(channelStub(channel), { webSockets });
+  if (env.RELAY_SOCKETS !== "0") return;
+  const relay = relayStub(channel);
+  await relay.poke();
+  await evictDurableObject(relay, { webSockets });
 }
