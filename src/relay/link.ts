@@ -38,6 +38,8 @@ export class ChannelLink {
   #tail: Promise<void> = Promise.resolve();
   /** The seq the sockets were pushed up to; null until the first answer after a wake. */
   #applied: number | null = null;
+  /** The highest seq the channel has told of (a write's reply): groups up to it are owed. */
+  #heard = 0;
   #seen: SeenReport[] = [];
   readonly #users = new Map<string, number>();
   #pullQueued = false;
@@ -67,6 +69,21 @@ export class ChannelLink {
   /** Resolves once the operations asked so far are done (asking nothing more). */
   settled(): Promise<void> {
     return this.#tail;
+  }
+
+  /** A write's reply told of the channel up to `seq`. */
+  heard(seq: number): void {
+    this.#heard = Math.max(this.#heard, seq);
+  }
+
+  /**
+   * Resolves once the sockets were pushed every group the relay has heard
+   * of: the operations under way, and a pull if a write's reply told of a
+   * group still owed (a poke for it may not have come yet).
+   */
+  async caughtUp(): Promise<void> {
+    await this.#tail;
+    if (this.#applied === null || this.#heard > this.#applied) await this.pull();
   }
 
   /** Runs an operation in turn; resolves once its answer is applied. */

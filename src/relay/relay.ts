@@ -144,10 +144,15 @@ export class Relay extends DurableObject<Env> {
         const { frame } = reading;
         const current = room.sockets.session(ws) ?? session;
         if (frame.type === "send" || frame.type === "change") {
+          // No reply may overtake a push: the groups an earlier reply told of go out first.
+          await room.link.caughtUp();
           const replies = await room.link.write(() =>
             room.channel.relayWrite(room.relay, current.user, current.scope, frame),
           );
-          for (const reply of replies) send(ws, reply);
+          for (const reply of replies) {
+            if ("seq" in reply) room.link.heard(reply.seq);
+            send(ws, reply);
+          }
           return;
         }
         const answer = await room.link.run(() => ({
