@@ -129,17 +129,25 @@ export async function run(
   return { replies, ...(view ? { view } : {}), ...(others ? { others } : {}) };
 }
 
-/** What the relay's sockets were shown becomes seen, as it was when they were shown. */
+/**
+ * What the relay's sockets were shown becomes seen, as it was when they were
+ * shown. A user's seen mark that cannot be stored is logged and stays that
+ * user's (as on the channel's own sockets): the operation goes on.
+ */
 function applySeen(store: ChannelStore, report: Pick<RelayReport, "seen" | "applied">): void {
   for (const { user, late, reactions } of report.seen) {
-    // A late message deleted since it was shown is nobody's to see any more.
-    const gone = store.deletedLate(late);
-    store.late.markSeen(
-      user,
-      late.filter((o) => !gone.has(o)),
-    );
-    if (reactions.length > 0) {
-      store.readers.seeReactions(user, reactions, report.applied ?? store.seq);
+    try {
+      // A late message deleted since it was shown is nobody's to see any more.
+      const gone = store.deletedLate(late);
+      store.late.markSeen(
+        user,
+        late.filter((o) => !gone.has(o)),
+      );
+      if (reactions.length > 0) {
+        store.readers.seeReactions(user, reactions, report.applied ?? store.seq);
+      }
+    } catch (err) {
+      console.error(`[relay report] what ${user} was shown could not be marked seen`, err);
     }
   }
 }
