@@ -14,6 +14,7 @@ import { evictDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { afterEach, describe, expect, it } from "vitest";
 import { Channel } from "../../src/channel/channel.ts";
+import type { RelayAnswer } from "../../src/channel/relay-contract.ts";
 import { Relay } from "../../src/relay/relay.ts";
 import app from "../../src/worker.ts";
 import { del, edit, msg, react, series, seriesKey } from "../support/data.ts";
@@ -51,6 +52,29 @@ describe("a relay's audience", () => {
     const again = await openSocket(ch, "alice");
     await again.next("hello");
     await expectAudience(ch, 0, [1]);
+  });
+
+  it("owes a relay with no sockets nothing: greeting a socket reads no history", async () => {
+    const ch = "relay-fresh";
+    await postMessages(ch, series(3_000));
+    const first = await watchingOps(async () => {
+      const alice = await openSocket(ch, "alice");
+      await alice.next("hello");
+      await alice.drain();
+      return alice;
+    });
+    expect(first.answers.map((a) => a.segment)).toEqual(first.answers.map(() => undefined));
+    // Its sockets gone and the relay evicted, the channel moves on; the next socket is owed nothing older.
+    await first.value.closeAndWait();
+    await expectAudience(ch, 0, [0]);
+    await evictDurableObject(relayStub(ch), { webSockets: "hibernate" });
+    await postMessages(ch, series(2_000, 9_000_000, 1, "later"));
+    const again = await watchingOps(async () => {
+      const bob = await openSocket(ch, "bob");
+      await bob.next("hello");
+      await bob.drain();
+    });
+    expect(again.answers.map((a) => a.segment)).toEqual(again.answers.map(() => undefined));
   });
 
   it("puts a user's tabs on one relay, where each hears the counts the other changed", async () => {
@@ -288,16 +312,17 @@ function guarded(path: string, headers: Record<string, string>): Promise<Respons
   return Promise.resolve(app.fetch(request, { ...env, AUTH_SECRET: SECRET }));
 }
 
-/** Counts the operations relays send their channels while `fn` runs. */
-async function countingOps<T>(fn: () => Promise<T>): Promise<{ value: T; ops: number }> {
-  let ops = 0;
+/** The answers to the operations relays send their channels while `fn` runs. */
+async function watchingOps<T>(fn: () => Promise<T>): Promise<{ value: T; answers: RelayAnswer[] }> {
+  const answers: RelayAnswer[] = [];
   const relayOp = Channel.prototype.relayOp;
-  Channel.prototype.relayOp = function counted(this: Channel, ...args) {
-    ops++;
-    return relayOp.apply(this, args);
+  Channel.prototype.relayOp = async function watched(this: Channel, ...args) {
+    const answer = await relayOp.apply(this, args);
+    answers.push(answer);
+    return answer;
   };
   try {
-    return { value: await fn(), ops };
+    return { value: await fn(), answers };
   } finally {
     Channel.prototype.relayOp = relayOp;
   }
@@ -310,7 +335,7 @@ describe("a relay's sockets", () => {
     await client.next("hello");
     await expectAudience(ch, 0, [1]);
     const FRAMES = 1_500;
-    const { value: answers, ops } = await countingOps(async () => {
+    const { value: answers, answers: ops } = await watchingOps(async () => {
       for (let n = 0; n < FRAMES; n++) {
         client.send({ type: "page", rid: `p${n}`, anchor: "newest", before: 0, after: 0 });
       }
@@ -326,7 +351,7 @@ describe("a relay's sockets", () => {
     expect(served + limited.length).toBe(FRAMES);
     expect(limited.length).toBeGreaterThan(0);
     // One operation a frame served, and none a frame refused (a report or two besides).
-    expect(ops).toBeLessThanOrEqual(served + 3);
+    expect(ops.length).toBeLessThanOrEqual(served + 3);
     // Once the budget refills, the socket is served again.
     let reply: Frame | undefined;
     for (let attempt = 0; reply?.type !== "late.list" && attempt < 50; attempt++) {
