@@ -48,7 +48,9 @@ export async function serveRelay(
   request: RelayRequest,
 ): Promise<RelayAnswer> {
   const { store, relays } = room;
-  const cursor = relays.report(relay, report);
+  const reported = relays.report(relay, report);
+  // A relay with no sockets is owed nothing: a socket it greets now is owed what follows its hello.
+  const cursor = report.sockets === 0 ? store.seq : reported;
   applySeen(store, report);
   const missed = missedSince(store, cursor, { limit: MAX_CATCH_UP, shownOnly: true });
   const seq = store.seq;
