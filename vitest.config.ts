@@ -1,5 +1,5 @@
 import { cloudflareTest } from "@cloudflare/vitest-plugin";
-import { defineConfig } from "vitest/config";
+import { configDefaults, defineConfig } from "vitest/config";
 
 // Projects: the pure core and protocol in plain Node, and the worker and
 // its Durable Object inside the Workers runtime (workerd via miniflare).
@@ -19,6 +19,19 @@ const RELAYED = [
   "chaos",
   "ws-errors",
   "ws-concurrency",
+  "ws-auth",
+  "auth-http",
+  "seq",
+  "changes-errors",
+  "changes-converge",
+  "reader-errors",
+  "group-commit",
+  "faults",
+  "faults-contained",
+  "fuzz-ws",
+  "simulator",
+  "api-docs",
+  "api-docs-1.2",
 ];
 
 export default defineConfig({
@@ -60,10 +73,31 @@ export default defineConfig({
         },
       },
       {
+        // Where sockets go (issue 18): a channel object that serves two itself, relays of two.
+        plugins: [
+          cloudflareTest({
+            wrangler: { configPath: "./wrangler.toml" },
+            miniflare: { bindings: { RELAY_SOCKETS: "2", RELAY_CAPACITY: "2" } },
+          }),
+        ],
+        test: {
+          name: "relay-threshold",
+          include: ["test/worker/relay-threshold.test.ts"],
+          testTimeout: 300_000,
+          hookTimeout: 300_000,
+        },
+      },
+      {
         plugins: [cloudflareTest({ wrangler: { configPath: "./wrangler.toml" } })],
         test: {
           name: "worker",
           include: ["test/worker/**/*.test.ts"],
+          // The relays' own tests need their projects' thresholds.
+          exclude: [
+            ...configDefaults.exclude,
+            "test/worker/relay.test.ts",
+            "test/worker/relay-threshold.test.ts",
+          ],
           // The 1M-message suites seed in the runtime; they count rows, never time.
           testTimeout: 300_000,
           hookTimeout: 300_000,

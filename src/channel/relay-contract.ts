@@ -72,8 +72,8 @@ export type RelayRequest =
 
 /**
  * A user's place as the relay keeps it, as of the answer's segment, after
- * its writes and before the relay pushes it (and, for the user of a frame,
- * after that frame).
+ * its writes and before the relay pushes it (the segment's statuses count
+ * from it; a frame or greeting the answer carries runs after the segment).
  */
 export interface Snapshot {
   readonly counts: Counts;
@@ -104,6 +104,12 @@ export interface RelayAnswer {
   /** The relay fell too far behind to be caught up: it closes its sockets (they resume). */
   readonly reset?: true;
   readonly snapshots: Readonly<Record<string, Snapshot>>;
+  /**
+   * The place of the request's user after the frame or greeting, when it
+   * moved one (a `read`, an ack, a view, a first connection): the relay keeps
+   * it once the segment is pushed.
+   */
+  readonly after?: Snapshot;
   /** A frame's answers: to its socket, the view it declared, a status for its user's other sockets. */
   readonly replies?: readonly ServerFrame[];
   readonly view?: View;

@@ -48,7 +48,9 @@ export async function serveRelay(
   request: RelayRequest,
 ): Promise<RelayAnswer> {
   const { store, relays } = room;
-  const cursor = relays.report(relay, report);
+  const reported = relays.report(relay, report);
+  // A relay with no sockets is owed nothing: a socket it greets now is owed what follows its hello.
+  const cursor = report.sockets === 0 ? store.seq : reported;
   applySeen(store, report);
   const missed = missedSince(store, cursor, { limit: MAX_CATCH_UP, shownOnly: true });
   const seq = store.seq;
@@ -63,25 +65,41 @@ export async function serveRelay(
   const moved =
     touched === undefined || lateGone ? relays.usersOf(relay) : relays.on(relay, touched);
   for (const user of moved) users.add(user);
-  const snapshots: Record<string, Snapshot> = {};
   // What the segment will show the request's user: seen before the request is answered.
   if (segment && request.kind !== "pull") {
     const shown = shownTo(segment, request.views, request.user);
     applySeen(store, { applied: seq, seen: [{ user: request.user, ...shown }] });
   }
+  // Every place as of the segment, which the relay pushes before the request's answers.
+  const snapshots: Record<string, Snapshot> = {};
+  for (const user of users) snapshots[user] = snapshot(store, user, segment);
   const answer: Mutable<RelayAnswer> = {
     seq,
     snapshots,
     ...(segment ? { segment } : {}),
     ...(missed ? {} : { reset: true as const }),
   };
+  if (request.kind === "pull") return answer;
   if (request.kind === "greet") {
     answer.hello = helloFrame(store, room.channel, request.user);
-  } else if (request.kind === "frame") {
+  } else {
     Object.assign(answer, await run(room, request.user, request.scope, request.frame));
   }
-  for (const user of users) snapshots[user] = snapshot(store, user, segment);
+  const after = snapshot(store, request.user, segment);
+  if (!samePlace(after, snapshots[request.user])) answer.after = after;
   return answer;
+}
+
+/** Whether two snapshots put a user in the same place (counts and marker). */
+function samePlace(a: Snapshot, b: Snapshot | undefined): boolean {
+  return (
+    b !== undefined &&
+    a.readCount === b.readCount &&
+    a.counts.lateUnread === b.counts.lateUnread &&
+    a.counts.reactionsUnread === b.counts.reactionsUnread &&
+    a.marker?.ts === b.marker?.ts &&
+    a.marker?.id === b.marker?.id
+  );
 }
 
 /** A frame of a relay's socket, run as if it were this object's (its answers collected). */
@@ -114,17 +132,25 @@ export async function run(
   return { replies, ...(view ? { view } : {}), ...(others ? { others } : {}) };
 }
 
-/** What the relay's sockets were shown becomes seen, as it was when they were shown. */
+/**
+ * What the relay's sockets were shown becomes seen, as it was when they were
+ * shown. A user's seen mark that cannot be stored is logged and stays that
+ * user's (as on the channel's own sockets): the operation goes on.
+ */
 function applySeen(store: ChannelStore, report: Pick<RelayReport, "seen" | "applied">): void {
   for (const { user, late, reactions } of report.seen) {
-    // A late message deleted since it was shown is nobody's to see any more.
-    const gone = store.deletedLate(late);
-    store.late.markSeen(
-      user,
-      late.filter((o) => !gone.has(o)),
-    );
-    if (reactions.length > 0) {
-      store.readers.seeReactions(user, reactions, report.applied ?? store.seq);
+    try {
+      // A late message deleted since it was shown is nobody's to see any more.
+      const gone = store.deletedLate(late);
+      store.late.markSeen(
+        user,
+        late.filter((o) => !gone.has(o)),
+      );
+      if (reactions.length > 0) {
+        store.readers.seeReactions(user, reactions, report.applied ?? store.seq);
+      }
+    } catch (err) {
+      console.error(`[relay report] what ${user} was shown could not be marked seen`, err);
     }
   }
 }

@@ -19,6 +19,14 @@
  * - a deleted id that is neither held nor remembered lies below the run
  *   (trimmed off, or never held): ignored.
  *
+ * What the run covers is the range of keys from its first held key to its
+ * last, and a delete does not narrow it: once a boundary row is deleted,
+ * an arrival between it and the next held row is still inside the run (the
+ * run held every row there), so it is taken as it would have been had it
+ * come before the delete in one merged group (issue 18: push coalescing
+ * merges groups, and the window must end where the groups one by one leave
+ * it). Only a trim or a fresh page narrows the range.
+ *
  * The reader is a row, kept as an index into the run (it may lie outside):
  * rows that appear above it (prepended pages, arrivals) or vanish above it
  * (trims, deletes) move the index, and `firstItemIndex` the other way, so
@@ -41,8 +49,13 @@ export class HeldRun {
   /** Position of the first held row (the window adds `shifted` to it). */
   start = 0;
   #rows: Message[] = [];
-  /** The first held key; once every held row is deleted, the last one (the gap's place). */
-  #top: Key | undefined;
+  /**
+   * The first and last keys of the range the run covers (deletes keep them:
+   * see above). A null top is open: a run placed on an empty channel covers
+   * it from its start, as its view does, whatever lands above its rows.
+   */
+  #top: Key | null = null;
+  #bottom: Key | undefined;
   /** Rows inside the declared view above the run, by id: they move `start`. */
   readonly #hidden = new Map<string, Key>();
   /** The reader's row as an index into the run. */
@@ -68,10 +81,10 @@ export class HeldRun {
     this.readerIndex = position - this.start;
   }
 
-  /** The view that holds exactly the run (an empty run keeps its place by its last first key). */
+  /** The view that holds exactly the run: its range (an empty run keeps its place by it). */
   view(live: boolean): DeclaredView {
-    const first = this.#rows[0] ?? this.#top;
-    const last = this.#rows.at(-1) ?? this.#top;
+    const first = this.#top;
+    const last = this.#bottom;
     return {
       first: first ? keyOf(first) : null,
       last: last && !live ? keyOf(last) : null,
@@ -82,8 +95,9 @@ export class HeldRun {
   /** A fresh run: `rows` from position `start`, the reader at `reader`. */
   reset(rows: readonly Message[], start: number, reader: number): void {
     this.start = start;
+    this.#top = rows[0] ? keyOf(rows[0]) : null;
+    this.#bottom = undefined;
     this.#set(rows.map(strip));
-    this.#top = rows[0] ? keyOf(rows[0]) : undefined;
     this.#hidden.clear();
     this.firstItemIndex = FIRST_ITEM_INDEX;
     this.readerIndex = reader - start;
@@ -106,14 +120,13 @@ export class HeldRun {
   take(arrivals: readonly Message[], live: boolean): void {
     const held = new Set(this.#rows.map((m) => m.id));
     const top = this.#top;
-    const last = this.#rows.at(-1);
     const taken: Message[] = [];
     for (const m of [...arrivals].sort(compareKeys)) {
       if (held.has(m.id) || this.#hidden.has(m.id)) continue;
       if (top && compareKeys(m, top) < 0) {
         this.#hidden.set(m.id, keyOf(m));
         this.start++;
-      } else if (belongs(m, last, live)) taken.push(strip(m));
+      } else if (belongs(m, this.#bottom, live)) taken.push(strip(m));
     }
     if (taken.length === 0) return;
     const before = countBefore(taken, this.#rows, this.readerIndex);
@@ -174,7 +187,12 @@ export class HeldRun {
       : Math.min(Math.max(0, this.readerIndex - Math.floor(max / 2)), n - max);
     // What is cut above stays in the declared view: remembered, it keeps `start` exact.
     for (const m of this.#rows.slice(0, from)) this.#hidden.set(m.id, keyOf(m));
-    this.#set(this.#rows.slice(from, from + max));
+    const kept = this.#rows.slice(from, from + max);
+    // The range narrows to the rows kept, on the side cut.
+    const [first, last] = [kept[0], kept.at(-1)];
+    if (from > 0 && first) this.#top = keyOf(first);
+    if (from + max < n && last) this.#bottom = keyOf(last);
+    this.#set(kept);
     this.start += from;
     this.readerIndex -= from;
     this.firstItemIndex += from;
@@ -186,8 +204,12 @@ export class HeldRun {
     for (const [id, k] of this.#hidden) if (compareKeys(k, first) < 0) this.#hidden.delete(id);
   }
 
+  /** New rows; the range grows to them (only a trim or a reset narrows it, by clearing it first). */
   #set(rows: Message[]): void {
     this.#rows = rows;
-    if (rows[0]) this.#top = keyOf(rows[0]);
+    const first = rows[0];
+    const last = rows.at(-1);
+    if (first && this.#top && compareKeys(first, this.#top) < 0) this.#top = keyOf(first);
+    if (last && (!this.#bottom || compareKeys(last, this.#bottom) > 0)) this.#bottom = keyOf(last);
   }
 }

@@ -12,9 +12,7 @@ import { type Peer, type Sockets, send, sendRaw } from "../channel/sockets.ts";
 import { afterShown, afterWrites, countsOf, type MirroredPlace } from "../core/count-mirror.ts";
 import { compareKeys, type Key } from "../core/key.ts";
 import { type PushLookup, pushFrames } from "../core/push-frames.ts";
-
-/** The relay's users' places (the mirror), by user. */
-export type Places = Map<string, MirroredPlace>;
+import type { Places } from "./places.ts";
 
 /** A snapshot as the mirror keeps it. */
 export function placeOf(s: Snapshot): MirroredPlace {
@@ -82,7 +80,9 @@ export function deliverSegment(
   for (const user of new Set(peers.map((p) => p.session.user))) {
     const snapshot = snapshots[user];
     const mirrored = places.get(user);
-    if (mirrored) before.set(user, mirrored.reactionsUnread);
+    // What the user was told before: the mirror's, or (after a wake) as the relay kept it.
+    const told = places.told(user);
+    if (told !== undefined) before.set(user, told);
     const place = snapshot
       ? placeOf(snapshot)
       : mirrored

@@ -67,8 +67,25 @@ export class ChannelLink {
     this.#pullQueued = true;
     return this.#enqueue(() => {
       this.#pullQueued = false;
-      return { kind: "pull", snapshots: this.#host.unknownUsers() };
+      return { kind: "pull", snapshots: [] };
     });
+  }
+
+  /** Resolves once the operations asked so far are done (asking nothing more). */
+  settled(): Promise<void> {
+    return this.#tail;
+  }
+
+  /**
+   * Resolves once the sockets were pushed every group up to `seq` (what a
+   * socket's earlier replies told of): at once when they were, else after a
+   * pull (the channel's poke for them may not have come yet). It waits for
+   * nothing else: a write held behind other sockets' writes would miss their
+   * group commit, and could wait on a commit that waits for it.
+   */
+  caughtUp(seq: number): Promise<void> {
+    if (seq === 0 || (this.#applied !== null && seq <= this.#applied)) return Promise.resolve();
+    return this.pull();
   }
 
   /** Runs an operation in turn; resolves once its answer is applied. */
@@ -93,7 +110,7 @@ export class ChannelLink {
 
   #enqueue(request: () => RelayRequest, got?: (answer: RelayAnswer) => void): Promise<void> {
     const next = this.#tail.then(async () => {
-      const asked = request();
+      const asked = this.#askingUnknown(request());
       const report = this.#report();
       // Writes sent before this ask may be in the segment: their replies go first.
       const before = [...this.#writes];
@@ -119,6 +136,17 @@ export class ChannelLink {
     });
     this.#tail = next.catch((err: unknown) => this.#host.log("operation failed", err));
     return next;
+  }
+
+  /**
+   * Every operation, a frame's or a greeting's too, asks for the counts of
+   * the users the relay holds none for (after a wake: all of them): its
+   * answer's segment is pushed to their sockets, each with a `status`.
+   */
+  #askingUnknown(request: RelayRequest): RelayRequest {
+    const unknown = this.#host.unknownUsers();
+    if (unknown.length === 0) return request;
+    return { ...request, snapshots: [...new Set([...request.snapshots, ...unknown])] };
   }
 
   #report(): RelayReport {

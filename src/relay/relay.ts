@@ -20,8 +20,9 @@ import { errorFrame, errorResponse, toErrorInfo } from "../protocol/errors.ts";
 import { readFrame } from "../protocol/frame-reader.ts";
 import { acceptedSubprotocol, SUBPROTOCOL_HEADER } from "../protocol/subprotocol.ts";
 import { AppliedSeq } from "./applied.ts";
-import { deliverSegment, type Places, placeOf } from "./deliver.ts";
+import { deliverSegment, placeOf } from "./deliver.ts";
 import { ChannelLink } from "./link.ts";
+import { Places } from "./places.ts";
 
 const PING = '{"type":"ping"}';
 const PONG = '{"type":"pong"}';
@@ -36,10 +37,17 @@ interface Open {
 
 export class Relay extends DurableObject<Env> {
   #open: Open | undefined;
+  #places: Places | undefined;
+  /** The seq each socket's write replies told of (so far as this relay's memory goes). */
+  readonly #told = new WeakMap<WebSocket, number>();
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair(PING, PONG));
+    // What the users were told before a wake, read before any event is let in.
+    void ctx.blockConcurrencyWhile(async () => {
+      this.#places = await Places.load(ctx.storage);
+    });
   }
 
   get #room(): Open {
@@ -48,7 +56,8 @@ export class Relay extends DurableObject<Env> {
     if (!where) throw new Error(`a relay named ${this.ctx.id.name} has no channel`);
     const channel = this.env.CHANNEL.get(this.env.CHANNEL.idFromName(where.channel));
     const sockets = new Sockets(this.ctx, budgetOf(this.env));
-    const places: Places = new Map();
+    const places = this.#places;
+    if (!places) throw new Error("a relay's places are read as it wakes");
     const relay = where.relay;
     const kept = new AppliedSeq(this.ctx.storage.sql);
     const link = new ChannelLink(
@@ -111,7 +120,7 @@ export class Relay extends DurableObject<Env> {
     const pair = new WebSocketPair();
     const [client, server] = [pair[0], pair[1]];
     room.sockets.accept(server, session);
-    const snapshot = answer.snapshots[user];
+    const snapshot = answer.after ?? answer.snapshots[user];
     if (snapshot) room.places.set(user, placeOf(snapshot));
     room.link.sockets(user, this.#socketsOf(user));
     send(server, hello);
@@ -136,18 +145,26 @@ export class Relay extends DurableObject<Env> {
       ws,
       async () => {
         if (!reading.ok) {
-          // As on the channel's own sockets: a refusal waits for the pushes owed before it.
-          await room.link.pull();
+          // As on the channel's own sockets: a refusal waits for the pushes owed before it. But
+          // one over the socket's budget asks the channel nothing (refusals must cost it nothing):
+          // it waits for what is under way only.
+          if (reading.error.code === "rate_limited") await room.link.settled();
+          else await room.link.pull();
           send(ws, errorFrame(reading.error, reading.rid));
           return;
         }
         const { frame } = reading;
         const current = room.sockets.session(ws) ?? session;
         if (frame.type === "send" || frame.type === "change") {
+          // No reply may overtake a push: the groups this socket's earlier replies told of go first.
+          await room.link.caughtUp(this.#told.get(ws) ?? 0);
           const replies = await room.link.write(() =>
             room.channel.relayWrite(room.relay, current.user, current.scope, frame),
           );
-          for (const reply of replies) send(ws, reply);
+          for (const reply of replies) {
+            if ("seq" in reply) this.#told.set(ws, Math.max(this.#told.get(ws) ?? 0, reply.seq));
+            send(ws, reply);
+          }
           return;
         }
         const answer = await room.link.run(() => ({
@@ -187,7 +204,9 @@ export class Relay extends DurableObject<Env> {
     room.sockets.forget(ws);
     if (user === undefined) return;
     // getWebSockets() may still list a closing socket: count the others.
-    room.link.sockets(user, this.#socketsOf(user, ws));
+    const left = this.#socketsOf(user, ws);
+    room.link.sockets(user, left);
+    if (left === 0) room.places.delete(user);
     void room.link.pull();
   }
 
@@ -231,7 +250,10 @@ export class Relay extends DurableObject<Env> {
         room.places.set(user, placeOf(snapshot));
       }
     }
-    void request;
+    // The request's user after it (the segment's statuses counted from before).
+    if (answer.after && request.kind !== "pull") {
+      room.places.set(request.user, placeOf(answer.after));
+    }
     return seen;
   }
 

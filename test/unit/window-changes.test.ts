@@ -56,6 +56,38 @@ describe("MessageWindow with changes", () => {
     expect(held(w)).toEqual([7, ["a", "b"]]);
   });
 
+  it("takes a message landing where its deleted first or last row was, as one merged group would", () => {
+    // a b c d at 10…13, the view [a, d]: a and d are deleted, then ab and cd land next to them.
+    const arrivals = [msg("ab", 105, 10), msg("cd", 125, 13)];
+    const w = new MessageWindow().replace(page(["a", "b", "c", "d"], 10, 20, 5));
+    w.applyRemove({ type: "remove", ids: ["a", "d"], total: 18, seq: 6 });
+    w.applyStatus(status(6, 18, 0));
+    w.applyInsert({ type: "insert", messages: arrivals, total: 20, seq: 7 });
+    w.applyStatus(status(7, 20, 0));
+    // The same two groups merged (push coalescing): the insert comes before the remove.
+    const merged = new MessageWindow().replace(page(["a", "b", "c", "d"], 10, 20, 5));
+    merged.applyInsert({ type: "insert", messages: arrivals, total: 20, seq: 7 });
+    merged.applyRemove({ type: "remove", ids: ["a", "d"], total: 20, seq: 7 });
+    merged.applyStatus(status(7, 20, 0));
+    expect([held(w), w.hiddenAbove]).toEqual([[10, ["ab", "b", "c", "cd"]], 0]);
+    expect([held(merged), merged.hiddenAbove]).toEqual([held(w), 0]);
+    expect(w.view()).toEqual({
+      first: { ts: 100, id: "a" },
+      last: { ts: 130, id: "d" },
+      live: false,
+    });
+  });
+
+  it("takes what lands above its rows when placed on an empty channel: its view is open at the top", () => {
+    const w = new MessageWindow().replace(page([], 0, 0, 0), { live: true });
+    expect(w.view()).toEqual({ first: null, last: null, live: true });
+    w.applyInsert({ type: "insert", messages: [msg("b", 110, 0)], total: 1, seq: 1 });
+    w.applyStatus(status(1, 1, 0));
+    w.applyInsert({ type: "insert", messages: [msg("a", 100, 0)], total: 2, seq: 2 });
+    w.applyStatus(status(2, 2, 0));
+    expect([held(w), w.hiddenAbove, w.view().first]).toEqual([[0, ["a", "b"]], 0, null]);
+  });
+
   it("replaces updated rows by id, moves nothing, and takes the next group after one with no status", () => {
     const w = new MessageWindow().replace(page(["a", "b"], 10, 20, 5));
     const edited = {
@@ -155,13 +187,13 @@ describe("MessageWindow with changes", () => {
     ]);
   });
 
-  it("keeps an emptied window's place: its view still starts at its last first key", () => {
+  it("keeps an emptied window's place: its view still covers the range it held", () => {
     const w = new MessageWindow().replace(page(["a", "b"], 10, 20, 5));
     w.applyRemove({ type: "remove", ids: ["a", "b"], total: 18, seq: 6 });
     w.applyStatus(status(6, 18, 0));
     expect([held(w), w.view()]).toEqual([
       [10, []],
-      { first: { ts: 100, id: "a" }, last: { ts: 100, id: "a" }, live: false },
+      { first: { ts: 100, id: "a" }, last: { ts: 110, id: "b" }, live: false },
     ]);
     const live = new MessageWindow().replace(page(["y", "z"], 18, 20, 5), { live: true });
     live.applyRemove({ type: "remove", ids: ["y", "z"], total: 18, seq: 6 });

@@ -32,6 +32,7 @@ import {
   postMessages,
   stats,
 } from "./net.ts";
+import { evictHolders } from "./relays.ts";
 
 afterEach(closeAll);
 
@@ -60,7 +61,6 @@ async function checkLateList(h: Harness, peer: Peer): Promise<void> {
 describe("sockets closed mid-session", () => {
   it("keeps every message once and each user's lateUnread across hang-ups and evictions", async () => {
     const h = harness("fault-hangup");
-    const stub = stubOf(h.channel);
     await h.post(series(120));
     const random = mulberry32(7);
     const users = ["alice", "bob", "carol", "dave"];
@@ -126,9 +126,10 @@ describe("sockets closed mid-session", () => {
       } else if (op === 8 && open.length > 0) {
         await checkLateList(h, pick(open));
       } else if (op === 9) {
-        // Every socket closed at once by the eviction; the clients reconnect.
+        // Every socket closed at once by the eviction (of the relay too, where it holds them);
+        // the clients reconnect.
         const closing = h.peers.map((p) => p.client.closeAndWait());
-        await evictDurableObject(stub, { webSockets: "close" });
+        await evictHolders(h.channel, "close");
         await Promise.all(closing);
         for (const peer of [...h.peers]) h.disconnect(peer);
         await h.post(batch()); // while nobody is connected
@@ -261,8 +262,8 @@ async function interleavedWriters(channel: string, evictMidway: boolean): Promis
     if (evictMidway && n === Math.floor(actions.length / 2)) {
       // Half the writes are in flight (frames queued on the sockets, batches on
       // their way): the eviction lets them finish, hibernates the sockets, and
-      // the other half wakes a new instance through the same sockets.
-      await evictDurableObject(stub, { webSockets: "hibernate" });
+      // the other half wakes a new instance through the same sockets (a relay's too).
+      await evictHolders(channel, "hibernate");
     }
     if (action.kind === "frame") {
       const j = nextFrame[action.i] as number;
