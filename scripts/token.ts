@@ -1,5 +1,5 @@
 /**
- * Mints an HS256 access token for local use (PROTOCOL.md, "Access").
+ * Mints an HS256 access token for local use (docs/protocol.md, "Access").
  *
  *   npm run token -- --user alice --channel general --scope write [--ttl 3600] [--secret S]
  *

@@ -1,5 +1,5 @@
 /**
- * Access control at the edge (PROTOCOL.md, "Access"): HS256 JWTs verified by
+ * Access control at the edge (docs/protocol.md, "Access"): HS256 JWTs verified by
  * hono/jwt. No token or a bad one is 401; a good token for another channel or
  * a smaller scope is 403. The token comes in the Authorization header, a
  * `bearer.<jwt>` subprotocol (browser sockets) or `?token=`.

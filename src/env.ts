@@ -35,7 +35,7 @@ export function countVar(value: string | undefined, fallback: number): number {
   return value !== undefined && value !== "" && Number.isSafeInteger(n) && n >= 0 ? n : fallback;
 }
 
-/** The per-socket frame budget (PROTOCOL.md: 200 frames a second, bursts of 400, by default). */
+/** The per-socket frame budget (docs/protocol.md: 200 frames a second, bursts of 400, by default). */
 export function budgetOf(env: Env): { rate: number; burst: number } {
   return { rate: positiveVar(env.WS_RATE, 200), burst: positiveVar(env.WS_BURST, 400) };
 }

@@ -41,7 +41,7 @@ app.onError((err, c) => {
 });
 
 /**
- * Under /v1/ an unknown path or method is a bad request (PROTOCOL.md: 400 for
+ * Under /v1/ an unknown path or method is a bad request (docs/protocol.md: 400 for
  * "any invalid path"); anything else that is not a demo asset is not found.
  */
 app.notFound((c) => {
@@ -193,7 +193,7 @@ app.get("/v1/channels/:ch/bench-stats", benchOnly("BENCH_STATS"), guard("read"),
   return reply(stub(c, channel).benchStats());
 });
 
-// PROTOCOL.md, Access: "admin: also the simulator" (reading its state included).
+// docs/protocol.md, Access: "admin: also the simulator" (reading its state included).
 app.get("/v1/channels/:ch/simulator", guard("admin"), (c) => {
   const { channel } = c.var;
   return reply(stub(c, channel).simulator());

@@ -1,5 +1,5 @@
 /**
- * Applying a frame of changes (PROTOCOL.md 1.2, "Changes"), all or nothing,
+ * Applying a frame of changes (docs/protocol.md 1.2, "Changes"), all or nothing,
  * inside the store's transaction. Every change is checked before any is
  * applied (a forbidden one rejects the frame); then each, in order, is
  * `applied`, `pending` (held until its message arrives: insert.ts applies

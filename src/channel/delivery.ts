@@ -1,5 +1,5 @@
 /**
- * Delivering stored groups to the object's own sockets (PROTOCOL.md,
+ * Delivering stored groups to the object's own sockets (docs/protocol.md,
  * "Server → client pushes", and 1.2's changes): at most one `insert`,
  * `remove`, `update` and `status` each, in that order. The frames are
  * planned in core/push-frames.ts; this gives it the store's positions and

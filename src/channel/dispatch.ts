@@ -1,5 +1,5 @@
 /**
- * What each client frame does (PROTOCOL.md, "Client → server"): one case a
+ * What each client frame does (docs/protocol.md, "Client → server"): one case a
  * frame type, each a few calls into the store, the writer and the sockets.
  * Errors are thrown as ProtocolErrors and answered by the caller.
  */
@@ -206,7 +206,7 @@ function sentOf(result: InsertResult, seq: number) {
   return { results: result.results, total: result.total, seq };
 }
 
-/** A client message with its defaults applied (PROTOCOL.md, `send`). */
+/** A client message with its defaults applied (docs/protocol.md, `send`). */
 export function draftOf(m: NewMessage, author: string, now: number): Draft {
   return { id: m.id, ts: m.ts ?? now, author: m.author ?? author, text: m.text };
 }

@@ -1,5 +1,5 @@
 /**
- * A group's net effect on the list, for its pushes (PROTOCOL.md 1.2: one
+ * A group's net effect on the list, for its pushes (docs/protocol.md 1.2: one
  * `insert`, `remove` and `update` a socket a group). Writes of one group are
  * folded in order: a message inserted and deleted in the group shows in no
  * frame; one inserted and then changed comes in `insert`, in its final

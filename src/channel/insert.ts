@@ -1,5 +1,5 @@
 /**
- * Storing a batch of messages (PROTOCOL.md, `send`): duplicates and deleted
+ * Storing a batch of messages (docs/protocol.md, `send`): duplicates and deleted
  * ids store nothing; each new message gets the next seq, its late ordinal,
  * and whatever changes were held for it (protocol 1.2: a CRDT peer's edit,
  * delete or reaction may arrive before its message). Runs inside the store's

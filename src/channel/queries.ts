@@ -61,7 +61,7 @@ export class Queries {
   }
 
   /**
-   * A page around an anchor (PROTOCOL.md, `page`). `reader` is whose read
+   * A page around an anchor (docs/protocol.md, `page`). `reader` is whose read
    * marker `first_unread` means; over a socket its late messages not seen
    * carry `unread: true` and its reactions `mine`.
    */

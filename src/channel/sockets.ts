@@ -14,7 +14,7 @@ export interface Peer {
   readonly session: Session;
 }
 
-/** The per-socket frame budget (PROTOCOL.md: 200 frames a second, bursts of 400 by default). */
+/** The per-socket frame budget (docs/protocol.md: 200 frames a second, bursts of 400 by default). */
 export interface Budget {
   readonly rate: number;
   readonly burst: number;

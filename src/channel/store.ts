@@ -192,7 +192,7 @@ export class ChannelStore {
     return this.#queries.wire(stored, user);
   }
 
-  /** A page around an anchor (PROTOCOL.md, `page`); see Queries.page. */
+  /** A page around an anchor (docs/protocol.md, `page`); see Queries.page. */
   page(anchor: Anchor, before: number, after: number, reader?: PageReader): PageBody {
     return this.#queries.page(anchor, before, after, reader);
   }
@@ -239,7 +239,7 @@ export class ChannelStore {
   }
 
   /**
-   * Applies a frame of changes by `actor`, all or nothing (PROTOCOL.md 1.2):
+   * Applies a frame of changes by `actor`, all or nothing (docs/protocol.md 1.2):
    * a forbidden change throws `forbidden` and nothing is stored.
    */
   change(actor: Actor, changes: readonly Change[]): ChangeResultSet {

@@ -1,5 +1,5 @@
 /**
- * The HTTP half of the client library: every channel route of PROTOCOL.md as
+ * The HTTP half of the client library: every channel route of docs/protocol.md as
  * a typed call. Answers are validated with the server's zod schemas; errors
  * are the socket half's ScrollbackError, with the protocol's code and the
  * HTTP status. Each call takes an AbortSignal and a timeout.

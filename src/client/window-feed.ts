@@ -19,7 +19,7 @@ import type { ScrollbackClient, Sides } from "./socket-client.ts";
 import type { Counts, ResumedReply } from "./types.ts";
 import { MessageWindow } from "./window.ts";
 
-/** Largest `before` / `after` of a page (PROTOCOL.md). */
+/** Largest `before` / `after` of a page (docs/protocol.md). */
 export const MAX_SIDE = 200;
 
 export interface ChannelWindowOptions {

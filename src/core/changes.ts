@@ -1,5 +1,5 @@
 /**
- * The rules of changes (PROTOCOL.md 1.2, "Changes"), pure: who may make
+ * The rules of changes (docs/protocol.md 1.2, "Changes"), pure: who may make
  * them, which of two concurrent writes wins, and a message's reaction counts.
  * Each rule is a total order or a commutative count, so the stored state after
  * a set of changes does not depend on the order they arrived in, nor on
@@ -76,7 +76,7 @@ export function adjustCounts(counts: ReactionCounts, emoji: string, delta: 1 | -
   if (!found) {
     if (delta < 0) throw new RangeError(`no reaction ${emoji} to take back`);
     out.push([emoji, 1]);
-    // Code-unit order, as PROTOCOL.md sorts reactions.
+    // Code-unit order, as docs/protocol.md sorts reactions.
     out.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
   }
   return out;

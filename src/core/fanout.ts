@@ -1,5 +1,5 @@
 /**
- * Planning the pushes of one stored group (PROTOCOL.md, "Server → client
+ * Planning the pushes of one stored group (docs/protocol.md, "Server → client
  * pushes", and 1.2's `remove` and `update`): for each socket's view, the run
  * of the group's new messages it gets in `insert`, the run of its deleted
  * ones in `remove`, of its changed ones in `update`, its net `shifted`, its

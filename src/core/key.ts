@@ -1,6 +1,6 @@
 /**
  * Message keys and their order: by `ts`, then `id` by UTF-16 code unit, as
- * PROTOCOL.md defines. JavaScript's `<` on strings already compares code
+ * docs/protocol.md defines. JavaScript's `<` on strings already compares code
  * units; SQLite compares TEXT as UTF-8 bytes (code points), which disagrees
  * for characters above U+FFFF. So the store keeps ids as UTF-16BE blobs, whose
  * byte order (memcmp, shorter prefix first) is exactly the code-unit order.

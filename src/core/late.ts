@@ -1,5 +1,5 @@
 /**
- * Per-user late tracking (PROTOCOL.md, "Late messages and lateUnread").
+ * Per-user late tracking (docs/protocol.md, "Late messages and lateUnread").
  *
  * Every late arrival gets an ordinal 1, 2, 3, … in arrival order. A reader's
  * state is a watermark `base` (every ordinal ≤ base is not unread: it arrived

@@ -1,6 +1,6 @@
 /**
  * The frames a stored group (or several merged: see push-queue.ts) sends to
- * each socket (PROTOCOL.md, "Server → client pushes", and 1.2's `remove` and
+ * each socket (docs/protocol.md, "Server → client pushes", and 1.2's `remove` and
  * `update`): the `insert`, `remove` and `update` frames, serialized, plus
  * what the caller needs for the socket's `status` (its net `shifted`, its
  * `latest`) and what the push made seen (late ordinals; the user's own

@@ -1,5 +1,5 @@
 /**
- * The timeline's points (PROTOCOL.md, `timeline`) read through the position
+ * The timeline's points (docs/protocol.md, `timeline`) read through the position
  * index, for a scrollbar's date labels.
  *
  * Exact (the contract): the message at round(i·(total−1)/(N−1)) for each i.

@@ -1,6 +1,6 @@
 /**
  * A socket's view: the range of messages its client holds and wants kept
- * current (PROTOCOL.md, `view`). Pure rules for routing a stored batch.
+ * current (docs/protocol.md, `view`). Pure rules for routing a stored batch.
  */
 import { compareKeys, type Key, lowerBound, upperBound } from "./key.ts";
 

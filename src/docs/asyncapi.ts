@@ -50,7 +50,7 @@ function messagesOf(
   );
 }
 
-/** The upgrade's headers: a browser's way to send the token (PROTOCOL.md, "A token without the URL"). */
+/** The upgrade's headers: a browser's way to send the token (docs/protocol.md, "A token without the URL"). */
 const HANDSHAKE = {
   type: "object",
   properties: {

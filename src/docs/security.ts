@@ -1,5 +1,5 @@
 /**
- * How the OpenAPI document says a request carries its token (PROTOCOL.md,
+ * How the OpenAPI document says a request carries its token (docs/protocol.md,
  * "Access" and "A token without the URL"): the bearer header everywhere; on
  * the socket also a subprotocol (what browsers use) or `?token=`, and the
  * upgrade answers the subprotocol `scrollback`.

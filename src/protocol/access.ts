@@ -1,4 +1,4 @@
-/** Access claims (PROTOCOL.md, "Access"): who a token is for and what it may do. */
+/** Access claims (docs/protocol.md, "Access"): who a token is for and what it may do. */
 import { z } from "zod";
 import { ChannelName, UserName } from "./schemas.ts";
 

@@ -1,4 +1,4 @@
-/** The closed set of error codes (PROTOCOL.md) and their HTTP statuses. */
+/** The closed set of error codes (docs/protocol.md) and their HTTP statuses. */
 import type { z } from "zod";
 
 export const ERROR_STATUS = {

@@ -1,5 +1,5 @@
 /**
- * Reading one WebSocket frame (PROTOCOL.md, "WebSocket"), pure: binary or
+ * Reading one WebSocket frame (docs/protocol.md, "WebSocket"), pure: binary or
  * text, the budget's verdict, size, JSON, the token's expiry, then the frame's
  * schema. Every refusal is a result, never a throw, and carries the frame's
  * `rid` whenever one can be read, so the client's request settles.

@@ -4,7 +4,7 @@
  */
 import { z } from "zod";
 
-/** PROTOCOL.md version spoken here. */
+/** docs/protocol.md version spoken here. */
 export const PROTOCOL_VERSION = 1;
 /**
  * The protocol's minor version: 1.1 adds `seq` watermarks, `resume` and

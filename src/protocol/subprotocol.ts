@@ -1,5 +1,5 @@
 /**
- * The socket's subprotocols (PROTOCOL.md, "A token without the URL"): a
+ * The socket's subprotocols (docs/protocol.md, "A token without the URL"): a
  * browser cannot set headers on a WebSocket, and a `?token=` ends up in
  * proxies' and servers' logs, so a client offers `scrollback` and
  * `bearer.<jwt>`. The server answers `scrollback`, never the token.

@@ -1,5 +1,5 @@
 /**
- * A plain HTTP client for the end-to-end tests, written against PROTOCOL.md
+ * A plain HTTP client for the end-to-end tests, written against docs/protocol.md
  * (not the scripts' client); shapes, key order and the walk come from the kit.
  */
 

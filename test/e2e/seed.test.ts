@@ -1,7 +1,7 @@
 /**
  * scripts/seed.ts against a real `wrangler dev`: what it stores is compared
  * with an independent model of the channel built from `seedBatches` (the
- * arrivals in order, sorted by PROTOCOL.md's key), and re-runs, resumed runs
+ * arrivals in order, sorted by docs/protocol.md's key), and re-runs, resumed runs
  * and interrupted runs must end with exactly `count` messages, none twice.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";

@@ -1,5 +1,5 @@
 /**
- * Protocol 1.2's change rules, written from PROTOCOL.md ("Changes: edits,
+ * Protocol 1.2's change rules, written from docs/protocol.md ("Changes: edits,
  * deletes, reactions") without touching src/core/changes.ts: who may make a
  * change, which of two edits or two reaction stamps wins, and what a
  * message shows once changed. {@link ChangeMarks} folds changes one by one
@@ -109,7 +109,7 @@ export interface Delivered {
   readonly change: Change;
 }
 
-/** A message's state after a set of changes, as PROTOCOL.md's "Order does not matter" promises. */
+/** A message's state after a set of changes, as docs/protocol.md's "Order does not matter" promises. */
 export interface Converged {
   readonly deleted: boolean;
   readonly text: string;

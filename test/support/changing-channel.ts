@@ -1,5 +1,5 @@
 /**
- * A channel under protocol 1.2's changes, written from PROTOCOL.md alone, for
+ * A channel under protocol 1.2's changes, written from docs/protocol.md alone, for
  * tests that compare a whole channel after messages and changes arrive mixed
  * (the simulator's ticks): every arrival takes the next seq (a message, or a
  * change that is `applied` or `pending`); a change for a message not stored
@@ -10,7 +10,7 @@
 import { compareKeys } from "./keys.ts";
 import type { Draft, WireMessage } from "./wire.ts";
 
-/** A change as PROTOCOL.md 1.2 writes it. */
+/** A change as docs/protocol.md 1.2 writes it. */
 export type ModelChange =
   | { kind: "edit"; id: string; text: string; ts: number }
   | { kind: "delete"; id: string }

@@ -84,9 +84,9 @@ const TABS: readonly { name: string; user: string; place: Place }[] = [
 ];
 /** Rows a tab shows on screen. */
 const SCREEN = 40;
-/** HTTP page side (PROTOCOL.md's largest `after`). */
+/** HTTP page side (docs/protocol.md's largest `after`). */
 const MAX_SIDE = 200;
-/** More arrivals than one resume replays (PROTOCOL.md: 1,000). */
+/** More arrivals than one resume replays (docs/protocol.md: 1,000). */
 const BEYOND_RESUME = 1_001;
 const T0 = 1_600_000_000_000;
 const MINUTE = 60_000;

@@ -1,5 +1,5 @@
 /**
- * The pushes of one stored group, as PROTOCOL.md (1.0–1.2) and
+ * The pushes of one stored group, as docs/protocol.md (1.0–1.2) and
  * docs/protocol.md ("Pushes: remove and update") describe them: for each
  * socket, in this order and each at most once, `insert` (the group's new
  * messages in its view, or after its last key when live), `remove` (the

@@ -1,5 +1,5 @@
 /**
- * What a client holds, written from PROTOCOL.md alone: a run of messages at
+ * What a client holds, written from docs/protocol.md alone: a run of messages at
  * absolute positions that takes `insert`, `remove`, `update` and `status`
  * pushes and a `resumed` reply the way the protocol says a client applies
  * them. The tests compare

@@ -1,7 +1,7 @@
 /** Reading a whole channel over the HTTP API, whichever project's fetch carries it. */
 import type { PageBody, WireMessage } from "./wire.ts";
 
-/** PROTOCOL.md's largest `after`: the walk's page size. */
+/** docs/protocol.md's largest `after`: the walk's page size. */
 const MAX_SIDE = 200;
 
 /**

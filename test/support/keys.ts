@@ -1,5 +1,5 @@
 /**
- * The one key order of the tests, written from PROTOCOL.md ("ts, then id by
+ * The one key order of the tests, written from docs/protocol.md ("ts, then id by
  * code unit") without touching src/core/key.ts: an explicit loop over UTF-16
  * code units, so it does not lean on the `<` the server may use itself.
  */

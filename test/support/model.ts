@@ -1,6 +1,6 @@
 /**
  * The one model of a channel the tests compare the server with, written from
- * PROTOCOL.md alone: a sorted array with late arrivals in arrival order (their
+ * docs/protocol.md alone: a sorted array with late arrivals in arrival order (their
  * ordinals), per-user seen sets, socket views, the pushes of a group, the
  * channel's seq watermark, the cross-tab badge and the replay of a `resume`;
  * protocol 1.2's changes: edits, deletes (tombstones; positions shift),
@@ -91,7 +91,7 @@ const heldName = (user: string, c: Change): string =>
         : [user, c.kind, c.id],
   );
 
-/** A channel as PROTOCOL.md describes it, kept by the test. */
+/** A channel as docs/protocol.md describes it, kept by the test. */
 export class ChannelModel {
   /** Every message present, ascending by key. */
   readonly sorted: Stored[] = [];
@@ -247,7 +247,7 @@ export class ChannelModel {
   }
 
   /**
-   * Stores the writes of one group in order and returns what PROTOCOL.md says
+   * Stores the writes of one group in order and returns what docs/protocol.md says
    * each got and each socket is pushed for the group.
    */
   group(
@@ -356,7 +356,7 @@ export class ChannelModel {
   }
 
   /**
-   * The page PROTOCOL.md prescribes, or "not_found" for an unknown (or
+   * The page docs/protocol.md prescribes, or "not_found" for an unknown (or
    * deleted) id. `user` is the socket's user (unread flags, `mine`, the read
    * marker `first_unread` means); over HTTP (`http`) the user only names the
    * marker and the page carries no flags.

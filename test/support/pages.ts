@@ -1,5 +1,5 @@
 /**
- * Pages and timelines as PROTOCOL.md computes them from a list in key order,
+ * Pages and timelines as docs/protocol.md computes them from a list in key order,
  * whatever holds the list: the channel model's sorted array or the history
  * model's typed arrays at a million messages. One place for anchors.
  */
@@ -47,7 +47,7 @@ export function resolveAnchor(
 }
 
 /**
- * The page PROTOCOL.md prescribes, or "not_found" for an unknown id; a
+ * The page docs/protocol.md prescribes, or "not_found" for an unknown id; a
  * `first_unread` page carries `firstUnread` while something is unread.
  */
 export function pageOf(

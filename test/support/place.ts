@@ -1,5 +1,5 @@
 /**
- * Each user's place in a channel, as the model keeps it (PROTOCOL.md 1.0's
+ * Each user's place in a channel, as the model keeps it (docs/protocol.md 1.0's
  * late messages, and docs/protocol.md "Protocol 1.2: the reader's place"),
  * written from the docs alone:
  *

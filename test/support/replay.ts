@@ -1,6 +1,6 @@
 /**
  * The model's replay of a `resume` (protocol 1.1, with 1.2's changes),
- * written from PROTOCOL.md: what a client that applied everything up to
+ * written from docs/protocol.md: what a client that applied everything up to
  * `since` missed that concerns the view it declares now.
  */
 import { compareKeys } from "./keys.ts";

@@ -1,5 +1,5 @@
 /**
- * Views as PROTOCOL.md defines them (the range a socket holds and wants kept
+ * Views as docs/protocol.md defines them (the range a socket holds and wants kept
  * current) and how new messages fall against one: pushed (inside, or after
  * the last key of a live view), or before it (`shifted`). The fan-out of a
  * batch and the replay of a `resume` both route through here.
@@ -7,7 +7,7 @@
 import { compareKeys, keyOf } from "./keys.ts";
 import type { Key } from "./wire.ts";
 
-/** What a socket holds: PROTOCOL.md's view, plus the empty start on an empty channel. */
+/** What a socket holds: docs/protocol.md's view, plus the empty start on an empty channel. */
 export interface View {
   first: Key | null;
   last: Key | null;
@@ -72,7 +72,7 @@ export function route<M extends Key>(
   return { pushed, shifted: countBefore(view, sortedNew) };
 }
 
-/** A live view grows to include what it was told of (PROTOCOL.md: "a live view grows"). */
+/** A live view grows to include what it was told of (docs/protocol.md: "a live view grows"). */
 export function grow(view: View, pushed: readonly Key[]): View {
   const top = pushed.at(-1);
   if (!view.live || !top) return view;

@@ -1,5 +1,5 @@
 /**
- * The wire shapes of PROTOCOL.md (1.0 and the 1.1 and 1.2 additions), written out for
+ * The wire shapes of docs/protocol.md (1.0 and the 1.1 and 1.2 additions), written out for
  * tests that must not take them from the code under test. Every project's
  * tests (unit, worker, e2e) read frames and bodies through these types.
  */
@@ -259,7 +259,7 @@ export const MAX_EMOJI = 32;
 export const MAX_LIST = 100;
 export const DEFAULT_LIST = 20;
 
-/** The error codes of PROTOCOL.md and their statuses, written out independently of src/. */
+/** The error codes of docs/protocol.md and their statuses, written out independently of src/. */
 export const STATUS_OF = {
   bad_request: 400,
   unauthorized: 401,

@@ -17,7 +17,7 @@ const issuesOf = (schema: z.ZodType, value: unknown): z.ZodError => {
 };
 
 describe("ERROR_STATUS", () => {
-  it("maps each code of PROTOCOL.md to its HTTP status", () => {
+  it("maps each code of docs/protocol.md to its HTTP status", () => {
     expect(ERROR_STATUS).toStrictEqual(STATUS_OF);
   });
 

@@ -1,5 +1,5 @@
 /**
- * fast-check arbitraries for keys that stress PROTOCOL.md's order (ts, then
+ * fast-check arbitraries for keys that stress docs/protocol.md's order (ts, then
  * id by code unit); the order itself is the kit's (test/support/keys.ts).
  */
 import fc from "fast-check";

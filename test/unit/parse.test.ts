@@ -19,7 +19,7 @@ const text = (n: number) => "x".repeat(n);
 const KEY = { ts: 1_795_480_000_000, id: "m-1f3a" };
 
 describe("parseClientFrame", () => {
-  it("knows exactly the client frame types of PROTOCOL.md", () => {
+  it("knows exactly the client frame types of docs/protocol.md", () => {
     expect([...CLIENT_FRAME_TYPES].sort()).toEqual(
       [
         "change",
@@ -228,7 +228,7 @@ describe("parseClientFrame", () => {
     expect(rejection({ type: "send", messages: [{ id: "x" }] })).toMatch(/^messages\[0\]\.text: /);
   });
 
-  it("measures text in UTF-16 code units, as PROTOCOL.md says", () => {
+  it("measures text in UTF-16 code units, as docs/protocol.md says", () => {
     // 2,000 astral characters are 4,000 code units: the most a text may hold.
     const full = "\u{1F600}".repeat(2000);
     expect(parseClientFrame({ type: "send", messages: [{ text: full }] })).toStrictEqual({

@@ -1,6 +1,6 @@
 /**
  * The reader's place of the socket's user (ME) as the server keeps it, for
- * the window tests, written from PROTOCOL.md 1.2 ("Unread reactions", "The
+ * the window tests, written from docs/protocol.md 1.2 ("Unread reactions", "The
  * read marker"): the late messages ME has not seen, the reactions by others
  * on ME's messages that ME has not seen (per register: a reaction cleared
  * before it was seen is no longer unread; one set again while on is not

@@ -1,5 +1,5 @@
 /**
- * Where a request carries its token (src/auth.ts `tokenOf`, PROTOCOL.md "A
+ * Where a request carries its token (src/auth.ts `tokenOf`, docs/protocol.md "A
  * token without the URL"): every combination of an Authorization header, the
  * offered subprotocols and `?token=` against a model — the distinct non-empty
  * tokens found; one is the token, two or more are `unauthorized`.

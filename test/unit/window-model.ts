@@ -3,7 +3,7 @@
  * tests: a sorted array of the messages present (position = index), a seq
  * counter, protocol 1.2's changes (edits, deletes, reactions) by their
  * rules, the reader's place of the socket's user (reader-model.ts), and the
- * frames PROTOCOL.md says the user's sockets, each with a declared view, get
+ * frames docs/protocol.md says the user's sockets, each with a declared view, get
  * after a group (`insert`, `remove`, `update`, `status`: the group's net
  * effect, the counts after what it showed them), in a `resumed` reply, a
  * `hello`, and when the user reads or acks on another tab. Written from the
@@ -69,7 +69,7 @@ function cmp(a: Key, b: Key): number {
   return a.id < b.id ? -1 : a.id > b.id ? 1 : 0;
 }
 
-/** PROTOCOL.md: inside `first`…`last` inclusive (null: open), or at/after `first` when live. */
+/** docs/protocol.md: inside `first`…`last` inclusive (null: open), or at/after `first` when live. */
 export function inView(view: DeclaredView, key: Key): boolean {
   if (view.first && cmp(key, view.first) < 0) return false;
   if (!view.live && view.last && cmp(key, view.last) > 0) return false;
@@ -136,7 +136,7 @@ export class ChannelModel {
     return action.id;
   }
 
-  /** Ends the group: its net effect (PROTOCOL.md 1.2, "Pushes"). */
+  /** Ends the group: its net effect (docs/protocol.md 1.2, "Pushes"). */
   end(): Effect {
     const before = this.#before ?? new Map<string, string>();
     this.#before = undefined;

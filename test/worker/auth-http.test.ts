@@ -1,5 +1,5 @@
 /**
- * Access over HTTP and on sockets with AUTH_SECRET set (PROTOCOL.md,
+ * Access over HTTP and on sockets with AUTH_SECRET set (docs/protocol.md,
  * "Access"): every /v1/ route refuses a missing or bad token with 401 and a
  * good token for another channel or a smaller scope with 403, wherever the
  * token is (header, `?token=`, a `bearer.` subprotocol), and a refused
@@ -39,7 +39,7 @@ function guarded(path: string, init: RequestInit = {}): Promise<Response> {
 }
 
 const bearer = (jwt: string) => ({ Authorization: `Bearer ${jwt}` });
-/** The token as a browser socket sends it (PROTOCOL.md, "A token without the URL"). */
+/** The token as a browser socket sends it (docs/protocol.md, "A token without the URL"). */
 const subprotocol = (jwt: string) => ({ "Sec-WebSocket-Protocol": `scrollback, bearer.${jwt}` });
 
 interface Route {
@@ -48,7 +48,7 @@ interface Route {
   readonly path: string;
   readonly body?: unknown;
   readonly upgrade?: true;
-  /** The smallest scope PROTOCOL.md allows it for; undefined where it names none. */
+  /** The smallest scope docs/protocol.md allows it for; undefined where it names none. */
   readonly scope?: Scope;
 }
 
@@ -71,7 +71,7 @@ function routes(ch: string): Route[] {
       scope: "write",
     },
     { name: "GET timeline", method: "GET", path: `${at}/timeline?points=2`, scope: "read" },
-    // PROTOCOL.md puts "the simulator" under admin, reading its state included.
+    // docs/protocol.md puts "the simulator" under admin, reading its state included.
     { name: "GET simulator", method: "GET", path: `${at}/simulator`, scope: "admin" },
     {
       name: "PUT simulator",
@@ -279,7 +279,7 @@ describe("HTTP access", () => {
   });
 
   it("answers 401 to a request without a token before it judges the query or body", async () => {
-    // PROTOCOL.md: every /v1/ request needs a JWT. POST and PUT check access
+    // docs/protocol.md: every /v1/ request needs a JWT. POST and PUT check access
     // first; a request without a token must learn nothing else either way.
     const ch = "auth-first";
     const at = `/v1/channels/${ch}`;

@@ -40,7 +40,7 @@ afterAll(closeAll);
 const EXTRA = 500;
 const SPREAD = 10_000;
 const RUN = 2_000;
-/** Most changes a request carries (PROTOCOL.md 1.2). */
+/** Most changes a request carries (docs/protocol.md 1.2). */
 const MAX_CHANGES = 1_000;
 /**
  * Rows one delete may read, at any size: its message and tombstone, held

@@ -1,5 +1,5 @@
 /**
- * Fuzzing HTTP (PROTOCOL.md: errors, HTTP, and 1.2's `POST …/changes`): at
+ * Fuzzing HTTP (docs/protocol.md: errors, HTTP, and 1.2's `POST …/changes`): at
  * least 10,000 generated requests a run, valid and invalid mixed — bad
  * channels, odd paths, queries and bodies with a field broken, valid
  * requests of every route. Each is judged by the independent rules in

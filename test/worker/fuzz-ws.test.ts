@@ -1,5 +1,5 @@
 /**
- * Fuzzing the WebSocket (PROTOCOL.md: errors, WebSocket, and 1.2's changes
+ * Fuzzing the WebSocket (docs/protocol.md: errors, WebSocket, and 1.2's changes
  * and reader's place): at least 10,000 generated frames a run, valid and
  * invalid mixed — arbitrary JSON, near-valid frames with a field broken,
  * valid frames of every type, `change`, `read`, `reactions.next/list/ack`

@@ -167,14 +167,14 @@ export const SIDES: readonly (readonly [number, number])[] = [
   [1, 7],
 ];
 
-/** Keeps a computed ts a valid one (a safe integer), as PROTOCOL.md requires of anchors. */
+/** Keeps a computed ts a valid one (a safe integer), as docs/protocol.md requires of anchors. */
 const safeTs = (ts: number) =>
   Math.min(Math.max(ts, Number.MIN_SAFE_INTEGER), Number.MAX_SAFE_INTEGER);
 
 /** What anchors and pages are drawn from: the history model, or one after deletes. */
 export type PagedHistory = Pick<HistoryModel, "total" | "arrivals" | "at" | "tsAt" | "page">;
 
-/** A random anchor of every kind PROTOCOL.md names, edges included. */
+/** A random anchor of every kind docs/protocol.md names, edges included. */
 export function randomAnchor(rand: () => number, model: PagedHistory): Anchor {
   const last = model.total - 1;
   const somewhere = () => randInt(rand, 0, last);
@@ -231,7 +231,7 @@ export async function expectPage(
   return outcome.rowsRead;
 }
 
-/** Anchors at every edge PROTOCOL.md names, plus the late chunk's edges. */
+/** Anchors at every edge docs/protocol.md names, plus the late chunk's edges. */
 export function edgeAnchors(model: HistoryModel, data: Generated): Anchor[] {
   const last = model.total - 1;
   const firstTs = model.tsAt(0);

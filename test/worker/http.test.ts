@@ -1,5 +1,5 @@
 /**
- * The HTTP API of PROTOCOL.md through the worker's fetch handler (an open
+ * The HTTP API of docs/protocol.md through the worker's fetch handler (an open
  * worker: no AUTH_SECRET), against the independent model in helpers.ts.
  * Every bad request is checked to store nothing.
  */
@@ -260,7 +260,7 @@ describe("POST /v1/channels/{ch}/messages", () => {
 
   it("rejects text over 4,000 UTF-16 code units, even of fewer code points", async () => {
     const channel = "post-text-units";
-    // 2,001 emoji: 4,002 code units (PROTOCOL.md's measure), 2,001 code points.
+    // 2,001 emoji: 4,002 code units (docs/protocol.md's measure), 2,001 code points.
     const res = await post(`/v1/channels/${channel}/messages`, {
       messages: [{ ...message("emoji", T0), text: "😀".repeat(2_001) }],
     });

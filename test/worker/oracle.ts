@@ -1,9 +1,9 @@
 /**
- * PROTOCOL.md's input rules, written out independently of src/protocol: which
+ * docs/protocol.md's input rules, written out independently of src/protocol: which
  * WebSocket frames, HTTP queries and bodies are valid and, for a valid one,
  * what it asks for (defaults applied). The fuzz tests judge every generated
  * input here and compare the server's answer with the verdict. Where
- * PROTOCOL.md leaves a choice open, the README's choice is written down here
+ * docs/protocol.md leaves a choice open, the README's choice is written down here
  * (and named where it is one).
  */
 
@@ -153,7 +153,7 @@ function optionalInt(o: Record_, key: string, lo: number, hi: number, fallback: 
   return intIn(v, lo, hi) ? v : null;
 }
 
-/** Judges a decoded frame as PROTOCOL.md's WebSocket section does. */
+/** Judges a decoded frame as docs/protocol.md's WebSocket section does. */
 export function judgeFrame(json: unknown): FrameVerdict {
   if (!isRecord(json)) return { ok: false };
   const ridValue = json.rid;
@@ -388,7 +388,7 @@ export function judgeSimulatorBody(raw: string): Partial<SimulatorSettings> | un
   return out;
 }
 
-/** The routes of PROTOCOL.md's HTTP table (plus the bench's `naive` and `bench-stats`, off in tests). */
+/** The routes of docs/protocol.md's HTTP table (plus the bench's `naive` and `bench-stats`, off in tests). */
 export type Route =
   | "stats"
   | "page"

@@ -1,6 +1,6 @@
 /**
  * A resume's cost is proportional to the missed arrivals, never to the
- * channel (PROTOCOL.md 1.1): at 1,000,000 messages, 500 missed arrivals
+ * channel (docs/protocol.md 1.1): at 1,000,000 messages, 500 missed arrivals
  * (on-time and late, from a generated history) are replayed to a middle view
  * and to a live bottom view, and the SQLite rows the object reads for each
  * `resume` frame are counted by wrapping the runtime's `SqlStorage.exec`
@@ -69,7 +69,7 @@ async function scene(channel: string, count: number): Promise<Scene> {
   return { channel, count, model, client, views: [], replayed: new Set() };
 }
 
-/** The `resumed` reply PROTOCOL.md prescribes, from the history model (the reader saw nothing). */
+/** The `resumed` reply docs/protocol.md prescribes, from the history model (the reader saw nothing). */
 function expected(s: Scene, view: Declared): Frame {
   const m = s.model;
   const missed = Array.from({ length: MISSED }, (_, k) => s.count + k);
@@ -82,7 +82,7 @@ function expected(s: Scene, view: Declared): Frame {
     .map(keyAt)
     .sort((a, b) => (m.position[a.n] as number) - (m.position[b.n] as number));
   const { pushed, shifted } = route(view, sorted);
-  // Seen: inside a declared view, or replayed (PROTOCOL.md: as by `view`, and as pushed).
+  // Seen: inside a declared view, or replayed (docs/protocol.md: as by `view`, and as pushed).
   s.views.push(view);
   for (const p of pushed) s.replayed.add(p.n);
   const inside = (k: Key) => s.views.some((v) => route({ ...v, live: false }, [k]).pushed.length);

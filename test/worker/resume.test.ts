@@ -1,5 +1,5 @@
 /**
- * Protocol 1.1 `resume` (PROTOCOL.md, "resume: coming back after a dropped
+ * Protocol 1.1 `resume` (docs/protocol.md, "resume: coming back after a dropped
  * connection"), against the kit's model: clients holding the bottom (live),
  * the middle and the top close their sockets, other sockets and HTTP store
  * on-time, late and late-chunk arrivals, and each client comes back on a new

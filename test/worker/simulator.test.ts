@@ -4,7 +4,7 @@
  * (the alarm reads `Date.now()`), then firing the alarm with
  * `runDurableObjectAlarm`. Every stored tick is compared with an independent
  * recomputation from the pure generator, and the channel's contents with a
- * model of PROTOCOL.md's order, seq and late flags.
+ * model of docs/protocol.md's order, seq and late flags.
  */
 
 import { evictDurableObject, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";

@@ -1,5 +1,5 @@
 /**
- * Access on a socket (PROTOCOL.md, "Access" and "A token without the URL"):
+ * Access on a socket (docs/protocol.md, "Access" and "A token without the URL"):
  * with AUTH_SECRET set, the upgrade needs a token (a bearer header, a
  * `bearer.<jwt>` subprotocol answered `scrollback`, or `?token=`), the token's
  * subject is the user, and a frame beyond the token's scope gets an `error`
@@ -133,7 +133,7 @@ describe("socket access", () => {
   });
 });
 
-// PROTOCOL.md, "A token without the URL": `new WebSocket(url, ["scrollback", "bearer." + jwt])`.
+// docs/protocol.md, "A token without the URL": `new WebSocket(url, ["scrollback", "bearer." + jwt])`.
 const offer = (jwt: string) => ({ "Sec-WebSocket-Protocol": `scrollback, bearer.${jwt}` });
 
 /** A refusal's status and body, to compare one place of the token with another. */

@@ -1,5 +1,5 @@
 /**
- * Bad frames and the frame budget (PROTOCOL.md, "WebSocket"): each bad frame
+ * Bad frames and the frame budget (docs/protocol.md, "WebSocket"): each bad frame
  * gets one `error` frame with its code (and the frame's rid when it had a
  * valid one), nothing is stored, nothing is pushed, and the socket stays
  * open. More than the burst of 400 frames gets `rate_limited` errors for

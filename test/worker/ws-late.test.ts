@@ -1,5 +1,5 @@
 /**
- * Late messages and `lateUnread` (PROTOCOL.md, "Late messages and
+ * Late messages and `lateUnread` (docs/protocol.md, "Late messages and
  * lateUnread"): what counts, what makes a late message seen (a push, a
  * declared view, `late.ack`), `late.next` and `late.list`, and that the state
  * is per user across sockets, reconnects and hibernation.

@@ -1,5 +1,5 @@
 /**
- * Pushes after a stored batch (PROTOCOL.md, "Server → client pushes"): for
+ * Pushes after a stored batch (docs/protocol.md, "Server → client pushes"): for
  * each socket at most one `insert` (the batch's messages inside its view, or
  * after its last key when live, with exact positions) and one `status`
  * (total, shifted, lateUnread, latest). Every socket's frames are compared

@@ -1,5 +1,5 @@
 /**
- * The WebSocket protocol's basics (PROTOCOL.md, "WebSocket"): hello, the
+ * The WebSocket protocol's basics (docs/protocol.md, "WebSocket"): hello, the
  * initial live view, ping, `send` and its `sent` reply, and `page` with every
  * anchor. Pushes and pages are compared with the kit's model (test/support/model.ts).
  */
