@@ -4,33 +4,21 @@
  * names the subprotocol `scrollback` when the client offered it.
  */
 import { initialView } from "../core/view.ts";
-import { Scope } from "../protocol/access.ts";
 import { errorResponse } from "../protocol/errors.ts";
 import { type HelloFrame, PROTOCOL_MINOR, PROTOCOL_VERSION } from "../protocol/schemas.ts";
 import { acceptedSubprotocol, SUBPROTOCOL_HEADER } from "../protocol/subprotocol.ts";
-import { EXP_HEADER, SCOPE_HEADER, USER_HEADER } from "./contract.ts";
+import { NOT_PLACED, placedUpgrade } from "./contract.ts";
 import type { Room } from "./dispatch.ts";
 import type { Session } from "./session.ts";
 import { send } from "./sockets.ts";
 import type { ChannelStore } from "./store.ts";
 
 export function upgrade(room: Room, channel: string, request: Request): Response {
-  const user = request.headers.get(USER_HEADER);
-  if (!user || request.headers.get("Upgrade")?.toLowerCase() !== "websocket") {
-    return errorResponse({
-      code: "bad_request",
-      message: "expected a WebSocket upgrade from the worker",
-    });
-  }
+  const placed = placedUpgrade(request);
+  if (!placed) return errorResponse(NOT_PLACED);
   const { store, sockets } = room;
-  const scope = Scope.catch("read").parse(request.headers.get(SCOPE_HEADER));
-  const exp = Number(request.headers.get(EXP_HEADER) ?? Number.NaN);
-  const session: Session = {
-    user,
-    scope,
-    view: initialView(store.newest),
-    ...(Number.isFinite(exp) ? { exp } : {}),
-  };
+  const { user } = placed;
+  const session: Session = { ...placed, view: initialView(store.newest) };
   const pair = new WebSocketPair();
   const [client, server] = [pair[0], pair[1]];
   sockets.accept(server, session);

@@ -8,14 +8,13 @@
  */
 import { DurableObject } from "cloudflare:workers";
 import type { Channel } from "../channel/channel.ts";
-import { EXP_HEADER, SCOPE_HEADER, USER_HEADER } from "../channel/contract.ts";
+import { NOT_PLACED, placedUpgrade } from "../channel/contract.ts";
 import type { RelayAnswer, RelayRequest, SeenReport } from "../channel/relay-contract.ts";
 import { relayOf } from "../channel/relay-contract.ts";
 import type { Session } from "../channel/session.ts";
 import { type Peer, Sockets, send, sendRaw } from "../channel/sockets.ts";
 import { initialView } from "../core/view.ts";
 import { budgetOf, type Env } from "../env.ts";
-import { Scope } from "../protocol/access.ts";
 import { errorFrame, errorResponse, toErrorInfo } from "../protocol/errors.ts";
 import { readFrame } from "../protocol/frame-reader.ts";
 import { acceptedSubprotocol, SUBPROTOCOL_HEADER } from "../protocol/subprotocol.ts";
@@ -87,13 +86,9 @@ export class Relay extends DurableObject<Env> {
 
   /** A WebSocket upgrade the worker placed here (user, scope, expiry in headers). */
   override async fetch(request: Request): Promise<Response> {
-    const user = request.headers.get(USER_HEADER);
-    if (!user || request.headers.get("Upgrade")?.toLowerCase() !== "websocket") {
-      return errorResponse({
-        code: "bad_request",
-        message: "expected a WebSocket upgrade from the worker",
-      });
-    }
+    const placed = placedUpgrade(request);
+    if (!placed) return errorResponse(NOT_PLACED);
+    const { user } = placed;
     const room = this.#room;
     let answer: RelayAnswer;
     try {
@@ -107,16 +102,9 @@ export class Relay extends DurableObject<Env> {
       this.#log("greeting failed", err);
       return errorResponse(toErrorInfo(err));
     }
-    const scope = Scope.catch("read").parse(request.headers.get(SCOPE_HEADER));
-    const exp = Number(request.headers.get(EXP_HEADER) ?? Number.NaN);
     const hello = answer.hello;
     if (!hello) return errorResponse({ code: "internal", message: "the channel did not greet" });
-    const session: Session = {
-      user,
-      scope,
-      view: initialView(hello.newest),
-      ...(Number.isFinite(exp) ? { exp } : {}),
-    };
+    const session: Session = { ...placed, view: initialView(hello.newest) };
     const pair = new WebSocketPair();
     const [client, server] = [pair[0], pair[1]];
     room.sockets.accept(server, session);

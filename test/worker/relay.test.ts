@@ -24,7 +24,7 @@ import { closeAll } from "../support/socket.ts";
 import type { SocketModel } from "../support/views.ts";
 import type { Frame } from "../support/wire.ts";
 import { hs256 } from "./jwt.ts";
-import { api, clientOf, harness, openSocket, postMessages, stats } from "./net.ts";
+import { api, channelStub, clientOf, harness, openSocket, postMessages, stats } from "./net.ts";
 import { EvictionRun } from "./relay-run.ts";
 import { expectAudience, relayStub } from "./relays.ts";
 
@@ -329,6 +329,22 @@ async function watchingOps<T>(fn: () => Promise<T>): Promise<{ value: T; answers
 }
 
 describe("a relay's sockets", () => {
+  it("answers anything but an upgrade the worker placed with bad_request, as the channel does", async () => {
+    const ch = "relay-not-placed";
+    const cases: [string, Record<string, string>][] = [
+      ["no user header", { Upgrade: "websocket" }],
+      ["not an upgrade", { "x-scrollback-user": "alice" }],
+    ];
+    for (const [what, headers] of cases) {
+      for (const stub of [channelStub(ch), relayStub(ch)]) {
+        const res = await stub.fetch("https://object/ws", { headers });
+        expect(res.status, what).toBe(400);
+        expect(await res.json(), what).toMatchObject({ error: { code: "bad_request" } });
+      }
+    }
+    expect((await stats(ch)).sockets).toBe(0);
+  });
+
   it("refuses frames beyond a socket's burst with rate_limited, which cost the channel nothing", async () => {
     const ch = "relay-rate";
     const client = await openSocket(ch, "alice");
